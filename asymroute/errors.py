@@ -1,0 +1,23 @@
+"""Errors raised at asymroute's boundaries, each naming what is wrong and how to fix it."""
+
+from __future__ import annotations
+
+
+class AsymrouteError(Exception):
+    """Base class for every error asymroute raises on purpose."""
+
+
+class ConfigurationError(AsymrouteError, ValueError):
+    """A setting, context field or model string is invalid; nothing was called."""
+
+
+class InvalidRequestError(AsymrouteError, ValueError):
+    """The request itself is unusable (empty, wrong type, too long); no model was called."""
+
+
+class FrontierUnavailableError(AsymrouteError):
+    """Strict mode: the request needs the frontier tier, but none is configured."""
+
+
+class NoAnswerError(AsymrouteError):
+    """Every tier that could answer failed; the message lists each failure."""

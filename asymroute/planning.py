@@ -1,0 +1,80 @@
+"""Resolve a run's context and the settings into a checked plan, before any model call."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from asymroute.classifiers import Classifier, get_classifier
+from asymroute.context import RouterContext
+from asymroute.errors import ConfigurationError
+from asymroute.pricing import PriceTable, get_price_table
+from asymroute.providers import ModelOptions, ModelSpec, get_provider, parse_model
+from asymroute.records import Tier
+from asymroute.settings import Settings
+from asymroute.validators import Validator, get_validators
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    context: RouterContext
+    local: ModelSpec
+    frontier: ModelSpec
+    frontier_available: bool
+    classifier: Classifier
+    validators: tuple[Validator, ...]
+    price_table: PriceTable
+
+    def spec(self, tier: Tier) -> ModelSpec:
+        return self.local if tier == "local" else self.frontier
+
+
+def plan_run(context: RouterContext | None, settings: Settings) -> RunPlan:
+    """Raises `ConfigurationError` naming the bad field and the valid choices."""
+    context = context if context is not None else RouterContext()
+    if not isinstance(context, RouterContext):
+        raise ConfigurationError(
+            f"context must be a RouterContext or a dict of its fields, got {type(context).__name__}"
+        )
+    frontier = parse_model(context.frontier_model, role="frontier_model")
+    return RunPlan(
+        context=context,
+        local=parse_model(context.local_model, role="local_model"),
+        frontier=frontier,
+        frontier_available=get_provider(frontier).is_configured(settings),
+        classifier=get_classifier(context.classifier),
+        validators=tuple(get_validators(context.validators)),
+        price_table=get_price_table(settings.price_table, settings.price_overrides),
+    )
+
+
+def model_options(plan: RunPlan, tier: Tier, settings: Settings) -> ModelOptions:
+    local = tier == "local"
+    return ModelOptions(
+        max_output_tokens=plan.context.max_output_tokens,
+        temperature=plan.context.temperature,
+        timeout_s=settings.local_timeout_s if local else settings.frontier_timeout_s,
+        connect_timeout_s=settings.connect_timeout_s,
+        # Local failures escalate at once; the frontier is the last resort, so retry it.
+        max_retries=0 if local else settings.frontier_max_retries,
+    )
+
+
+@dataclass(frozen=True)
+class RouterSetup:
+    """What a router graph is built with: settings, and the context used when none is given."""
+
+    settings: Settings
+    defaults: RouterContext
+
+    @classmethod
+    def build(cls, settings: Settings, defaults: RouterContext | None = None) -> RouterSetup:
+        """Checks the defaults now, so a bad model string fails at graph build time."""
+        defaults = defaults if defaults is not None else RouterContext()
+        try:
+            plan_run(defaults, settings)
+        except ConfigurationError as exc:
+            raise ConfigurationError(f"default routing context is invalid: {exc}") from exc
+        return cls(settings=settings, defaults=defaults)
+
+    def plan(self, context: RouterContext | None) -> RunPlan:
+        return plan_run(context if context is not None else self.defaults, self.settings)

@@ -1,0 +1,46 @@
+"""Model providers by name; a model is chosen with a `provider:model` string."""
+
+from __future__ import annotations
+
+from asymroute.errors import ConfigurationError
+from asymroute.providers.base import ModelOptions, ModelProvider, ModelSpec
+from asymroute.providers.llamacpp import LlamaCppProvider
+from asymroute.providers.ollama import OllamaProvider
+from asymroute.providers.openai import OpenAIProvider
+
+PROVIDERS: dict[str, ModelProvider] = {
+    provider.name: provider
+    for provider in (OllamaProvider(), OpenAIProvider(), LlamaCppProvider())
+}
+
+
+def _valid_forms() -> str:
+    return ", ".join(f"{name} (e.g. {p.example})" for name, p in sorted(PROVIDERS.items()))
+
+
+def parse_model(model_string: str, *, role: str = "model") -> ModelSpec:
+    """Split `provider:model`; raises `ConfigurationError` naming the valid providers."""
+    if not isinstance(model_string, str):
+        raise ConfigurationError(
+            f"{role} must be a 'provider:model' string, got {type(model_string).__name__}; "
+            f"valid providers: {_valid_forms()}"
+        )
+    provider, sep, model = model_string.strip().partition(":")
+    if not sep or not provider or not model.strip():
+        raise ConfigurationError(
+            f"{role} {model_string!r} is not of the form 'provider:model'; "
+            f"valid providers: {_valid_forms()}"
+        )
+    if provider not in PROVIDERS:
+        raise ConfigurationError(
+            f"{role} {model_string!r} names unknown provider {provider!r}; "
+            f"valid providers: {_valid_forms()}"
+        )
+    return ModelSpec(provider=provider, model=model.strip())
+
+
+def get_provider(spec: ModelSpec) -> ModelProvider:
+    return PROVIDERS[spec.provider]
+
+
+__all__ = ["PROVIDERS", "ModelOptions", "ModelProvider", "ModelSpec", "get_provider", "parse_model"]

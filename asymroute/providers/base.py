@@ -1,0 +1,47 @@
+"""The model-provider extension point: a `provider:model` string becomes a chat model."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
+
+    from asymroute.settings import Settings
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A parsed `provider:model` string; the model part may itself contain colons."""
+
+    provider: str
+    model: str
+
+    @property
+    def id(self) -> str:
+        return f"{self.provider}:{self.model}"
+
+
+@dataclass(frozen=True)
+class ModelOptions:
+    """Call options common to every provider."""
+
+    max_output_tokens: int
+    temperature: float
+    timeout_s: float
+    connect_timeout_s: float
+    max_retries: int = 0
+
+
+class ModelProvider(Protocol):
+    name: str
+    example: str
+
+    def is_configured(self, settings: Settings) -> bool:
+        """Whether the endpoint this provider needs is configured at all."""
+        ...
+
+    def create(self, model: str, settings: Settings, options: ModelOptions) -> BaseChatModel:
+        """A chat model ready to call; raises `ConfigurationError` when it cannot be built."""
+        ...

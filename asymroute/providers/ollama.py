@@ -1,0 +1,34 @@
+"""`ollama:<model>`: a model served by Ollama's native API."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from asymroute.providers.base import ModelOptions
+
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
+
+    from asymroute.settings import Settings
+
+
+class OllamaProvider:
+    name = "ollama"
+    example = "ollama:llama3.1:8b"
+
+    def is_configured(self, settings: Settings) -> bool:
+        return bool(settings.ollama_base_url)
+
+    def create(self, model: str, settings: Settings, options: ModelOptions) -> BaseChatModel:
+        import httpx
+        from langchain_ollama import ChatOllama
+
+        return ChatOllama(
+            model=model,
+            base_url=settings.ollama_base_url,
+            temperature=options.temperature,
+            num_predict=options.max_output_tokens,
+            client_kwargs={
+                "timeout": httpx.Timeout(options.timeout_s, connect=options.connect_timeout_s)
+            },
+        )

@@ -1,0 +1,74 @@
+"""Pure routing rules: where a request goes after each step."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
+
+from asymroute.classifiers import ComplexityScore
+from asymroute.records import RoutingDecision, Tier, UsageRecord, ValidationVerdict
+from asymroute.validators import CandidateAnswer, Validator
+
+
+def decide(
+    score: ComplexityScore, threshold: float, classifier: str, frontier_available: bool
+) -> RoutingDecision:
+    tier: Tier = "frontier" if score.score >= threshold else "local"
+    return RoutingDecision(
+        tier=tier,
+        score=score.score,
+        threshold=threshold,
+        reasons=list(score.reasons),
+        classifier=classifier,
+        frontier_unavailable=tier == "frontier" and not frontier_available,
+    )
+
+
+def first_tier(decision: RoutingDecision) -> Tier:
+    """The tier that answers first: the decision's, unless the frontier is not configured."""
+    if decision["tier"] == "frontier" and not decision["frontier_unavailable"]:
+        return "frontier"
+    return "local"
+
+
+def judge(
+    candidate: CandidateAnswer, validators: Sequence[Validator], enabled: bool
+) -> ValidationVerdict:
+    """All validators must pass. A failed call never passes, even with validation off."""
+    if not enabled and candidate.error is None:
+        return ValidationVerdict(
+            passed=True, reasons=["validation disabled"], validators=[], skipped=True
+        )
+    failures: list[str] = []
+    passes: list[str] = []
+    for validator in validators:
+        judgement = validator.check(candidate)
+        (passes if judgement.passed else failures).extend(
+            f"{validator.name}: {reason}" for reason in judgement.reasons
+        )
+        if candidate.error is not None:
+            break
+    if candidate.error is not None and not failures:
+        failures.append(f"local call failed: {candidate.error}")
+    return ValidationVerdict(
+        passed=not failures,
+        reasons=failures or passes,
+        validators=[v.name for v in validators],
+        skipped=False,
+    )
+
+
+def total_cost(usage: Sequence[UsageRecord]) -> float:
+    return round(sum(record["cost_usd"] for record in usage), 10)
+
+
+def last_usage(usage: Sequence[UsageRecord], tier: Tier) -> UsageRecord | None:
+    return next((record for record in reversed(usage) if record["tier"] == tier), None)
+
+
+def after_classify(state: Mapping[str, Any]) -> Literal["local_model", "frontier_model"]:
+    return "frontier_model" if first_tier(state["decision"]) == "frontier" else "local_model"
+
+
+def after_validate(state: Mapping[str, Any]) -> Literal["frontier_model", "__end__"]:
+    return "frontier_model" if state.get("escalated") else "__end__"

@@ -1,0 +1,38 @@
+"""The router graph's state: the conversation plus a typed record of what happened."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Annotated
+
+from langchain_core.messages import AIMessage, AnyMessage
+from typing_extensions import TypedDict
+
+from asymroute.records import RoutingDecision, Tier, UsageRecord, ValidationVerdict
+from asymroute.requests import add_request_messages
+
+
+def usage_log(left: Sequence[UsageRecord], right: Sequence[UsageRecord] | None) -> list[UsageRecord]:
+    """Appends a call's usage; `None` starts a new request's log."""
+    if right is None:
+        return []
+    return [*left, *right]
+
+
+class RouterInput(TypedDict):
+    messages: Annotated[list[AnyMessage], add_request_messages]
+
+
+class RouterState(RouterInput, total=False):
+    decision: RoutingDecision
+    local_answer: AIMessage | None
+    """The local tier's reply; kept for inspection when it was rejected."""
+    verdict: ValidationVerdict | None
+    escalated: bool
+    escalation_reason: str | None
+    answered_by: Tier | None
+    answer_model: str | None
+    flags: list[str]
+    """Why the answer came from elsewhere than planned: frontier_unavailable, frontier_failed."""
+    usage: Annotated[list[UsageRecord], usage_log]
+    total_cost_usd: float

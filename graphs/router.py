@@ -1,0 +1,41 @@
+"""The `router` graph: classify -> local | frontier; local -> validate -> END | frontier."""
+
+from __future__ import annotations
+
+from langgraph.graph import END, START, StateGraph
+from langgraph.graph.state import CompiledStateGraph
+
+from asymroute.context import RouterContext
+from asymroute.planning import RouterSetup
+from asymroute.routing import after_classify, after_validate
+from asymroute.settings import Settings, load_settings
+from asymroute.state import RouterInput, RouterState
+from nodes.classify import make_classify
+from nodes.frontier_model import make_frontier_model
+from nodes.local_model import make_local_model
+from nodes.validate import make_validate
+
+
+def build_router(
+    settings: Settings | None = None, defaults: RouterContext | None = None
+) -> CompiledStateGraph:
+    """Compile the router; `defaults` is the context used when a run passes none."""
+    setup = RouterSetup.build(settings if settings is not None else load_settings(), defaults)
+    builder = StateGraph(RouterState, context_schema=RouterContext, input_schema=RouterInput)
+    builder.add_node("classify", make_classify(setup))
+    builder.add_node("local_model", make_local_model(setup))
+    builder.add_node("validate", make_validate(setup))
+    builder.add_node("frontier_model", make_frontier_model(setup))
+    builder.add_edge(START, "classify")
+    builder.add_conditional_edges(
+        "classify", after_classify, {"local_model": "local_model", "frontier_model": "frontier_model"}
+    )
+    builder.add_edge("local_model", "validate")
+    builder.add_conditional_edges(
+        "validate", after_validate, {"frontier_model": "frontier_model", END: END}
+    )
+    builder.add_edge("frontier_model", END)
+    return builder.compile(name="router")
+
+
+graph = build_router()

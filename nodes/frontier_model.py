@@ -1,0 +1,63 @@
+"""frontier_model: answer on the frontier tier, directly or as an escalation."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from langgraph.runtime import Runtime
+
+from asymroute.context import RouterContext
+from asymroute.errors import NoAnswerError
+from asymroute.model_calls import call_tier
+from asymroute.planning import RouterSetup
+from asymroute.records import FRONTIER_FAILED
+from asymroute.routing import total_cost
+from asymroute.state import RouterState
+from asymroute.tracing import annotate_current_run
+
+
+def make_frontier_model(setup: RouterSetup) -> Callable[..., dict[str, Any]]:
+    def frontier_model(state: RouterState, runtime: Runtime[RouterContext]) -> dict[str, Any]:
+        plan = setup.plan(runtime.context)
+        calls = [call_tier(plan, "frontier", state["messages"], setup.settings)]
+        answer, answered_by = calls[0].message, "frontier"
+        if answer is None:
+            if plan.context.strict:
+                raise NoAnswerError(f"the frontier tier ({plan.frontier.id}) failed: {calls[0].error}")
+            # Best available answer: the rejected local one, else one local attempt now.
+            answer, answered_by = state.get("local_answer"), "local"
+            if answer is None and not state.get("escalated"):
+                calls.append(call_tier(plan, "local", state["messages"], setup.settings))
+                answer = calls[-1].message
+            if answer is None:
+                errors = "; ".join(
+                    f"{record['tier']}: {record['error']}"
+                    for record in [*state.get("usage", []), *(c.usage for c in calls)]
+                    if record["error"]
+                )
+                raise NoAnswerError(f"no tier could answer this request ({errors})")
+        usage = [*state.get("usage", []), *(call.usage for call in calls)]
+        flags = state.get("flags", [])
+        if answered_by != "frontier":
+            flags = sorted({*flags, FRONTIER_FAILED})
+        annotate_current_run(
+            tier=answered_by,
+            model=plan.spec("frontier" if answered_by == "frontier" else "local").id,
+            score=state["decision"]["score"],
+            reasons=state["decision"]["reasons"],
+            escalated=bool(state.get("escalated")),
+            cost_usd=sum(call.usage["cost_usd"] for call in calls),
+            frontier_failed=answered_by != "frontier",
+            error=calls[0].error,
+        )
+        return {
+            "messages": [answer],
+            "answered_by": answered_by,
+            "answer_model": plan.spec("frontier" if answered_by == "frontier" else "local").id,
+            "flags": flags,
+            "usage": [call.usage for call in calls],
+            "total_cost_usd": total_cost(usage),
+        }
+
+    return frontier_model
