@@ -10,6 +10,8 @@ import time
 from collections.abc import Sequence
 from dataclasses import replace
 
+from langchain_core.messages import HumanMessage
+
 from asymroute.context import RouterContext
 from asymroute.errors import (
     AsymrouteError,
@@ -70,7 +72,7 @@ def _ask(args: argparse.Namespace) -> int:
     context = _context(args)
     graph = build_router(defaults=context)
     started = time.perf_counter()
-    state = graph.invoke({"messages": [("user", args.prompt)]}, context=context)
+    state = graph.invoke({"messages": [HumanMessage(args.prompt)]}, context=context)
     latency = time.perf_counter() - started
     result = result_json(state, latency)
     if args.json:
@@ -94,6 +96,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILED
     except KeyboardInterrupt:
         return 130
+    finally:
+        _flush_traces()
+
+
+def _flush_traces() -> None:
+    """A short-lived process must send its LangSmith runs before it exits."""
+    from langchain_core.tracers.langchain import wait_for_all_tracers
+
+    wait_for_all_tracers()
 
 
 if __name__ == "__main__":

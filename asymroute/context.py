@@ -29,10 +29,23 @@ class RouterContext:
     """Raise instead of answering locally when the frontier is needed but not configured."""
 
     def __post_init__(self) -> None:
-        if not 0.0 <= self.threshold <= 1.0:
+        for name in ("threshold", "temperature"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise ConfigurationError(f"{name} must be a number, got {value!r}")
+        if isinstance(self.max_output_tokens, bool) or not isinstance(self.max_output_tokens, int):
             raise ConfigurationError(
-                f"threshold must be within [0, 1], got {self.threshold!r}"
+                f"max_output_tokens must be an integer, got {self.max_output_tokens!r}"
             )
+        if isinstance(self.validators, str):
+            raise ConfigurationError(
+                f"validators must be a list of names, got the string {self.validators!r}"
+            )
+        for name in ("local_model", "frontier_model", "classifier"):
+            if not isinstance(getattr(self, name), str):
+                raise ConfigurationError(f"{name} must be a string, got {getattr(self, name)!r}")
+        if not 0.0 <= self.threshold <= 1.0:
+            raise ConfigurationError(f"threshold must be within [0, 1], got {self.threshold!r}")
         if self.max_output_tokens < 1:
             raise ConfigurationError(
                 f"max_output_tokens must be a positive integer, got {self.max_output_tokens!r}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -71,7 +71,7 @@ def call_tier(
         logger.warning("%s call to %s failed: %s", tier, spec.id, error)
     latency = time.perf_counter() - started
 
-    usage = (message.usage_metadata if message is not None else None) or {}
+    usage: Mapping[str, Any] = (message.usage_metadata if message is not None else None) or {}
     input_tokens = int(usage.get("input_tokens", 0))
     output_tokens = int(usage.get("output_tokens", 0))
     price = plan.price_table.price_for(spec.provider, spec.model)

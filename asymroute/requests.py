@@ -18,6 +18,7 @@ EXPECTED_FORM = (
 
 def _check_raw_message(index: int, message: Any) -> None:
     """Catch the shapes LangChain would reject with an opaque error, or silently accept."""
+    content: Any
     if isinstance(message, BaseMessage):
         content = message.content
     elif isinstance(message, tuple | list) and len(message) == 2:
@@ -27,9 +28,7 @@ def _check_raw_message(index: int, message: Any) -> None:
     elif isinstance(message, str):
         content = message
     else:
-        raise InvalidRequestError(
-            f"message {index} is a {type(message).__name__}; {EXPECTED_FORM}"
-        )
+        raise InvalidRequestError(f"message {index} is a {type(message).__name__}; {EXPECTED_FORM}")
     if not isinstance(content, str | list):
         raise InvalidRequestError(
             f"message {index} has {type(content).__name__} content; content must be a string "

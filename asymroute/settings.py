@@ -6,10 +6,10 @@ Per-run choices (which models, threshold, ...) live in `RouterContext` instead.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from asymroute.errors import ConfigurationError
 from asymroute.pricing.base import ModelPrice
@@ -26,7 +26,8 @@ class Settings(BaseSettings):
     openai_api_key: SecretStr | None = Field(default=None, validation_alias="OPENAI_API_KEY")
     openai_base_url: str | None = Field(default=None, validation_alias="OPENAI_BASE_URL")
 
-    price_overrides: dict[str, ModelPrice] = Field(
+    # NoDecode: our validator parses the JSON, so a bad value gets our error message.
+    price_overrides: Annotated[dict[str, ModelPrice], NoDecode] = Field(
         default_factory=dict,
         validation_alias=AliasChoices("ASYMROUTE_PRICES", "price_overrides"),
         description='JSON: {"gpt-4o": {"input_per_million": 2.5, "output_per_million": 10}}',
@@ -36,7 +37,9 @@ class Settings(BaseSettings):
     connect_timeout_s: float = Field(
         default=5.0, gt=0, validation_alias="ASYMROUTE_CONNECT_TIMEOUT_S"
     )
-    local_timeout_s: float = Field(default=120.0, gt=0, validation_alias="ASYMROUTE_LOCAL_TIMEOUT_S")
+    local_timeout_s: float = Field(
+        default=120.0, gt=0, validation_alias="ASYMROUTE_LOCAL_TIMEOUT_S"
+    )
     frontier_timeout_s: float = Field(
         default=60.0, gt=0, validation_alias="ASYMROUTE_FRONTIER_TIMEOUT_S"
     )
@@ -70,9 +73,14 @@ class Settings(BaseSettings):
 def load_settings(**overrides: Any) -> Settings:
     """Read settings, turning pydantic's validation report into a `ConfigurationError`."""
     from pydantic import ValidationError
+    from pydantic_settings import SettingsError
 
     try:
         return Settings(**overrides)
+    except SettingsError as exc:
+        raise ConfigurationError(
+            f"invalid asymroute settings ({exc}); fix the environment or .env"
+        ) from exc
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in err['loc']) or 'settings'}: {err['msg']}"

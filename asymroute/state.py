@@ -12,7 +12,9 @@ from asymroute.records import RoutingDecision, Tier, UsageRecord, ValidationVerd
 from asymroute.requests import add_request_messages
 
 
-def usage_log(left: Sequence[UsageRecord], right: Sequence[UsageRecord] | None) -> list[UsageRecord]:
+def usage_log(
+    left: Sequence[UsageRecord], right: Sequence[UsageRecord] | None
+) -> list[UsageRecord]:
     """Appends a call's usage; `None` starts a new request's log."""
     if right is None:
         return []

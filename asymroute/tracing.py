@@ -9,7 +9,11 @@ from typing import Any
 def routing_tags(metadata: Mapping[str, Any]) -> list[str]:
     """Filterable tags: `tier:local`, `model:...`, `escalated`, `frontier_unavailable`, ..."""
     tags = [f"{key}:{metadata[key]}" for key in ("tier", "model") if metadata.get(key)]
-    tags += [flag for flag in ("escalated", "frontier_unavailable", "frontier_failed") if metadata.get(flag)]
+    tags += [
+        flag
+        for flag in ("escalated", "frontier_unavailable", "frontier_failed")
+        if metadata.get(flag)
+    ]
     return tags
 
 

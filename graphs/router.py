@@ -18,7 +18,7 @@ from nodes.validate import make_validate
 
 def build_router(
     settings: Settings | None = None, defaults: RouterContext | None = None
-) -> CompiledStateGraph:
+) -> CompiledStateGraph[RouterState, RouterContext, RouterInput, RouterState]:
     """Compile the router; `defaults` is the context used when a run passes none."""
     setup = RouterSetup.build(settings if settings is not None else load_settings(), defaults)
     builder = StateGraph(RouterState, context_schema=RouterContext, input_schema=RouterInput)
@@ -28,7 +28,9 @@ def build_router(
     builder.add_node("frontier_model", make_frontier_model(setup))
     builder.add_edge(START, "classify")
     builder.add_conditional_edges(
-        "classify", after_classify, {"local_model": "local_model", "frontier_model": "frontier_model"}
+        "classify",
+        after_classify,
+        {"local_model": "local_model", "frontier_model": "frontier_model"},
     )
     builder.add_edge("local_model", "validate")
     builder.add_conditional_edges(

@@ -24,7 +24,9 @@ def make_frontier_model(setup: RouterSetup) -> Callable[..., dict[str, Any]]:
         answer, answered_by = calls[0].message, "frontier"
         if answer is None:
             if plan.context.strict:
-                raise NoAnswerError(f"the frontier tier ({plan.frontier.id}) failed: {calls[0].error}")
+                raise NoAnswerError(
+                    f"the frontier tier ({plan.frontier.id}) failed: {calls[0].error}"
+                )
             # Best available answer: the rejected local one, else one local attempt now.
             answer, answered_by = state.get("local_answer"), "local"
             if answer is None and not state.get("escalated"):

@@ -1,8 +1,8 @@
 """Weighted prompt features combined into a logistic complexity score.
 
-The weights are set by hand so that one strong signal (a demanding verb, a code block
-with a request, advanced math) or two weaker ones cross 0.5; a later, learned classifier
-replaces hand weights with fitted ones behind the same interface.
+The weights are set by hand so that one strong signal (a demanding verb, a code block,
+advanced math) or two weaker ones (reasoning, steps, constraints, length) cross 0.5;
+a later, learned classifier replaces hand weights with fitted ones behind the same interface.
 """
 
 from __future__ import annotations
@@ -21,23 +21,69 @@ def _words(*words: str) -> re.Pattern[str]:
 
 
 DEMANDING_VERBS = _words(
-    r"analy[sz](e|es|ed|ing|is)", r"refactor\w*", r"optimi[sz](e|es|ed|ing|ation)", r"debug\w*", r"prove", r"derive",
-    r"design", r"architect\w*", r"implement", r"diagnose", r"critique", r"formali[sz]e",
+    r"analy[sz](e|es|ed|ing|is)",
+    r"refactor\w*",
+    r"optimi[sz](e|es|ed|ing|ation)",
+    r"debug\w*",
+    r"prove",
+    r"derive",
+    r"design",
+    r"architect\w*",
+    r"implement",
+    r"diagnose",
+    r"critique",
+    r"formali[sz]e",
 )
 REASONING_VERBS = _words(
-    r"explain why", r"compare", r"contrast", r"evaluate", r"justify", r"trade-?offs?",
-    r"reason about", r"plan", r"assess", r"investigate", r"why does", r"how would",
+    r"explain why",
+    r"compare",
+    r"contrast",
+    r"evaluate",
+    r"justify",
+    r"trade-?offs?",
+    r"reason about",
+    r"plan",
+    r"assess",
+    r"investigate",
+    r"why does",
+    r"how would",
 )
 ADVANCED_MATH = _words(
-    r"integral", r"derivative", r"differentiate", r"integrate", r"theorem", r"lemma",
-    r"eigen\w*", r"matrix", r"probability", r"expected value", r"equation", r"solve for",
-    r"limit", r"proof", r"polynomial", r"logarithm", r"modulo", r"combinatori\w*",
+    r"integral",
+    r"derivative",
+    r"differentiate",
+    r"integrate",
+    r"theorem",
+    r"lemma",
+    r"eigen\w*",
+    r"matrix",
+    r"probability",
+    r"expected value",
+    r"equation",
+    r"solve for",
+    r"proof",
+    r"polynomial",
+    r"logarithm",
+    r"modulo",
+    r"combinatori\w*",
 )
 MATH_NOTATION = re.compile(r"\\(frac|int|sum|sqrt|lim|cdot)|\$[^$]+\$|[a-z]\s*\^\s*\d|∫|∑|√")
 CONSTRAINTS = _words(
-    r"must", r"must not", r"should not", r"without using", r"at least", r"at most",
-    r"no more than", r"exactly", r"ensure", r"constraints?", r"requirements?",
-    r"complexity", r"thread-?safe", r"backwards?-compatible", r"edge cases?",
+    r"must",
+    r"must not",
+    r"should not",
+    r"without using",
+    r"at least",
+    r"at most",
+    r"no more than",
+    r"exactly",
+    r"ensure",
+    r"constraints?",
+    r"requirements?",
+    r"complexity",
+    r"thread-?safe",
+    r"backwards?-compatible",
+    r"edge cases?",
 )
 CODE_FENCE = re.compile(r"```|~~~")
 CODE_LINE = re.compile(
@@ -88,12 +134,12 @@ class HeuristicClassifier:
 
         code_lines = len(CODE_LINE.findall(prompt))
         if CODE_FENCE.search(prompt) or code_lines >= 3:
-            add(1.2, f"code: {code_lines} code-like lines")
+            add(2.0, f"code: {code_lines} code-like lines")
         elif code_lines:
             add(0.4, f"code-like text: {code_lines} lines")
 
         if math_words := _matches(ADVANCED_MATH, prompt):
-            add(min(1.0 + 0.3 * (len(math_words) - 1), 1.9), "math: " + ", ".join(math_words))
+            add(min(2.0 + 0.3 * (len(math_words) - 1), 2.6), "math: " + ", ".join(math_words))
         if MATH_NOTATION.search(prompt):
             add(0.8, "math notation")
 
@@ -107,7 +153,10 @@ class HeuristicClassifier:
             add(min(0.3 * questions, 1.2), f"multi-part: {questions} questions")
 
         if constraints := _matches(CONSTRAINTS, prompt):
-            add(min(0.5 + 0.25 * (len(constraints) - 1), 1.5), "constraints: " + ", ".join(constraints))
+            add(
+                min(0.5 + 0.25 * (len(constraints) - 1), 1.5),
+                "constraints: " + ", ".join(constraints),
+            )
 
         if not reasons:
             reasons.append("no complexity signal")

@@ -9,8 +9,7 @@ from asymroute.providers.ollama import OllamaProvider
 from asymroute.providers.openai import OpenAIProvider
 
 PROVIDERS: dict[str, ModelProvider] = {
-    provider.name: provider
-    for provider in (OllamaProvider(), OpenAIProvider(), LlamaCppProvider())
+    provider.name: provider for provider in (OllamaProvider(), OpenAIProvider(), LlamaCppProvider())
 }
 
 

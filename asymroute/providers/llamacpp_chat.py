@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import threading
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -10,6 +11,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.messages.ai import UsageMetadata
 from langchain_core.outputs import ChatGeneration, ChatResult
+
 from asymroute.errors import ConfigurationError
 
 if TYPE_CHECKING:
@@ -37,6 +39,10 @@ class LoadedLlama:
 @lru_cache(maxsize=4)
 def load_llama(path: str, n_ctx: int, n_threads: int | None) -> LoadedLlama:
     return LoadedLlama(path, n_ctx, n_threads)
+
+
+# Free models before interpreter teardown: llama.cpp's finalizer fails noisily after it.
+atexit.register(load_llama.cache_clear)
 
 
 def message_text(message: BaseMessage) -> str:

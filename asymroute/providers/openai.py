@@ -44,5 +44,7 @@ class OpenAIProvider:
             max_retries=options.max_retries,
             stream_usage=True,
             # OpenAI now reads max_completion_tokens; compatible servers still read max_tokens.
-            extra_body={"max_tokens": options.max_output_tokens} if settings.openai_base_url else None,
+            extra_body={"max_tokens": options.max_output_tokens}
+            if settings.openai_base_url
+            else None,
         )

@@ -25,7 +25,8 @@ class StructuralValidator:
         reasons: list[str] = []
         if not answer.text.strip():
             reasons.append("empty answer")
-        elif REFUSAL_OPENING.search(answer.text[:200]):
+        # Chat models often write typographic apostrophes: "I’m sorry, I can’t".
+        elif REFUSAL_OPENING.search(answer.text[:200].replace("\u2019", "'")):
             reasons.append("refusal: " + answer.text.strip().splitlines()[0][:80])
         if answer.finish_reason in TRUNCATED_FINISH_REASONS:
             reasons.append(f"truncated answer (finish reason {answer.finish_reason!r})")

@@ -1,0 +1,102 @@
+"""`langgraph dev` serves the `router` graph, as Studio users run it."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.integration.conftest import FRONTIER_ALIAS, OLLAMA_MODEL, PROJECT_ROOT
+from tests.support.processes import free_port, running_server
+
+
+@pytest.fixture(scope="module")
+def langgraph_dev(
+    openai_server: str, ollama_server: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    # The CLI sits beside this interpreter, on PATH or not (an unactivated virtualenv).
+    executable = shutil.which("langgraph", path=str(Path(sys.executable).parent)) or shutil.which(
+        "langgraph"
+    )
+    assert executable, "langgraph-cli is part of the dev extras: pip install -e '.[dev]'"
+    port = free_port()
+    command = [
+        executable,
+        "dev",
+        "--no-browser",
+        "--no-reload",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
+    env = {
+        "OPENAI_BASE_URL": openai_server,
+        "OLLAMA_BASE_URL": ollama_server,
+        "LANGGRAPH_CLI_NO_ANALYTICS": "1",
+        "LANGSMITH_TRACING": "false",
+    }
+    log = tmp_path_factory.mktemp("langgraph-dev") / "server.log"
+    url = f"http://127.0.0.1:{port}"
+    with running_server(command, f"{url}/ok", log, env=env, cwd=PROJECT_ROOT, timeout_s=180):
+        yield url
+
+
+def run_wait(url: str, prompt: str, context: dict[str, object]) -> dict:
+    response = httpx.post(
+        f"{url}/runs/wait",
+        json={
+            "assistant_id": "router",
+            "input": {"messages": [{"role": "user", "content": prompt}]},
+            "context": context,
+        },
+        timeout=180,
+    )
+    response.raise_for_status()
+    return response.json()
+
+
+def test_langgraph_dev_serves_router(langgraph_dev: str) -> None:
+    assistants = httpx.post(f"{langgraph_dev}/assistants/search", json={}, timeout=30).json()
+    assert "router" in {a["graph_id"] for a in assistants}
+
+    context = {
+        "local_model": f"ollama:{OLLAMA_MODEL}",
+        "frontier_model": f"openai:{FRONTIER_ALIAS}",
+        "max_output_tokens": 32,
+    }
+    simple = run_wait(langgraph_dev, "What is 2+3?", context)
+    assert simple["decision"]["tier"] == "local"
+    assert simple["answered_by"] == "local"
+    assert "5" in simple["messages"][-1]["content"]
+
+    complex_ = run_wait(
+        langgraph_dev, "Analyze and debug this parser, then refactor it to be thread-safe.", context
+    )
+    assert complex_["decision"]["tier"] == "frontier"
+    assert complex_["answered_by"] == "frontier"
+    assert complex_["usage"][0]["model"] == f"openai:{FRONTIER_ALIAS}"
+
+
+def test_studio_sees_graph_branches_and_context_schema(langgraph_dev: str) -> None:
+    assistant = httpx.post(
+        f"{langgraph_dev}/assistants/search", json={"graph_id": "router"}, timeout=30
+    ).json()[0]
+    drawn = httpx.get(
+        f"{langgraph_dev}/assistants/{assistant['assistant_id']}/graph", timeout=30
+    ).json()
+    edges = {(e["source"], e["target"], bool(e.get("conditional"))) for e in drawn["edges"]}
+    assert ("classify", "local_model", True) in edges
+    assert ("classify", "frontier_model", True) in edges
+    assert ("validate", "frontier_model", True) in edges
+    assert ("validate", "__end__", True) in edges
+
+    schemas = httpx.get(
+        f"{langgraph_dev}/assistants/{assistant['assistant_id']}/schemas", timeout=30
+    ).json()
+    assert "threshold" in schemas["context_schema"]["properties"]
+    assert "decision" in schemas["state_schema"]["properties"]

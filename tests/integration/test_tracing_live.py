@@ -1,0 +1,89 @@
+"""Routing facts reach LangSmith: a real CLI process traces to a capture server on loopback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from tests.integration.conftest import FRONTIER_ALIAS, OLLAMA_MODEL
+from tests.integration.test_cli_live import run_cli
+from tests.support.langsmith_capture import LangSmithCapture
+
+ROUTING_KEYS = {"tier", "model", "score", "reasons", "escalated", "cost_usd"}
+
+
+def traced_env(capture: LangSmithCapture, **endpoints: str) -> dict[str, str]:
+    return {
+        "LANGSMITH_TRACING": "true",
+        "LANGSMITH_ENDPOINT": capture.url,
+        "LANGSMITH_API_KEY": "ls-test-key",
+        "LANGSMITH_PROJECT": "asymroute-tests",
+        "LANGSMITH_DISABLE_RUN_COMPRESSION": "true",
+        **endpoints,
+    }
+
+
+def node_runs(capture: LangSmithCapture, trace_prompt: str) -> dict[str, dict[str, Any]]:
+    """The node runs of the one trace whose root saw `trace_prompt`."""
+    runs = capture.runs()
+    roots = [
+        r
+        for r in runs.values()
+        if not r.get("parent_run_id") and trace_prompt in str(r.get("inputs"))
+    ]
+    assert len(roots) == 1, [r.get("name") for r in runs.values()]
+    trace_id = roots[0]["trace_id"]
+    nodes = ("classify", "local_model", "validate", "frontier_model")
+    return {
+        r["name"]: r for r in runs.values() if r.get("trace_id") == trace_id and r["name"] in nodes
+    }
+
+
+def test_local_route_is_traced_with_tier_model_score_and_cost(
+    langsmith_capture: LangSmithCapture, ollama_server: str, tmp_path: Path
+) -> None:
+    prompt = "What is 2+3? (trace local)"
+    done = run_cli(
+        "ask", prompt, "--local-model", f"ollama:{OLLAMA_MODEL}", "--max-tokens", "16",
+        env=traced_env(langsmith_capture, OLLAMA_BASE_URL=ollama_server), cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+
+    runs = node_runs(langsmith_capture, prompt)
+    assert set(runs) == {"classify", "local_model", "validate"}
+    local = runs["local_model"]
+    metadata = local["extra"]["metadata"]
+    assert set(metadata) >= ROUTING_KEYS
+    assert metadata["tier"] == "local" and metadata["model"] == f"ollama:{OLLAMA_MODEL}"
+    assert metadata["escalated"] is False and metadata["cost_usd"] == 0.0
+    assert 0.0 <= metadata["score"] < 0.5 and metadata["reasons"]
+    assert "tier:local" in local["tags"] and f"model:ollama:{OLLAMA_MODEL}" in local["tags"]
+    assert runs["classify"]["extra"]["metadata"]["classifier"] == "heuristic"
+    assert "escalated" not in runs["validate"]["tags"]
+
+
+def test_escalation_is_traced_with_reason(
+    langsmith_capture: LangSmithCapture, openai_server: str, stopped_ollama_url: str, tmp_path: Path
+) -> None:
+    prompt = "What is 2+3? (trace escalation)"
+    done = run_cli(
+        "ask", prompt, "--local-model", f"ollama:{OLLAMA_MODEL}",
+        "--frontier-model", f"openai:{FRONTIER_ALIAS}", "--max-tokens", "16",
+        env=traced_env(
+            langsmith_capture, OLLAMA_BASE_URL=stopped_ollama_url, OPENAI_BASE_URL=openai_server
+        ),
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+
+    runs = node_runs(langsmith_capture, prompt)
+    assert set(runs) == {"classify", "local_model", "validate", "frontier_model"}
+    validate = runs["validate"]
+    assert validate["extra"]["metadata"]["escalated"] is True
+    assert "local call failed" in validate["extra"]["metadata"]["escalation_reason"]
+    assert {"escalated", "tier:frontier"} <= set(validate["tags"])
+    frontier = runs["frontier_model"]["extra"]["metadata"]
+    assert set(frontier) >= ROUTING_KEYS
+    assert frontier["tier"] == "frontier" and frontier["model"] == f"openai:{FRONTIER_ALIAS}"
+    assert frontier["escalated"] is True
+    assert runs["local_model"]["extra"]["metadata"]["error"]

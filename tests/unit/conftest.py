@@ -1,0 +1,185 @@
+"""Unit-test fixtures: a hermetic environment and a scripted `fake:` model provider.
+
+Every unit test runs in an empty working directory (no stray `.env`), without asymroute,
+OpenAI or tracing variables from the host, with network connections and llama.cpp model
+loading turned into test failures.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from langchain_core.language_models import BaseChatModel
+from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.messages.ai import UsageMetadata
+from langchain_core.outputs import ChatResult
+
+from asymroute.context import RouterContext
+from asymroute.providers import PROVIDERS
+from asymroute.providers.base import ModelOptions
+from asymroute.settings import Settings
+
+HOST_ENV_PREFIXES = ("ASYMROUTE_", "OPENAI_", "OLLAMA_", "LANGSMITH_", "LANGCHAIN_")
+
+SIMPLE_PROMPT = "What is 2+3?"
+GOOD_ANSWER = "The answer is 5."
+FRONTIER_ANSWER = "Frontier: the answer is 5."
+REFUSAL = "I'm sorry, but I can't help with that."
+FRONTIER_USAGE = UsageMetadata(input_tokens=1000, output_tokens=500, total_tokens=1500)
+
+
+def _reply(model: str) -> AIMessage | None:
+    """The scripted reply of each fake model; None means the model has no script."""
+    replies: dict[str, Callable[[], AIMessage]] = {
+        "good": lambda: AIMessage(GOOD_ANSWER, response_metadata={"finish_reason": "stop"}),
+        "frontier": lambda: AIMessage(
+            FRONTIER_ANSWER,
+            usage_metadata=FRONTIER_USAGE,
+            response_metadata={"finish_reason": "stop"},
+        ),
+        "empty": lambda: AIMessage(""),
+        "refusal": lambda: AIMessage(REFUSAL),
+        "truncated": lambda: AIMessage(
+            "The answer is", response_metadata={"finish_reason": "length"}
+        ),
+    }
+    return replies[model]() if model in replies else None
+
+
+class RecordingFakeChatModel(GenericFakeChatModel):
+    """GenericFakeChatModel that also tells its provider which messages it was sent."""
+
+    recorder: Any = None
+    label: str = ""
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: Any = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        self.recorder.seen.append((self.label, list(messages)))
+        return super()._generate(messages, stop=stop, run_manager=run_manager, **kwargs)
+
+
+class FailingChatModel(BaseChatModel):
+    """A chat model whose endpoint is down."""
+
+    recorder: Any = None
+    label: str = ""
+
+    @property
+    def _llm_type(self) -> str:
+        return "failing-fake"
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: Any = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        self.recorder.seen.append((self.label, list(messages)))
+        raise ConnectionError("connection refused by fake endpoint")
+
+
+@dataclass
+class FakeProvider:
+    """`fake:<script>` models: good, frontier, empty, refusal, truncated, down (raises)."""
+
+    name: str = "fake"
+    example: str = "fake:good"
+    configured: bool = True
+    created: list[tuple[str, ModelOptions]] = field(default_factory=list)
+    seen: list[tuple[str, list[BaseMessage]]] = field(default_factory=list)
+
+    def is_configured(self, settings: Settings) -> bool:
+        return self.configured
+
+    def create(self, model: str, settings: Settings, options: ModelOptions) -> BaseChatModel:
+        self.created.append((model, options))
+        if model == "down":
+            return FailingChatModel(recorder=self, label=model)
+        reply = _reply(model)
+        if reply is None:
+            raise AssertionError(f"the fake provider has no script for model {model!r}")
+        return RecordingFakeChatModel(messages=iter([reply]), recorder=self, label=model)
+
+    @staticmethod
+    def text(model: str) -> str:
+        """What `fake:<model>` answers."""
+        reply = _reply(model)
+        assert reply is not None, model
+        return str(reply.content)
+
+    @property
+    def created_models(self) -> list[str]:
+        return [model for model, _ in self.created]
+
+
+@pytest.fixture(autouse=True)
+def hermetic_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No host configuration, no `.env`, no tracing."""
+    for name in list(os.environ):
+        if name.upper().startswith(HOST_ENV_PREFIXES):
+            monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture(autouse=True)
+def no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    attempts: list[Any] = []
+
+    def refuse(self: socket.socket, address: Any, *args: Any) -> None:
+        attempts.append(address)
+        raise OSError(f"unit tests must not open network connections (tried {address!r})")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
+    yield
+    assert not attempts, f"a unit test tried to connect to {attempts}"
+
+
+@pytest.fixture(autouse=True)
+def no_llama_loading(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    from asymroute.providers import llamacpp_chat
+
+    loads: list[str] = []
+
+    def refuse(path: str, *args: Any) -> Any:
+        loads.append(path)
+        raise AssertionError(f"unit tests must not load llama.cpp weights ({path})")
+
+    monkeypatch.setattr(llamacpp_chat, "load_llama", refuse)
+    yield
+    assert not loads, f"a unit test loaded llama.cpp weights: {loads}"
+
+
+@pytest.fixture
+def fake_provider(monkeypatch: pytest.MonkeyPatch) -> FakeProvider:
+    """The `fake` provider, registered for this test only."""
+    provider = FakeProvider()
+    monkeypatch.setitem(PROVIDERS, "fake", provider)
+    return provider
+
+
+@pytest.fixture
+def make_router(fake_provider: FakeProvider) -> Callable[..., Any]:
+    """Build the router graph around fake models: `make_router(settings=..., **context)`."""
+    from graphs.router import build_router
+
+    def build(settings: Settings | None = None, **context: Any) -> Any:
+        defaults = RouterContext(
+            **{"local_model": "fake:good", "frontier_model": "fake:frontier", **context}
+        )
+        return build_router(settings=settings or Settings(), defaults=defaults)
+
+    return build
