@@ -28,6 +28,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="asymroute", description="Route each request to the smallest competent model."
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
     ask = commands.add_parser("ask", help="answer one prompt and report the route and its cost")
     ask.add_argument("prompt", help="the request text")
@@ -43,6 +44,15 @@ def _parser() -> argparse.ArgumentParser:
         "--strict", action="store_true", help="fail instead of answering locally without a frontier"
     )
     return parser
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("asymroute")
+    except PackageNotFoundError:
+        return "unknown"
 
 
 def _context(args: argparse.Namespace) -> RouterContext:

@@ -6,6 +6,7 @@ import logging
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from langchain_core.messages import AIMessage, BaseMessage
@@ -43,6 +44,14 @@ def finish_reason(message: AIMessage | None) -> str | None:
     return str(reason) if reason else None
 
 
+@lru_cache(maxsize=256)
+def _warn_unpriced(model_id: str) -> None:
+    """Once per model and process: the warning matters, a line per request would drown it."""
+    logger.warning(
+        "no price for %s; its cost is recorded as 0. Add it with ASYMROUTE_PRICES", model_id
+    )
+
+
 def describe_error(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else ""
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
@@ -76,9 +85,7 @@ def call_tier(
     output_tokens = int(usage.get("output_tokens", 0))
     price = plan.price_table.price_for(spec.provider, spec.model)
     if price is None and error is None:
-        logger.warning(
-            "no price for %s; its cost is recorded as 0. Add it with ASYMROUTE_PRICES", spec.id
-        )
+        _warn_unpriced(spec.id)
     record = UsageRecord(
         model=spec.id,
         tier=tier,

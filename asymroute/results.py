@@ -53,5 +53,7 @@ def summary_line(state: Mapping[str, Any], latency_s: float) -> str:
         parts.append(f"escalation_reason={state['escalation_reason']}")
     if flags:
         parts.append("flags=" + ",".join(flags))
+    if "frontier_unavailable" in flags:
+        parts.append("frontier_unavailable: no frontier configured, answered by the local tier")
     parts += [f"latency={latency_s:.2f}s", f"cost=${state.get('total_cost_usd', 0.0):.6f}"]
     return " | ".join(parts)

@@ -38,6 +38,8 @@ def make_classify(setup: RouterSetup) -> Callable[..., dict[str, Any]]:
             reasons=decision["reasons"],
             classifier=decision["classifier"],
             frontier_unavailable=decision["frontier_unavailable"],
+            escalated=False,
+            cost_usd=0.0,
         )
         # A thread may carry an earlier request's record: start this one afresh.
         return {

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from langgraph.runtime import Runtime
 
@@ -11,7 +11,7 @@ from asymroute.context import RouterContext
 from asymroute.errors import NoAnswerError
 from asymroute.model_calls import call_tier
 from asymroute.planning import RouterSetup
-from asymroute.records import FRONTIER_FAILED
+from asymroute.records import FRONTIER_FAILED, Tier
 from asymroute.routing import total_cost
 from asymroute.state import RouterState
 from asymroute.tracing import annotate_current_run
@@ -21,7 +21,7 @@ def make_frontier_model(setup: RouterSetup) -> Callable[..., dict[str, Any]]:
     def frontier_model(state: RouterState, runtime: Runtime[RouterContext]) -> dict[str, Any]:
         plan = setup.plan(runtime.context)
         calls = [call_tier(plan, "frontier", state["messages"], setup.settings)]
-        answer, answered_by = calls[0].message, "frontier"
+        answer, answered_by = calls[0].message, cast(Tier, "frontier")
         if answer is None:
             if plan.context.strict:
                 raise NoAnswerError(
@@ -43,9 +43,10 @@ def make_frontier_model(setup: RouterSetup) -> Callable[..., dict[str, Any]]:
         flags = state.get("flags", [])
         if answered_by != "frontier":
             flags = sorted({*flags, FRONTIER_FAILED})
+        answer_model = plan.spec(answered_by).id
         annotate_current_run(
             tier=answered_by,
-            model=plan.spec("frontier" if answered_by == "frontier" else "local").id,
+            model=answer_model,
             score=state["decision"]["score"],
             reasons=state["decision"]["reasons"],
             escalated=bool(state.get("escalated")),
@@ -56,7 +57,7 @@ def make_frontier_model(setup: RouterSetup) -> Callable[..., dict[str, Any]]:
         return {
             "messages": [answer],
             "answered_by": answered_by,
-            "answer_model": plan.spec("frontier" if answered_by == "frontier" else "local").id,
+            "answer_model": answer_model,
             "flags": flags,
             "usage": [call.usage for call in calls],
             "total_cost_usd": total_cost(usage),

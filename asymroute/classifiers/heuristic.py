@@ -86,9 +86,10 @@ CONSTRAINTS = _words(
     r"edge cases?",
 )
 CODE_FENCE = re.compile(r"```|~~~")
+# Anchored at line starts so a long prompt costs one pass, not one pass per character.
 CODE_LINE = re.compile(
-    r"^\s*(def |class |function |import |from \S+ import|#include|public |private |"
-    r"return |for \(|if \(|while \(|SELECT |const |let |var ).*|.*[;{}]\s*$",
+    r"^(?:[ \t]*(?:def |class |function |import |from \S+ import|#include|public |private |"
+    r"return |for \(|if \(|while \(|SELECT |const |let |var )|[^\n]*[;{}][ \t]*$)",
     re.MULTILINE,
 )
 NUMBERED_STEP = re.compile(r"^\s*(\d+[.)]|[-*•])\s+\S", re.MULTILINE)

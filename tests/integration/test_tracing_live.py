@@ -51,6 +51,8 @@ def test_local_route_is_traced_with_tier_model_score_and_cost(
 
     runs = node_runs(langsmith_capture, prompt)
     assert set(runs) == {"classify", "local_model", "validate"}
+    for name, run in runs.items():
+        assert set(run["extra"]["metadata"]) >= ROUTING_KEYS, name
     local = runs["local_model"]
     metadata = local["extra"]["metadata"]
     assert set(metadata) >= ROUTING_KEYS
@@ -78,6 +80,8 @@ def test_escalation_is_traced_with_reason(
 
     runs = node_runs(langsmith_capture, prompt)
     assert set(runs) == {"classify", "local_model", "validate", "frontier_model"}
+    for name, run in runs.items():
+        assert set(run["extra"]["metadata"]) >= ROUTING_KEYS, name
     validate = runs["validate"]
     assert validate["extra"]["metadata"]["escalated"] is True
     assert "local call failed" in validate["extra"]["metadata"]["escalation_reason"]

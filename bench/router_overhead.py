@@ -1,0 +1,83 @@
+"""The router graph's own overhead per request, with instant in-process models.
+
+Measures classify + routing + validation + accounting + LangGraph, not inference:
+the local and frontier models answer immediately.
+
+    python bench/router_overhead.py [--n 2000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+from langchain_core.messages import AIMessage
+
+from asymroute.context import RouterContext
+from asymroute.pricing import ModelPrice
+from asymroute.providers import PROVIDERS
+from asymroute.providers.base import ModelOptions
+from asymroute.settings import Settings
+from graphs.router import build_router
+
+FRONTIER_PRICE = ModelPrice(input_per_million=2.5, output_per_million=10.0)
+LOCAL_PRICE = ModelPrice(input_per_million=0.0, output_per_million=0.0)
+
+
+class InstantProvider:
+    name = "instant"
+    example = "instant:any"
+
+    def is_configured(self, settings: Settings) -> bool:
+        return True
+
+    def create(self, model: str, settings: Settings, options: ModelOptions) -> BaseChatModel:
+        reply = AIMessage(
+            "The answer is 5.",
+            usage_metadata={"input_tokens": 20, "output_tokens": 6, "total_tokens": 26},
+            response_metadata={"finish_reason": "stop"},
+        )
+        return GenericFakeChatModel(messages=iter([reply]))
+
+
+def measure(graph: Any, prompt: str, n: int) -> list[float]:
+    timings = []
+    for _ in range(n):
+        started = time.perf_counter()
+        graph.invoke({"messages": [("user", prompt)]})
+        timings.append((time.perf_counter() - started) * 1000)
+    return timings
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--n", type=int, default=2000)
+    args = parser.parse_args()
+    PROVIDERS["instant"] = InstantProvider()
+    graph = build_router(
+        Settings(
+            _env_file=None,
+            price_overrides={"instant:frontier": FRONTIER_PRICE, "instant:local": LOCAL_PRICE},
+        ),  # type: ignore[call-arg]
+        RouterContext(local_model="instant:local", frontier_model="instant:frontier"),
+    )
+    cases = {
+        "local (classify, local, validate)": "What is 2+3?",
+        "frontier (classify, frontier)": "Analyze and debug this parser, then refactor it.",
+    }
+    print(f"{args.n} sequential invokes per route, instant models")
+    print(f"{'route':<36} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'req/s':>8}")
+    for label, prompt in cases.items():
+        measure(graph, prompt, 50)  # warm-up: imports, caches
+        timings = measure(graph, prompt, args.n)
+        q = statistics.quantiles(timings, n=100)
+        rate = 1000 / statistics.fmean(timings)
+        print(f"{label:<36} {q[49]:>8.2f} {q[94]:>8.2f} {q[98]:>8.2f} {rate:>8.0f}")
+
+
+if __name__ == "__main__":
+    main()
