@@ -7,6 +7,7 @@ from typing import Any
 
 from langchain_core.messages import BaseMessage
 
+from asymroute.records import FRONTIER_UNAVAILABLE
 from asymroute.requests import content_text
 
 
@@ -53,7 +54,7 @@ def summary_line(state: Mapping[str, Any], latency_s: float) -> str:
         parts.append(f"escalation_reason={state['escalation_reason']}")
     if flags:
         parts.append("flags=" + ",".join(flags))
-    if "frontier_unavailable" in flags:
+    if FRONTIER_UNAVAILABLE in flags:
         parts.append("frontier_unavailable: no frontier configured, answered by the local tier")
     parts += [f"latency={latency_s:.2f}s", f"cost=${state.get('total_cost_usd', 0.0):.6f}"]
     return " | ".join(parts)

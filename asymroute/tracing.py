@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from asymroute.records import FRONTIER_FAILED, FRONTIER_UNAVAILABLE
+
 
 def routing_tags(metadata: Mapping[str, Any]) -> list[str]:
     """Filterable tags: `tier:local`, `model:...`, `escalated`, `frontier_unavailable`, ..."""
     tags = [f"{key}:{metadata[key]}" for key in ("tier", "model") if metadata.get(key)]
     tags += [
-        flag
-        for flag in ("escalated", "frontier_unavailable", "frontier_failed")
-        if metadata.get(flag)
+        flag for flag in ("escalated", FRONTIER_UNAVAILABLE, FRONTIER_FAILED) if metadata.get(flag)
     ]
     return tags
 

@@ -10,6 +10,7 @@ from langgraph.runtime import Runtime
 from asymroute.context import RouterContext
 from asymroute.errors import FrontierUnavailableError
 from asymroute.planning import RouterSetup
+from asymroute.records import FRONTIER_UNAVAILABLE
 from asymroute.requests import request_prompt
 from asymroute.routing import decide
 from asymroute.state import RouterState
@@ -50,7 +51,7 @@ def make_classify(setup: RouterSetup) -> Callable[..., dict[str, Any]]:
             "escalation_reason": None,
             "answered_by": None,
             "answer_model": None,
-            "flags": ["frontier_unavailable"] if decision["frontier_unavailable"] else [],
+            "flags": [FRONTIER_UNAVAILABLE] if decision["frontier_unavailable"] else [],
             "usage": None,
             "total_cost_usd": 0.0,
         }

@@ -15,7 +15,7 @@ def isolated_env(
     monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[None]:
     for name in list(os.environ):
-        if name.startswith(ISOLATED_PREFIXES):
+        if name.upper().startswith(ISOLATED_PREFIXES):
             monkeypatch.delenv(name)
     # Settings also read .env from the working directory.
     monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))

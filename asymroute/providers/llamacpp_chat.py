@@ -13,6 +13,7 @@ from langchain_core.messages.ai import UsageMetadata
 from langchain_core.outputs import ChatGeneration, ChatResult
 
 from asymroute.errors import ConfigurationError
+from asymroute.requests import content_text
 
 if TYPE_CHECKING:
     from langchain_core.callbacks import CallbackManagerForLLMRun
@@ -45,15 +46,6 @@ def load_llama(path: str, n_ctx: int, n_threads: int | None) -> LoadedLlama:
 atexit.register(load_llama.cache_clear)
 
 
-def message_text(message: BaseMessage) -> str:
-    if isinstance(message.content, str):
-        return message.content
-    return "".join(
-        block.get("text", "") if isinstance(block, dict) else str(block)
-        for block in message.content
-    )
-
-
 class ChatLlamaCppEmbedded(BaseChatModel):
     """Chat completions from a GGUF file, using the chat template stored in the file."""
 
@@ -82,7 +74,7 @@ class ChatLlamaCppEmbedded(BaseChatModel):
     ) -> ChatResult:
         loaded = load_llama(self.model_path, self.n_ctx, self.n_threads)
         chat = [
-            {"role": ROLE_BY_MESSAGE_TYPE.get(m.type, "user"), "content": message_text(m)}
+            {"role": ROLE_BY_MESSAGE_TYPE.get(m.type, "user"), "content": content_text(m)}
             for m in messages
         ]
         with loaded.lock:

@@ -1,17 +1,14 @@
-"""Unit-test fixtures: a hermetic environment and a scripted `fake:` model provider.
+"""Unit-test fixtures: no network, no model weights, and a scripted `fake:` model provider.
 
-Every unit test runs in an empty working directory (no stray `.env`), without asymroute,
-OpenAI or tracing variables from the host, with network connections and llama.cpp model
-loading turned into test failures.
+The host environment is already cleared by `tests/conftest.py`; here, network connections
+and llama.cpp model loading become test failures.
 """
 
 from __future__ import annotations
 
-import os
 import socket
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,8 +22,6 @@ from asymroute.context import RouterContext
 from asymroute.providers import PROVIDERS
 from asymroute.providers.base import ModelOptions
 from asymroute.settings import Settings
-
-HOST_ENV_PREFIXES = ("ASYMROUTE_", "OPENAI_", "OLLAMA_", "LANGSMITH_", "LANGCHAIN_")
 
 SIMPLE_PROMPT = "What is 2+3?"
 GOOD_ANSWER = "The answer is 5."
@@ -123,15 +118,6 @@ class FakeProvider:
     @property
     def created_models(self) -> list[str]:
         return [model for model, _ in self.created]
-
-
-@pytest.fixture(autouse=True)
-def hermetic_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No host configuration, no `.env`, no tracing."""
-    for name in list(os.environ):
-        if name.upper().startswith(HOST_ENV_PREFIXES):
-            monkeypatch.delenv(name, raising=False)
-    monkeypatch.chdir(tmp_path)
 
 
 @pytest.fixture(autouse=True)
