@@ -1,0 +1,5 @@
+import sys
+
+from asymroute.cli import main
+
+sys.exit(main())
