@@ -9,12 +9,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.runnables import RunnableConfig
 
 from asymroute.errors import AsymrouteError
 from asymroute.planning import RunPlan, model_options
-from asymroute.providers import get_provider
+from asymroute.providers import ModelSpec, get_provider
 from asymroute.records import Tier, UsageRecord
 from asymroute.settings import Settings
 
@@ -57,6 +58,13 @@ def describe_error(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
+def _prepare(plan: RunPlan, tier: Tier, settings: Settings) -> tuple[ModelSpec, BaseChatModel]:
+    spec = plan.spec(tier)
+    return spec, get_provider(spec).create(
+        spec.model, settings, model_options(plan, tier, settings)
+    )
+
+
 def call_tier(
     plan: RunPlan,
     tier: Tier,
@@ -65,21 +73,52 @@ def call_tier(
     config: RunnableConfig | None = None,
 ) -> ModelCall:
     """Never raises for a failed call (the error is recorded); configuration errors do raise."""
-    spec = plan.spec(tier)
-    model = get_provider(spec).create(spec.model, settings, model_options(plan, tier, settings))
+    spec, model = _prepare(plan, tier, settings)
     started = time.perf_counter()
-    message: AIMessage | None = None
-    error: str | None = None
     try:
         reply: Any = model.invoke(list(messages), config=config)
-        message = reply if isinstance(reply, AIMessage) else AIMessage(content=str(reply.content))
     except AsymrouteError:
         raise
     except Exception as exc:  # any failure of the endpoint is recorded and handled by routing
+        return _account(plan, tier, spec, None, exc, started)
+    return _account(plan, tier, spec, reply, None, started)
+
+
+async def acall_tier(
+    plan: RunPlan,
+    tier: Tier,
+    messages: Sequence[BaseMessage],
+    settings: Settings,
+    config: RunnableConfig | None = None,
+) -> ModelCall:
+    """`call_tier` without blocking the event loop: same accounting, same error handling."""
+    spec, model = _prepare(plan, tier, settings)
+    started = time.perf_counter()
+    try:
+        reply: Any = await model.ainvoke(list(messages), config=config)
+    except AsymrouteError:
+        raise
+    except Exception as exc:  # any failure of the endpoint is recorded and handled by routing
+        return _account(plan, tier, spec, None, exc, started)
+    return _account(plan, tier, spec, reply, None, started)
+
+
+def _account(
+    plan: RunPlan,
+    tier: Tier,
+    spec: ModelSpec,
+    reply: Any,
+    exc: BaseException | None,
+    started: float,
+) -> ModelCall:
+    latency = time.perf_counter() - started
+    message: AIMessage | None = None
+    error: str | None = None
+    if exc is not None:
         error = describe_error(exc)
         logger.warning("%s call to %s failed: %s", tier, spec.id, error)
-    latency = time.perf_counter() - started
-
+    else:
+        message = reply if isinstance(reply, AIMessage) else AIMessage(content=str(reply.content))
     usage: Mapping[str, Any] = (message.usage_metadata if message is not None else None) or {}
     input_tokens = int(usage.get("input_tokens", 0))
     output_tokens = int(usage.get("output_tokens", 0))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from asymroute.classifiers import Classifier, get_classifier
 from asymroute.context import RouterContext
@@ -66,6 +67,11 @@ class RouterSetup:
     settings: Settings
     defaults: RouterContext
 
+    def __post_init__(self) -> None:
+        # Every node of every run plans from its context; a gateway serves a handful of
+        # distinct contexts, so plan each once (contexts are frozen, hence hashable).
+        object.__setattr__(self, "_plan_cached", lru_cache(maxsize=256)(self._plan_uncached))
+
     @classmethod
     def build(cls, settings: Settings, defaults: RouterContext | None = None) -> RouterSetup:
         """Checks the defaults now, so a bad model string fails at graph build time."""
@@ -77,4 +83,11 @@ class RouterSetup:
         return cls(settings=settings, defaults=defaults)
 
     def plan(self, context: RouterContext | None) -> RunPlan:
-        return plan_run(context if context is not None else self.defaults, self.settings)
+        context = context if context is not None else self.defaults
+        try:
+            return self._plan_cached(context)  # type: ignore[attr-defined,no-any-return]
+        except TypeError:  # not hashable: not a RouterContext, plan_run names the problem
+            return plan_run(context, self.settings)
+
+    def _plan_uncached(self, context: RouterContext) -> RunPlan:
+        return plan_run(context, self.settings)

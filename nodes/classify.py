@@ -2,24 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from langgraph._internal._runnable import RunnableCallable
 
-from langgraph.runtime import Runtime
-
-from asymroute.context import RouterContext
 from asymroute.errors import FrontierUnavailableError
-from asymroute.planning import RouterSetup
+from asymroute.node_steps import NodeSteps
+from asymroute.planning import RouterSetup, RunPlan
 from asymroute.records import FRONTIER_UNAVAILABLE
 from asymroute.requests import request_prompt
 from asymroute.routing import decide
 from asymroute.state import RouterState
 from asymroute.tracing import annotate_current_run
+from nodes.dual import dual_node
 
 
-def make_classify(setup: RouterSetup) -> Callable[..., dict[str, Any]]:
-    def classify(state: RouterState, runtime: Runtime[RouterContext]) -> dict[str, Any]:
-        plan = setup.plan(runtime.context)
+def make_classify(setup: RouterSetup) -> RunnableCallable:
+    def classify(state: RouterState, plan: RunPlan) -> NodeSteps:
+        yield from ()  # no model call: scoring is local and instant
         prompt = request_prompt(state["messages"], setup.settings.max_prompt_chars)
         decision = decide(
             plan.classifier.score(prompt),
@@ -56,4 +54,4 @@ def make_classify(setup: RouterSetup) -> Callable[..., dict[str, Any]]:
             "total_cost_usd": 0.0,
         }
 
-    return classify
+    return dual_node("classify", setup, classify)

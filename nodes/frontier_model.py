@@ -2,25 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, cast
+from typing import cast
 
-from langgraph.runtime import Runtime
+from langgraph._internal._runnable import RunnableCallable
 
-from asymroute.context import RouterContext
 from asymroute.errors import NoAnswerError
-from asymroute.model_calls import call_tier
-from asymroute.planning import RouterSetup
+from asymroute.model_calls import ModelCall
+from asymroute.node_steps import CallTier, NodeSteps
+from asymroute.planning import RouterSetup, RunPlan
 from asymroute.records import FRONTIER_FAILED, Tier
 from asymroute.routing import total_cost
 from asymroute.state import RouterState
 from asymroute.tracing import annotate_current_run
+from nodes.dual import dual_node
 
 
-def make_frontier_model(setup: RouterSetup) -> Callable[..., dict[str, Any]]:
-    def frontier_model(state: RouterState, runtime: Runtime[RouterContext]) -> dict[str, Any]:
-        plan = setup.plan(runtime.context)
-        calls = [call_tier(plan, "frontier", state["messages"], setup.settings)]
+def make_frontier_model(setup: RouterSetup) -> RunnableCallable:
+    def frontier_model(state: RouterState, plan: RunPlan) -> NodeSteps:
+        calls: list[ModelCall] = [(yield CallTier("frontier", state["messages"]))]
         answer, answered_by = calls[0].message, cast(Tier, "frontier")
         if answer is None:
             if plan.context.strict:
@@ -30,7 +29,7 @@ def make_frontier_model(setup: RouterSetup) -> Callable[..., dict[str, Any]]:
             # Best available answer: the rejected local one, else one local attempt now.
             answer, answered_by = state.get("local_answer"), "local"
             if answer is None and not state.get("escalated"):
-                calls.append(call_tier(plan, "local", state["messages"], setup.settings))
+                calls.append((yield CallTier("local", state["messages"])))
                 answer = calls[-1].message
             if answer is None:
                 errors = "; ".join(
@@ -63,4 +62,4 @@ def make_frontier_model(setup: RouterSetup) -> Callable[..., dict[str, Any]]:
             "total_cost_usd": total_cost(usage),
         }
 
-    return frontier_model
+    return dual_node("frontier_model", setup, frontier_model)

@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from langgraph._internal._runnable import RunnableCallable
 
-from langgraph.runtime import Runtime
-
-from asymroute.context import RouterContext
-from asymroute.model_calls import call_tier
-from asymroute.planning import RouterSetup
+from asymroute.node_steps import CallTier, NodeSteps
+from asymroute.planning import RouterSetup, RunPlan
 from asymroute.routing import total_cost
 from asymroute.state import RouterState
 from asymroute.tracing import annotate_current_run
+from nodes.dual import dual_node
 
 
-def make_local_model(setup: RouterSetup) -> Callable[..., dict[str, Any]]:
-    def local_model(state: RouterState, runtime: Runtime[RouterContext]) -> dict[str, Any]:
-        plan = setup.plan(runtime.context)
-        call = call_tier(plan, "local", state["messages"], setup.settings)
+def make_local_model(setup: RouterSetup) -> RunnableCallable:
+    def local_model(state: RouterState, plan: RunPlan) -> NodeSteps:
+        call = yield CallTier("local", state["messages"])
         usage = [*state.get("usage", []), call.usage]
         annotate_current_run(
             tier="local",
@@ -36,4 +32,4 @@ def make_local_model(setup: RouterSetup) -> Callable[..., dict[str, Any]]:
             "total_cost_usd": total_cost(usage),
         }
 
-    return local_model
+    return dual_node("local_model", setup, local_model)

@@ -2,26 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-from langgraph.runtime import Runtime
+from langgraph._internal._runnable import RunnableCallable
 
-from asymroute.context import RouterContext
 from asymroute.errors import FrontierUnavailableError, NoAnswerError
 from asymroute.model_calls import finish_reason
-from asymroute.planning import RouterSetup
+from asymroute.node_steps import NodeSteps
+from asymroute.planning import RouterSetup, RunPlan
 from asymroute.records import FRONTIER_UNAVAILABLE, VALIDATION_FAILED_UNESCALATED
 from asymroute.requests import content_text, request_prompt
 from asymroute.routing import judge, last_usage
 from asymroute.state import RouterState
 from asymroute.tracing import annotate_current_run
 from asymroute.validators import CandidateAnswer
+from nodes.dual import dual_node
 
 
-def make_validate(setup: RouterSetup) -> Callable[..., dict[str, Any]]:
-    def validate(state: RouterState, runtime: Runtime[RouterContext]) -> dict[str, Any]:
-        plan = setup.plan(runtime.context)
+def make_validate(setup: RouterSetup) -> RunnableCallable:
+    def validate(state: RouterState, plan: RunPlan) -> NodeSteps:
+        yield from ()  # the current validators judge the text alone, without model calls
         local = state.get("local_answer")
         local_usage = last_usage(state.get("usage", []), "local")
         error = local_usage["error"] if local_usage else "no local call was made"
@@ -63,7 +63,7 @@ def make_validate(setup: RouterSetup) -> Callable[..., dict[str, Any]]:
         )
         return update | _answered_locally(local, plan.local.id) | {"flags": flags}
 
-    return validate
+    return dual_node("validate", setup, validate)
 
 
 def _answered_locally(local: Any, model_id: str) -> dict[str, Any]:

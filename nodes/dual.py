@@ -1,0 +1,27 @@
+"""Turn a node body into a LangGraph node with both a sync and an async implementation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+# LangGraph wraps every function node in RunnableCallable; using it directly is the only way
+# to give one node both implementations with `runtime` injected. langgraph is pinned < 2.
+from langgraph._internal._runnable import RunnableCallable
+from langgraph.runtime import Runtime
+
+from asymroute.context import RouterContext
+from asymroute.node_steps import NodeBody, arun_steps, run_steps
+from asymroute.planning import RouterSetup
+
+
+def dual_node(name: str, setup: RouterSetup, body: NodeBody) -> RunnableCallable:
+    def sync_node(state: Any, runtime: Runtime[RouterContext]) -> dict[str, Any]:
+        plan = setup.plan(runtime.context)
+        return run_steps(body(state, plan), plan, setup.settings)
+
+    async def async_node(state: Any, runtime: Runtime[RouterContext]) -> dict[str, Any]:
+        plan = setup.plan(runtime.context)
+        return await arun_steps(body(state, plan), plan, setup.settings)
+
+    sync_node.__name__ = async_node.__name__ = name
+    return RunnableCallable(sync_node, async_node, name=name, trace=False)
