@@ -60,9 +60,13 @@ def describe_error(exc: BaseException) -> str:
 
 def _prepare(plan: RunPlan, tier: Tier, settings: Settings) -> tuple[ModelSpec, BaseChatModel]:
     spec = plan.spec(tier)
-    return spec, get_provider(spec).create(
-        spec.model, settings, model_options(plan, tier, settings)
-    )
+    model = plan.models.get(tier)
+    if model is None:
+        options = model_options(plan, tier, settings)
+        model = plan.models.setdefault(
+            tier, get_provider(spec).create(spec.model, settings, options)
+        )
+    return spec, model
 
 
 def call_tier(

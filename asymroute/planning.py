@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
+
+from langchain_core.language_models import BaseChatModel
 
 from asymroute.classifiers import Classifier, get_classifier
 from asymroute.context import RouterContext
@@ -24,6 +26,9 @@ class RunPlan:
     classifier: Classifier
     validators: tuple[Validator, ...]
     price_table: PriceTable
+    models: dict[Tier, BaseChatModel] = field(default_factory=dict, compare=False, repr=False)
+    """Chat models built for this plan. Building one costs tens of ms (HTTP clients, TLS
+    setup), and plans are cached per context, so each tier's model is built once."""
 
     def spec(self, tier: Tier) -> ModelSpec:
         return self.local if tier == "local" else self.frontier

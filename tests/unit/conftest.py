@@ -9,6 +9,7 @@ from __future__ import annotations
 import socket
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from itertools import cycle
 from typing import Any
 
 import pytest
@@ -106,7 +107,8 @@ class FakeProvider:
         reply = _reply(model)
         if reply is None:
             raise AssertionError(f"the fake provider has no script for model {model!r}")
-        return RecordingFakeChatModel(messages=iter([reply]), recorder=self, label=model)
+        # A model is built once per plan and then answers every call with its script.
+        return RecordingFakeChatModel(messages=cycle([reply]), recorder=self, label=model)
 
     @staticmethod
     def text(model: str) -> str:
