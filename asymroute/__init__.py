@@ -3,6 +3,7 @@
 from asymroute.context import RouterContext
 from asymroute.errors import (
     AsymrouteError,
+    BudgetExceededError,
     ConfigurationError,
     FrontierUnavailableError,
     InvalidRequestError,
@@ -12,6 +13,7 @@ from asymroute.settings import Settings
 
 __all__ = [
     "AsymrouteError",
+    "BudgetExceededError",
     "ConfigurationError",
     "FrontierUnavailableError",
     "InvalidRequestError",

@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from asymroute.errors import ConfigurationError
+from asymroute.privacy.base import PRIVACY_MODES, PRIVACY_ROUTE_LOCAL
+from asymroute.validators.base import ValidationPolicy
+
+BUDGET_POLICIES = ("downgrade", "refuse")
+FOLLOWUP_POLICIES = ("inherit", "latest")
 
 
 @dataclass(frozen=True)
@@ -15,18 +21,60 @@ class RouterContext:
     """Small local tier, `provider:model` (ollama:llama3.1:8b, llamacpp:smollm2, ...)."""
     frontier_model: str = "openai:gpt-4o-mini"
     """Frontier tier, `provider:model`; openai needs OPENAI_API_KEY or OPENAI_BASE_URL."""
-    classifier: str = "heuristic"
-    """Complexity classifier by name (heuristic, keywords)."""
+    classifier: str = "learned"
+    """Complexity classifier by name (learned, heuristic, keywords), or learned:PATH for a
+    router file written by `asymroute train`."""
     threshold: float = 0.5
     """Scores at or above this go to the frontier."""
     validate: bool = True
     """Check the local answer and escalate when it falls short."""
     validators: tuple[str, ...] = field(default=("structural",))
-    """Validators applied to a local answer, all must pass."""
+    """Validators applied to a local answer, in order: structural, format, confidence,
+    scorer, self_verify (the last costs local calls). How they combine: validation_combine."""
+    validation_combine: str = "all"
+    """all: every validator must pass; mean: structural/format must pass and the mean
+    confidence of confidence/scorer/self_verify must reach min_confidence."""
+    min_confidence: float = 0.5
+    """With validation_combine=mean: the lowest mean confidence that keeps a local answer."""
+    confidence_min_mean_logprob: float = -1.0
+    """confidence: escalate when the answer's mean token log-prob is below this."""
+    confidence_min_token_logprob: float | None = None
+    """confidence: also escalate when any token's log-prob is below this (None: no floor)."""
+    self_verify_samples: int = 3
+    """self_verify: local verification calls per answer (majority of parsed verdicts)."""
+    self_verify_min_agreement: float = 0.5
+    """self_verify: the share of 'correct' verdicts an answer needs."""
+    scorer_threshold: float = 0.3
+    """scorer: escalate when the learned P(answer wrong) is at or above this (0.3: 95% of
+    frontier accuracy on the GSM8K replay, escalating 40%)."""
+    scorer_model: str | None = None
+    """scorer: answer-scorer file from `asymroute train --target answer`; None: shipped one."""
+    format_retry: bool = True
+    """format: give the local model one retry with the error before escalating."""
+    unmeasured_policy: str = "pass"
+    """A validator that cannot measure (no log-probs, no verdict): pass (abstain, said in the
+    reasons) or escalate."""
     max_output_tokens: int = 512
     temperature: float = 0.0
     strict: bool = False
     """Raise instead of answering locally when the frontier is needed but not configured."""
+    privacy: str = PRIVACY_ROUTE_LOCAL
+    """Sensitive data in the request: off, route-local, or redact-before-frontier."""
+    budget_per_thread_usd: float | None = None
+    """Frontier spend allowed on one thread (conversation, workflow thread); None: no limit."""
+    budget_per_run_usd: float | None = None
+    """Frontier spend allowed in one run (one request, one chat turn, one workflow)."""
+    budget_policy: str = "downgrade"
+    """When the next frontier call would exceed a budget: downgrade (answer locally) or refuse."""
+    followup_policy: str = "inherit"
+    """inherit: a short follow-up keeps the routing of the turn it follows; latest: ignore it."""
+    followup_max_words: int = 12
+    """Turns of at most this many words that refer back are follow-ups."""
+    stop: tuple[str, ...] = ()
+    """Stop sequences passed to every tier."""
+    # Not hashed (a dict); plans are cached by context, equal contexts still compare equal.
+    response_format: dict[str, Any] | None = field(default=None, hash=False)
+    """The OpenAI `response_format` the request asked for ({"type": "json_object"}, ...)."""
 
     def __post_init__(self) -> None:
         for name in ("threshold", "temperature"):
@@ -52,5 +100,59 @@ class RouterContext:
             )
         if not 0.0 <= self.temperature <= 2.0:
             raise ConfigurationError(f"temperature must be within [0, 2], got {self.temperature!r}")
+        self._check_budget_and_followup_fields()
+        if self.privacy not in PRIVACY_MODES:
+            raise ConfigurationError(
+                f"privacy must be one of {', '.join(PRIVACY_MODES)}, got {self.privacy!r}"
+            )
         # JSON clients send lists; keep the dataclass hashable and frozen.
         object.__setattr__(self, "validators", tuple(self.validators))
+        self.validation_policy()  # checks the validation fields
+        stop = (self.stop,) if isinstance(self.stop, str) else tuple(self.stop)
+        if not all(isinstance(item, str) and item for item in stop):
+            raise ConfigurationError(f"stop must be a list of non-empty strings, got {self.stop!r}")
+        object.__setattr__(self, "stop", stop)
+        if self.response_format is not None and not isinstance(self.response_format, dict):
+            raise ConfigurationError(
+                f"response_format must be an object or null, got {self.response_format!r}"
+            )
+
+    def validation_policy(self) -> ValidationPolicy:
+        return ValidationPolicy(
+            combine=self.validation_combine,
+            min_confidence=self.min_confidence,
+            min_mean_logprob=self.confidence_min_mean_logprob,
+            min_token_logprob=self.confidence_min_token_logprob,
+            self_verify_samples=self.self_verify_samples,
+            self_verify_min_agreement=self.self_verify_min_agreement,
+            scorer_threshold=self.scorer_threshold,
+            scorer_model=self.scorer_model,
+            format_retry=self.format_retry,
+            unmeasured=self.unmeasured_policy,
+            response_format=self.response_format,
+        )
+
+    def _check_budget_and_followup_fields(self) -> None:
+        for name in ("budget_per_thread_usd", "budget_per_run_usd"):
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+                raise ConfigurationError(
+                    f"{name} must be a non-negative number of USD or null, got {value!r}"
+                )
+        if self.budget_policy not in BUDGET_POLICIES:
+            raise ConfigurationError(
+                f"budget_policy must be one of {', '.join(BUDGET_POLICIES)}, "
+                f"got {self.budget_policy!r}"
+            )
+        if self.followup_policy not in FOLLOWUP_POLICIES:
+            raise ConfigurationError(
+                f"followup_policy must be one of {', '.join(FOLLOWUP_POLICIES)}, "
+                f"got {self.followup_policy!r}"
+            )
+        words = self.followup_max_words
+        if isinstance(words, bool) or not isinstance(words, int) or words < 0:
+            raise ConfigurationError(
+                f"followup_max_words must be a non-negative integer, got {words!r}"
+            )

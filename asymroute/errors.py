@@ -21,3 +21,7 @@ class FrontierUnavailableError(AsymrouteError):
 
 class NoAnswerError(AsymrouteError):
     """Every tier that could answer failed; the message lists each failure."""
+
+
+class BudgetExceededError(AsymrouteError):
+    """Budget policy `refuse`: the next frontier call would exceed the thread or run budget."""

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -15,8 +15,13 @@ from langchain_core.runnables import RunnableConfig
 
 from asymroute.errors import AsymrouteError
 from asymroute.planning import RunPlan, model_options
-from asymroute.providers import ModelSpec, get_provider
+from asymroute.privacy.policy import outgoing, restore_answer
+from asymroute.privacy.scrub import known_secrets, scrub_secrets
+from asymroute.providers import ModelSpec, endpoint_of, get_provider
 from asymroute.records import Tier, UsageRecord
+from asymroute.requests import content_text
+from asymroute.resilience import BreakerRegistry, Resilience, retry_policy
+from asymroute.resilience.attempts import AttemptLog
 from asymroute.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -58,14 +63,15 @@ def describe_error(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
-def _prepare(plan: RunPlan, tier: Tier, settings: Settings) -> tuple[ModelSpec, BaseChatModel]:
+def _prepare(
+    plan: RunPlan, tier: Tier, settings: Settings, loop: asyncio.AbstractEventLoop | None = None
+) -> tuple[ModelSpec, BaseChatModel]:
     spec = plan.spec(tier)
-    model = plan.models.get(tier)
+    models = plan.models if loop is None else plan.async_models.setdefault(loop, {})
+    model = models.get(tier)
     if model is None:
         options = model_options(plan, tier, settings)
-        model = plan.models.setdefault(
-            tier, get_provider(spec).create(spec.model, settings, options)
-        )
+        model = models.setdefault(tier, get_provider(spec).create(spec.model, settings, options))
     return spec, model
 
 
@@ -76,16 +82,30 @@ def call_tier(
     settings: Settings,
     config: RunnableConfig | None = None,
 ) -> ModelCall:
-    """Never raises for a failed call (the error is recorded); configuration errors do raise."""
+    """Never raises for a failed call (the error is recorded); configuration errors do raise.
+
+    Retries transient failures with backoff (asymroute.resilience), skips an endpoint that
+    is cooling down, and applies the privacy policy to what the frontier is sent.
+    """
     spec, model = _prepare(plan, tier, settings)
-    started = time.perf_counter()
-    try:
-        reply: Any = model.invoke(list(messages), config=config)
-    except AsymrouteError:
-        raise
-    except Exception as exc:  # any failure of the endpoint is recorded and handled by routing
-        return _account(plan, tier, spec, None, exc, started)
-    return _account(plan, tier, spec, reply, None, started)
+    call = _TierCall(plan, tier, spec, messages, settings)
+    while (refusal := call.refusal()) is None:
+        failure: BaseException | None
+        try:
+            reply: Any = model.invoke(call.outgoing.messages, config=config)
+        except AsymrouteError:
+            raise
+        except Exception as exc:  # any failure of the endpoint is recorded and handled by routing
+            reply, failure = None, exc
+        else:
+            failure = call.check_reply(reply)
+        if failure is None:
+            return call.answered(reply)
+        delay = call.failed(failure)
+        if delay is None:
+            break
+        call.resilience.sleep(delay)
+    return call.unanswered(refusal)
 
 
 async def acall_tier(
@@ -96,47 +116,126 @@ async def acall_tier(
     config: RunnableConfig | None = None,
 ) -> ModelCall:
     """`call_tier` without blocking the event loop: same accounting, same error handling."""
-    spec, model = _prepare(plan, tier, settings)
-    started = time.perf_counter()
-    try:
-        reply: Any = await model.ainvoke(list(messages), config=config)
-    except AsymrouteError:
-        raise
-    except Exception as exc:  # any failure of the endpoint is recorded and handled by routing
-        return _account(plan, tier, spec, None, exc, started)
-    return _account(plan, tier, spec, reply, None, started)
+    spec, model = _prepare(plan, tier, settings, asyncio.get_running_loop())
+    call = _TierCall(plan, tier, spec, messages, settings)
+    while (refusal := call.refusal()) is None:
+        failure: BaseException | None
+        try:
+            reply: Any = await model.ainvoke(call.outgoing.messages, config=config)
+        except AsymrouteError:
+            raise
+        except Exception as exc:  # any failure of the endpoint is recorded and handled by routing
+            reply, failure = None, exc
+        else:
+            failure = call.check_reply(reply)
+        if failure is None:
+            return call.answered(reply)
+        delay = call.failed(failure)
+        if delay is None:
+            break
+        await call.resilience.asleep(delay)
+    return call.unanswered(refusal)
 
 
-def _account(
-    plan: RunPlan,
-    tier: Tier,
-    spec: ModelSpec,
-    reply: Any,
-    exc: BaseException | None,
-    started: float,
-) -> ModelCall:
-    latency = time.perf_counter() - started
-    message: AIMessage | None = None
-    error: str | None = None
-    if exc is not None:
-        error = describe_error(exc)
-        logger.warning("%s call to %s failed: %s", tier, spec.id, error)
-    else:
+class EmptyCompletion(Exception):
+    """The frontier replied with no text and no tool call; nothing validates its answers."""
+
+
+class PrivacyHold(Exception):
+    """The privacy policy keeps this request off the frontier: no request was sent."""
+
+
+class _TierCall:
+    """One tier call's attempts and their accounting; identical for both drivers."""
+
+    def __init__(
+        self,
+        plan: RunPlan,
+        tier: Tier,
+        spec: ModelSpec,
+        messages: Sequence[BaseMessage],
+        settings: Settings,
+    ) -> None:
+        self.plan, self.tier, self.spec, self.settings = plan, tier, spec, settings
+        self.resilience = plan.resilience or Resilience(BreakerRegistry(0, 1.0))
+        options = model_options(plan, tier, settings)
+        self.log = AttemptLog(
+            policy=retry_policy(tier, settings),
+            resilience=self.resilience,
+            endpoint=endpoint_of(spec, settings),
+            attempt_timeout_s=options.connect_timeout_s + options.timeout_s,
+        )
+        self.outgoing = outgoing(plan.context.privacy, tier, messages)
+        self.last_error: BaseException | None = None
+        self.rejected: list[AIMessage] = []
+
+    def refusal(self) -> BaseException | None:
+        """Why no (further) attempt may be sent: privacy hold or cooldown; None lets it go."""
+        if self.outgoing.blocked:
+            return PrivacyHold(
+                f"the request holds {', '.join(self.outgoing.blocked)}; privacy=route-local "
+                "keeps it off the frontier"
+            )
+        return self.log.admit()
+
+    def check_reply(self, reply: Any) -> BaseException | None:
+        """A frontier reply with no text and no tool call counts as a failed attempt.
+
+        Its tokens were still billed: they are kept, and added to the call's usage.
+        """
+        if (
+            self.tier == "frontier"
+            and isinstance(reply, AIMessage)
+            and not reply.tool_calls
+            and not content_text(reply).strip()
+        ):
+            self.rejected.append(reply)
+            return EmptyCompletion("the model returned no text")
+        return None
+
+    def failed(self, exc: BaseException) -> float | None:
+        self.last_error = exc
+        return self.log.failed(exc, self.describe(exc))
+
+    def describe(self, exc: BaseException) -> str:
+        return scrub_secrets(describe_error(exc), known_secrets(self.settings))
+
+    def answered(self, reply: Any) -> ModelCall:
+        self.log.succeeded()
         message = reply if isinstance(reply, AIMessage) else AIMessage(content=str(reply.content))
-    usage: Mapping[str, Any] = (message.usage_metadata if message is not None else None) or {}
-    input_tokens = int(usage.get("input_tokens", 0))
-    output_tokens = int(usage.get("output_tokens", 0))
-    price = plan.price_table.price_for(spec.provider, spec.model)
-    if price is None and error is None:
-        _warn_unpriced(spec.id)
-    record = UsageRecord(
-        model=spec.id,
-        tier=tier,
-        input_tokens=input_tokens,
-        output_tokens=output_tokens,
-        latency_s=round(latency, 4),
-        cost_usd=price.cost(input_tokens, output_tokens) if price else 0.0,
-        priced=price is not None,
-        error=error,
-    )
-    return ModelCall(message=message, usage=record)
+        if self.outgoing.redaction is not None:
+            message = restore_answer(message, self.outgoing.redaction)
+        return self._account(message, None)
+
+    def unanswered(self, refusal: BaseException | None) -> ModelCall:
+        """Every attempt failed, or none could be sent (`refusal` says why)."""
+        if self.log.attempts == 0 or self.last_error is None:
+            error = self.describe(refusal) if refusal is not None else "no attempt was made"
+        else:
+            error = self.log.errors[-1]
+            if refusal is not None:
+                error += f" (then {self.describe(refusal)})"
+        logger.warning("%s call to %s failed: %s", self.tier, self.spec.id, error)
+        return self._account(None, error)
+
+    def _account(self, message: AIMessage | None, error: str | None) -> ModelCall:
+        replies = [*self.rejected, *([message] if message is not None else [])]
+        usages: list[Mapping[str, Any]] = [reply.usage_metadata or {} for reply in replies]
+        input_tokens = sum(int(usage.get("input_tokens", 0)) for usage in usages)
+        output_tokens = sum(int(usage.get("output_tokens", 0)) for usage in usages)
+        price = self.plan.price_table.price_for(self.spec.provider, self.spec.model)
+        if price is None and error is None:
+            _warn_unpriced(self.spec.id)
+        record = UsageRecord(
+            model=self.spec.id,
+            tier=self.tier,
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
+            latency_s=round(self.log.elapsed_s, 4),
+            cost_usd=price.cost(input_tokens, output_tokens) if price else 0.0,
+            priced=price is not None,
+            error=error,
+            attempts=self.log.attempts,
+            attempt_errors=list(self.log.errors),
+        )
+        return ModelCall(message=message, usage=record)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from asyncio import AbstractEventLoop
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
+from weakref import WeakKeyDictionary
 
 from langchain_core.language_models import BaseChatModel
 
@@ -13,6 +15,7 @@ from asymroute.errors import ConfigurationError
 from asymroute.pricing import PriceTable, get_price_table
 from asymroute.providers import ModelOptions, ModelSpec, get_provider, parse_model
 from asymroute.records import Tier
+from asymroute.resilience import Resilience
 from asymroute.settings import Settings
 from asymroute.validators import Validator, get_validators
 
@@ -27,8 +30,15 @@ class RunPlan:
     validators: tuple[Validator, ...]
     price_table: PriceTable
     models: dict[Tier, BaseChatModel] = field(default_factory=dict, compare=False, repr=False)
+    async_models: WeakKeyDictionary[AbstractEventLoop, dict[Tier, BaseChatModel]] = field(
+        default_factory=WeakKeyDictionary, compare=False, repr=False
+    )
+    """Per event loop: async HTTP clients hold connections bound to the loop that opened them,
+    so a model used under one `asyncio.run` cannot serve the next one."""
     """Chat models built for this plan. Building one costs tens of ms (HTTP clients, TLS
     setup), and plans are cached per context, so each tier's model is built once."""
+    resilience: Resilience | None = field(default=None, compare=False, repr=False)
+    """The router's breakers and retry clock; None outside a router (no cooldowns)."""
 
     def spec(self, tier: Tier) -> ModelSpec:
         return self.local if tier == "local" else self.frontier
@@ -48,9 +58,16 @@ def plan_run(context: RouterContext | None, settings: Settings) -> RunPlan:
         frontier=frontier,
         frontier_available=get_provider(frontier).is_configured(settings),
         classifier=get_classifier(context.classifier),
-        validators=tuple(get_validators(context.validators)),
+        validators=tuple(get_validators(context.validators, context.validation_policy())),
         price_table=get_price_table(settings.price_table, settings.price_overrides),
     )
+
+
+def connect_timeout(tier: Tier, settings: Settings) -> float:
+    own = (
+        settings.local_connect_timeout_s if tier == "local" else settings.frontier_connect_timeout_s
+    )
+    return own if own is not None else settings.connect_timeout_s
 
 
 def model_options(plan: RunPlan, tier: Tier, settings: Settings) -> ModelOptions:
@@ -59,9 +76,12 @@ def model_options(plan: RunPlan, tier: Tier, settings: Settings) -> ModelOptions
         max_output_tokens=plan.context.max_output_tokens,
         temperature=plan.context.temperature,
         timeout_s=settings.local_timeout_s if local else settings.frontier_timeout_s,
-        connect_timeout_s=settings.connect_timeout_s,
-        # Local failures escalate at once; the frontier is the last resort, so retry it.
-        max_retries=0 if local else settings.frontier_max_retries,
+        connect_timeout_s=connect_timeout(tier, settings),
+        # call_tier retries (asymroute.resilience); client retries would multiply with ours.
+        max_retries=0,
+        stop=plan.context.stop,
+        # The confidence validator reads the local answer's token log-probs.
+        logprobs=local and "confidence" in plan.context.validators,
     )
 
 
@@ -71,8 +91,12 @@ class RouterSetup:
 
     settings: Settings
     defaults: RouterContext
+    resilience: Resilience = field(default=None, compare=False)  # type: ignore[assignment]
+    """Endpoint breakers: they live as long as the compiled graph, shared by all its runs."""
 
     def __post_init__(self) -> None:
+        if self.resilience is None:
+            object.__setattr__(self, "resilience", Resilience.from_settings(self.settings))
         # Every node of every run plans from its context; a gateway serves a handful of
         # distinct contexts, so plan each once (contexts are frozen, hence hashable).
         object.__setattr__(self, "_plan_cached", lru_cache(maxsize=256)(self._plan_uncached))
@@ -92,7 +116,7 @@ class RouterSetup:
         try:
             return self._plan_cached(context)  # type: ignore[attr-defined,no-any-return]
         except TypeError:  # not hashable: not a RouterContext, plan_run names the problem
-            return plan_run(context, self.settings)
+            return self._plan_uncached(context)
 
     def _plan_uncached(self, context: RouterContext) -> RunPlan:
-        return plan_run(context, self.settings)
+        return replace(plan_run(context, self.settings), resilience=self.resilience)

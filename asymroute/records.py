@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, NotRequired
 
 from typing_extensions import TypedDict
 
@@ -12,6 +12,13 @@ Tier = Literal["local", "frontier"]
 FRONTIER_UNAVAILABLE = "frontier_unavailable"
 FRONTIER_FAILED = "frontier_failed"
 VALIDATION_FAILED_UNESCALATED = "validation_failed_unescalated"
+# The frontier was needed but the next call would exceed a budget (policy `downgrade`).
+BUDGET_EXHAUSTED = "budget_exhausted"
+# An endpoint was skipped while cooling down after repeated failures (asymroute.resilience).
+ENDPOINT_COOLDOWN = "endpoint_cooldown"
+# Sensitive data kept the request on the local tier, or was redacted before the frontier.
+PRIVACY_LOCAL = "privacy_local"
+PRIVACY_REDACTED = "privacy_redacted"
 
 
 class RoutingDecision(TypedDict):
@@ -21,6 +28,12 @@ class RoutingDecision(TypedDict):
     reasons: list[str]
     classifier: str
     frontier_unavailable: bool
+    privacy: NotRequired[list[str]]
+    """Sensitive-data categories found in the request (never the values)."""
+    cooling_down: NotRequired[list[Tier]]
+    """Tiers whose endpoint was cooling down when the request was routed."""
+    diverted_to: NotRequired[Tier]
+    """The tier the request starts on instead, because `tier`'s endpoint is cooling down."""
 
 
 class ValidationVerdict(TypedDict):
@@ -28,6 +41,18 @@ class ValidationVerdict(TypedDict):
     reasons: list[str]
     validators: list[str]
     skipped: bool
+    confidence: NotRequired[float | None]
+    """Mean confidence of the estimating validators (confidence, self_verify, scorer)."""
+    failed: NotRequired[list[str]]
+    """Names of the validators that failed the answer."""
+    judgements: NotRequired[dict[str, ValidatorJudgement]]
+    """Each validator that ran: passed, confidence (None: not measured) and reasons."""
+
+
+class ValidatorJudgement(TypedDict):
+    passed: bool
+    confidence: float | None
+    reasons: list[str]
 
 
 class UsageRecord(TypedDict):
@@ -39,3 +64,7 @@ class UsageRecord(TypedDict):
     cost_usd: float
     priced: bool
     error: str | None
+    attempts: NotRequired[int]
+    """Requests sent to the endpoint for this call: retries included, 0 when it was skipped."""
+    attempt_errors: NotRequired[list[str]]
+    """The error of each failed attempt, in order (the last one is `error` if all failed)."""

@@ -9,6 +9,7 @@ from langchain_core.messages import BaseMessage
 
 from asymroute.records import FRONTIER_UNAVAILABLE
 from asymroute.requests import content_text
+from asymroute.resilience import attempts_made
 
 
 def message_json(message: BaseMessage) -> dict[str, Any]:
@@ -32,6 +33,9 @@ def result_json(state: Mapping[str, Any], latency_s: float | None = None) -> dic
             out[key] = value
     messages = state.get("messages") or []
     out["answer"] = content_text(messages[-1]) if messages else None
+    usage = state.get("usage") or []
+    # Bounded per request (asymroute.resilience.request_attempt_bound); skipped calls send none.
+    out["calls"] = {"model_calls": len(usage), "attempts": attempts_made(usage)}
     if latency_s is not None:
         out["latency_s"] = round(latency_s, 4)
     return out

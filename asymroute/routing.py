@@ -25,7 +25,10 @@ def decide(
 
 
 def first_tier(decision: RoutingDecision) -> Tier:
-    """The tier that answers first: the decision's, unless the frontier is not configured."""
+    """The tier that answers first: the decision's, unless the frontier is not configured
+    or a cooldown diverted the request (asymroute.guards)."""
+    if "diverted_to" in decision:
+        return decision["diverted_to"]
     if decision["tier"] == "frontier" and not decision["frontier_unavailable"]:
         return "frontier"
     return "local"

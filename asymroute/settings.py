@@ -6,6 +6,8 @@ Per-run choices (which models, threshold, ...) live in `RouterContext` instead.
 from __future__ import annotations
 
 import json
+import os
+from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
@@ -13,6 +15,12 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from asymroute.errors import ConfigurationError
 from asymroute.pricing.base import ModelPrice
+
+
+def default_checkpoint_path() -> Path:
+    """Per user, not per directory, so `asymroute chat --thread ID` resumes from anywhere."""
+    state_home = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(state_home) / "asymroute" / "checkpoints.sqlite"
 
 
 class Settings(BaseSettings):
@@ -46,12 +54,72 @@ class Settings(BaseSettings):
     frontier_max_retries: int = Field(
         default=2, ge=0, le=10, validation_alias="ASYMROUTE_FRONTIER_MAX_RETRIES"
     )
+    # Fault handling (asymroute.resilience): retries are ours alone, the clients' are off.
+    local_connect_timeout_s: float | None = Field(
+        default=None, gt=0, validation_alias="ASYMROUTE_LOCAL_CONNECT_TIMEOUT_S"
+    )
+    frontier_connect_timeout_s: float | None = Field(
+        default=None, gt=0, validation_alias="ASYMROUTE_FRONTIER_CONNECT_TIMEOUT_S"
+    )
+    local_max_retries: int = Field(
+        default=0, ge=0, le=10, validation_alias="ASYMROUTE_LOCAL_MAX_RETRIES"
+    )
+    retry_base_delay_s: float = Field(
+        default=0.5, ge=0, validation_alias="ASYMROUTE_RETRY_BASE_DELAY_S"
+    )
+    retry_max_delay_s: float = Field(
+        default=8.0, ge=0, validation_alias="ASYMROUTE_RETRY_MAX_DELAY_S"
+    )
+    retry_after_max_s: float = Field(
+        default=20.0, ge=0, validation_alias="ASYMROUTE_RETRY_AFTER_MAX_S"
+    )
+    call_deadline_s: float = Field(
+        default=180.0, gt=0, validation_alias="ASYMROUTE_CALL_DEADLINE_S"
+    )
+    breaker_failure_threshold: int = Field(
+        default=5, ge=0, validation_alias="ASYMROUTE_BREAKER_FAILURES"
+    )
+    breaker_cooldown_s: float = Field(
+        default=30.0, gt=0, validation_alias="ASYMROUTE_BREAKER_COOLDOWN_S"
+    )
     max_prompt_chars: int = Field(
         default=200_000, gt=0, validation_alias="ASYMROUTE_MAX_PROMPT_CHARS"
     )
     llamacpp_n_ctx: int = Field(default=4096, ge=256, validation_alias="ASYMROUTE_LLAMACPP_N_CTX")
     llamacpp_threads: int | None = Field(
         default=None, ge=1, validation_alias="ASYMROUTE_LLAMACPP_THREADS"
+    )
+    checkpoint_path: Path = Field(
+        default_factory=default_checkpoint_path,
+        validation_alias="ASYMROUTE_CHECKPOINT_PATH",
+        description="SQLite file holding conversation and workflow checkpoints",
+    )
+    postgres_url: SecretStr | None = Field(
+        default=None,
+        validation_alias="ASYMROUTE_POSTGRES_URL",
+        description="postgresql://... ; when set, checkpoints go to Postgres instead of SQLite",
+    )
+    # The OpenAI-compatible gateway (asymroute.gateway). Keys are kept only as sha256 hashes.
+    gateway_keys: Annotated[dict[str, str], NoDecode] = Field(
+        default_factory=dict,
+        validation_alias=AliasChoices("ASYMROUTE_GATEWAY_KEYS", "gateway_keys"),
+        description='JSON {"name": "sha256:<hex>" or a plaintext key, hashed on load}',
+    )
+    gateway_key_budgets_usd: Annotated[dict[str, float], NoDecode] = Field(
+        default_factory=dict,
+        validation_alias=AliasChoices("ASYMROUTE_GATEWAY_KEY_BUDGETS", "gateway_key_budgets_usd"),
+        description='JSON {"name": USD}: spend allowed per key, per gateway process',
+    )
+    gateway_allow_unauthenticated_remote: bool = Field(
+        default=False, validation_alias="ASYMROUTE_GATEWAY_ALLOW_UNAUTHENTICATED_REMOTE"
+    )
+    gateway_max_body_bytes: int = Field(
+        default=1_000_000, gt=0, validation_alias="ASYMROUTE_GATEWAY_MAX_BODY_BYTES"
+    )
+    gateway_context: Annotated[dict[str, Any], NoDecode] = Field(
+        default_factory=dict,
+        validation_alias=AliasChoices("ASYMROUTE_GATEWAY_CONTEXT", "gateway_context"),
+        description='JSON of RouterContext fields the gateway routes with, e.g. {"threshold": 0.4}',
     )
 
     @field_validator("price_overrides", mode="before")
@@ -63,6 +131,23 @@ class Settings(BaseSettings):
             except json.JSONDecodeError as exc:
                 raise ValueError(f"ASYMROUTE_PRICES is not valid JSON: {exc}") from exc
         return value
+
+    @field_validator("gateway_keys", "gateway_key_budgets_usd", "gateway_context", mode="before")
+    @classmethod
+    def _parse_gateway_json(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            try:
+                return json.loads(value) if value.strip() else {}
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"not valid JSON: {exc}") from exc
+        return value
+
+    @field_validator("gateway_keys", mode="after")
+    @classmethod
+    def _hash_gateway_keys(cls, value: dict[str, str]) -> dict[str, str]:
+        from asymroute.gateway.keys import hashed_key_table
+
+        return hashed_key_table(value)
 
     @property
     def frontier_openai_configured(self) -> bool:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Annotated
+from typing import Annotated, NotRequired
 
 from langchain_core.messages import AIMessage, AnyMessage
 from typing_extensions import TypedDict
@@ -23,6 +23,10 @@ def usage_log(
 
 class RouterInput(TypedDict):
     messages: Annotated[list[AnyMessage], add_request_messages]
+    thread_spent_usd: NotRequired[float]
+    """Spend recorded on the caller's thread before this request (budgets); pass it each time."""
+    run_spent_usd: NotRequired[float]
+    """Spend recorded in the caller's run (e.g. a workflow) before this request."""
 
 
 class RouterState(RouterInput, total=False):
@@ -38,3 +42,6 @@ class RouterState(RouterInput, total=False):
     """Why the answer came from elsewhere than planned: frontier_unavailable, frontier_failed."""
     usage: Annotated[list[UsageRecord], usage_log]
     total_cost_usd: float
+    earlier_cost_usd: float
+    """Recorded cost of this thread's earlier requests (the router's own running total, so a
+    thread budget holds on a checkpointed thread without the caller passing its spend)."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
+from itertools import repeat
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
@@ -41,7 +42,8 @@ class InstantProvider:
             usage_metadata={"input_tokens": 20, "output_tokens": 6, "total_tokens": 26},
             response_metadata={"finish_reason": "stop"},
         )
-        return GenericFakeChatModel(messages=iter([reply]))
+        # Built once per plan, then called for every request: answer forever.
+        return GenericFakeChatModel(messages=repeat(reply))
 
 
 def measure(graph: Any, prompt: str, n: int) -> list[float]:

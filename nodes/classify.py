@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from langgraph._internal._runnable import RunnableCallable
 
+from asymroute.conversation import followup_policy, score_conversation
 from asymroute.errors import FrontierUnavailableError
+from asymroute.guards import guard_route, privacy_findings
 from asymroute.node_steps import NodeSteps
 from asymroute.planning import RouterSetup, RunPlan
-from asymroute.records import FRONTIER_UNAVAILABLE
+from asymroute.providers import endpoint_of
+from asymroute.records import FRONTIER_UNAVAILABLE, Tier
 from asymroute.requests import request_prompt
 from asymroute.routing import decide
 from asymroute.state import RouterState
@@ -15,15 +18,31 @@ from asymroute.tracing import annotate_current_run
 from nodes.dual import dual_node
 
 
+def cooling_tiers(plan: RunPlan, setup: RouterSetup) -> list[Tier]:
+    breakers = setup.resilience.breakers
+    return [
+        tier
+        for tier in ("local", "frontier")
+        if breakers.is_cooling_down(endpoint_of(plan.spec(tier), setup.settings))
+    ]
+
+
 def make_classify(setup: RouterSetup) -> RunnableCallable:
     def classify(state: RouterState, plan: RunPlan) -> NodeSteps:
         yield from ()  # no model call: scoring is local and instant
-        prompt = request_prompt(state["messages"], setup.settings.max_prompt_chars)
+        request_prompt(state["messages"], setup.settings.max_prompt_chars)  # raises if unusable
         decision = decide(
-            plan.classifier.score(prompt),
+            score_conversation(state["messages"], plan.classifier, followup_policy(plan.context)),
             plan.context.threshold,
             plan.classifier.name,
             plan.frontier_available,
+        )
+        decision, guard_flags = guard_route(
+            decision,
+            privacy_mode=plan.context.privacy,
+            privacy=privacy_findings(plan.context.privacy, state["messages"]),
+            cooling_down=cooling_tiers(plan, setup),
+            frontier_available=plan.frontier_available,
         )
         if decision["frontier_unavailable"] and plan.context.strict:
             raise FrontierUnavailableError(
@@ -39,7 +58,11 @@ def make_classify(setup: RouterSetup) -> RunnableCallable:
             frontier_unavailable=decision["frontier_unavailable"],
             escalated=False,
             cost_usd=0.0,
+            privacy=decision.get("privacy"),
+            cooling_down=decision.get("cooling_down"),
+            diverted_to=decision.get("diverted_to"),
         )
+        unavailable = {FRONTIER_UNAVAILABLE} if decision["frontier_unavailable"] else set()
         # A thread may carry an earlier request's record: start this one afresh.
         return {
             "decision": decision,
@@ -49,9 +72,12 @@ def make_classify(setup: RouterSetup) -> RunnableCallable:
             "escalation_reason": None,
             "answered_by": None,
             "answer_model": None,
-            "flags": [FRONTIER_UNAVAILABLE] if decision["frontier_unavailable"] else [],
+            "flags": sorted(set(guard_flags) | unavailable),
             "usage": None,
             "total_cost_usd": 0.0,
+            "earlier_cost_usd": round(
+                state.get("earlier_cost_usd", 0.0) + state.get("total_cost_usd", 0.0), 10
+            ),
         }
 
     return dual_node("classify", setup, classify)

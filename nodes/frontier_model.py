@@ -9,6 +9,7 @@ from langgraph._internal._runnable import RunnableCallable
 from asymroute.errors import NoAnswerError
 from asymroute.model_calls import ModelCall
 from asymroute.node_steps import CallTier, NodeSteps
+from asymroute.over_budget import frontier_budget, over_budget
 from asymroute.planning import RouterSetup, RunPlan
 from asymroute.records import FRONTIER_FAILED, Tier
 from asymroute.routing import total_cost
@@ -19,6 +20,9 @@ from nodes.dual import dual_node
 
 def make_frontier_model(setup: RouterSetup) -> RunnableCallable:
     def frontier_model(state: RouterState, plan: RunPlan) -> NodeSteps:
+        budget = frontier_budget(state, plan)
+        if not budget.allowed:
+            return (yield from over_budget(state, plan, budget))
         calls: list[ModelCall] = [(yield CallTier("frontier", state["messages"]))]
         answer, answered_by = calls[0].message, cast(Tier, "frontier")
         if answer is None:

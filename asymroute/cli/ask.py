@@ -11,6 +11,7 @@ from typing import Any
 from langchain_core.messages import HumanMessage
 
 from asymroute.context import RouterContext
+from asymroute.privacy.base import PRIVACY_MODES
 
 
 def register(subparsers: Any) -> None:
@@ -25,7 +26,11 @@ def add_context_arguments(parser: argparse.ArgumentParser) -> None:
     """Routing choices shared by every command that runs the router."""
     parser.add_argument("--local-model", help="local tier, e.g. ollama:llama3.1:8b")
     parser.add_argument("--frontier-model", help="frontier tier, e.g. openai:gpt-4o-mini")
-    parser.add_argument("--classifier", help="complexity classifier: heuristic, keywords")
+    parser.add_argument(
+        "--classifier",
+        help="complexity classifier: learned (default), heuristic, keywords, "
+        "or learned:PATH for a file written by `asymroute train`",
+    )
     parser.add_argument(
         "--threshold", type=float, help="score at or above which to use the frontier"
     )
@@ -35,8 +40,25 @@ def add_context_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--temperature", type=float)
     parser.add_argument("--no-validate", action="store_true", help="skip checking local answers")
     parser.add_argument(
+        "--validators",
+        type=_names,
+        help="comma-separated validators for local answers, e.g. structural,format,scorer",
+    )
+    parser.add_argument(
+        "--privacy",
+        choices=PRIVACY_MODES,
+        help="sensitive data in the prompt: off, route-local (default), redact-before-frontier",
+    )
+    parser.add_argument(
         "--strict", action="store_true", help="fail instead of answering locally without a frontier"
     )
+
+
+def _names(value: str) -> tuple[str, ...]:
+    names = tuple(name.strip() for name in value.split(",") if name.strip())
+    if not names:
+        raise argparse.ArgumentTypeError("give at least one validator name")
+    return names
 
 
 def context_from_args(args: argparse.Namespace) -> RouterContext:
@@ -49,6 +71,8 @@ def context_from_args(args: argparse.Namespace) -> RouterContext:
             "threshold",
             "max_output_tokens",
             "temperature",
+            "validators",
+            "privacy",
         )
         if getattr(args, name, None) is not None
     }

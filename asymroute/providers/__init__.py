@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from asymroute.errors import ConfigurationError
 from asymroute.providers.base import ModelOptions, ModelProvider, ModelSpec
 from asymroute.providers.llamacpp import LlamaCppProvider
 from asymroute.providers.ollama import OllamaProvider
 from asymroute.providers.openai import OpenAIProvider
+
+if TYPE_CHECKING:
+    from asymroute.settings import Settings
 
 PROVIDERS: dict[str, ModelProvider] = {
     provider.name: provider for provider in (OllamaProvider(), OpenAIProvider(), LlamaCppProvider())
@@ -42,4 +47,18 @@ def get_provider(spec: ModelSpec) -> ModelProvider:
     return PROVIDERS[spec.provider]
 
 
-__all__ = ["PROVIDERS", "ModelOptions", "ModelProvider", "ModelSpec", "get_provider", "parse_model"]
+def endpoint_of(spec: ModelSpec, settings: Settings) -> str:
+    """What a cooldown applies to: provider, base URL and model (a provider may omit the URL)."""
+    endpoint = getattr(get_provider(spec), "endpoint", None)
+    return str(endpoint(spec.model, settings)) if callable(endpoint) else spec.id
+
+
+__all__ = [
+    "PROVIDERS",
+    "ModelOptions",
+    "ModelProvider",
+    "ModelSpec",
+    "endpoint_of",
+    "get_provider",
+    "parse_model",
+]

@@ -32,6 +32,9 @@ class ModelOptions:
     timeout_s: float
     connect_timeout_s: float
     max_retries: int = 0
+    stop: tuple[str, ...] = ()
+    logprobs: bool = False
+    """Ask for per-token log-probs (response_metadata["logprobs"]) where the provider can."""
 
 
 class ModelProvider(Protocol):

@@ -63,4 +63,6 @@ class LlamaCppProvider:
             n_threads=settings.llamacpp_threads,
             max_tokens=options.max_output_tokens,
             temperature=options.temperature,
+            stop_sequences=list(options.stop),
+            logprobs=options.logprobs,
         )

@@ -11,6 +11,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.messages.ai import UsageMetadata
 from langchain_core.outputs import ChatGeneration, ChatResult
+from pydantic import Field
 
 from asymroute.errors import ConfigurationError
 from asymroute.requests import content_text
@@ -56,6 +57,9 @@ class ChatLlamaCppEmbedded(BaseChatModel):
     max_tokens: int = 512
     temperature: float = 0.0
     seed: int = 0
+    stop_sequences: list[str] = Field(default_factory=list)
+    logprobs: bool = False
+    """Record each generated token's log-prob (response_metadata["logprobs"], OpenAI shape)."""
 
     @property
     def _llm_type(self) -> str:
@@ -77,13 +81,15 @@ class ChatLlamaCppEmbedded(BaseChatModel):
             {"role": ROLE_BY_MESSAGE_TYPE.get(m.type, "user"), "content": content_text(m)}
             for m in messages
         ]
+        recorder = TokenLogprobRecorder() if self.logprobs else None
         with loaded.lock:
             completion: Any = loaded.llama.create_chat_completion(
                 messages=chat,  # type: ignore[arg-type]
                 max_tokens=kwargs.get("max_tokens", self.max_tokens),
                 temperature=kwargs.get("temperature", self.temperature),
-                stop=stop,
+                stop=stop or self.stop_sequences or None,
                 seed=self.seed,
+                logits_processor=[recorder] if recorder is not None else None,  # type: ignore[arg-type]
             )
         choice = completion["choices"][0]
         usage = completion.get("usage") or {}
@@ -99,6 +105,40 @@ class ChatLlamaCppEmbedded(BaseChatModel):
                 "finish_reason": choice.get("finish_reason"),
                 "model_name": self.model_name,
                 "model_provider": "llamacpp",
-            },
+            }
+            | ({"logprobs": recorder.as_metadata(loaded.llama)} if recorder is not None else {}),
         )
         return ChatResult(generations=[ChatGeneration(message=message)])
+
+
+class TokenLogprobRecorder:
+    """A llama.cpp logits processor that records the log-prob of each token it samples.
+
+    Asking llama.cpp itself for log-probs needs `logits_all=True`, which keeps n_ctx x vocab
+    floats (about 800 MB for SmolLM2 at 4096 tokens). The processor sees each step's raw logits
+    instead; the token sampled from them is the last input id at the next step. The final token
+    (usually end-of-turn) is never fed back, so it is not counted, as in llama.cpp's own output.
+    """
+
+    def __init__(self) -> None:
+        self._previous: Any = None
+        self.token_ids: list[int] = []
+        self.logprobs: list[float] = []
+
+    def __call__(self, input_ids: Any, logits: Any) -> Any:
+        import numpy as np
+
+        if self._previous is not None:
+            token = int(input_ids[-1])
+            self.token_ids.append(token)
+            self.logprobs.append(float(self._previous[token]))
+        top = float(np.max(logits))
+        self._previous = logits - (top + float(np.log(np.sum(np.exp(logits - top)))))
+        return logits
+
+    def as_metadata(self, llama: Any) -> dict[str, Any]:
+        content = []
+        for token, logprob in zip(self.token_ids, self.logprobs, strict=True):
+            text = llama.detokenize([token]).decode("utf-8", errors="replace")
+            content.append({"token": text, "logprob": logprob})
+        return {"content": content}

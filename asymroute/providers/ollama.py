@@ -19,6 +19,9 @@ class OllamaProvider:
     def is_configured(self, settings: Settings) -> bool:
         return bool(settings.ollama_base_url)
 
+    def endpoint(self, model: str, settings: Settings) -> str:
+        return f"ollama {settings.ollama_base_url} {model}"
+
     def create(self, model: str, settings: Settings, options: ModelOptions) -> BaseChatModel:
         import httpx
         from langchain_ollama import ChatOllama
@@ -28,6 +31,8 @@ class OllamaProvider:
             base_url=settings.ollama_base_url,
             temperature=options.temperature,
             num_predict=options.max_output_tokens,
+            logprobs=True if options.logprobs else None,
+            stop=list(options.stop) or None,
             client_kwargs={
                 "timeout": httpx.Timeout(options.timeout_s, connect=options.connect_timeout_s)
             },

@@ -1,19 +1,36 @@
-"""Validators by name; add one by writing a file and registering its factory here."""
+"""Validators by name; add one by writing a file and registering its factory here.
+
+A factory takes the run's `ValidationPolicy` (thresholds from the context).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
 from asymroute.errors import ConfigurationError
-from asymroute.validators.base import CandidateAnswer, Judgement, Validator
+from asymroute.validators.base import (
+    CallingValidator,
+    CandidateAnswer,
+    Judgement,
+    ValidationPolicy,
+    Validator,
+)
+from asymroute.validators.confidence import ConfidenceValidator
+from asymroute.validators.format import FormatValidator
+from asymroute.validators.scorer import ScorerValidator
+from asymroute.validators.self_verify import SelfVerifyValidator
 from asymroute.validators.structural import StructuralValidator
 
-VALIDATORS: dict[str, Callable[[], Validator]] = {
-    "structural": StructuralValidator,
+VALIDATORS: dict[str, Callable[[ValidationPolicy], Validator]] = {
+    "structural": lambda policy: StructuralValidator(),
+    "format": FormatValidator,
+    "confidence": ConfidenceValidator,
+    "self_verify": SelfVerifyValidator,
+    "scorer": ScorerValidator,
 }
 
 
-def get_validators(names: Sequence[str]) -> list[Validator]:
+def get_validators(names: Sequence[str], policy: ValidationPolicy | None = None) -> list[Validator]:
     if isinstance(names, str) or not names:
         raise ConfigurationError(
             f"validators must be a non-empty list of names from: {', '.join(sorted(VALIDATORS))}"
@@ -24,7 +41,16 @@ def get_validators(names: Sequence[str]) -> list[Validator]:
             f"unknown validator(s) {', '.join(map(repr, unknown))}; "
             f"choose from: {', '.join(sorted(VALIDATORS))}"
         )
-    return [VALIDATORS[name]() for name in names]
+    policy = policy if policy is not None else ValidationPolicy()
+    return [VALIDATORS[name](policy) for name in names]
 
 
-__all__ = ["VALIDATORS", "CandidateAnswer", "Judgement", "Validator", "get_validators"]
+__all__ = [
+    "VALIDATORS",
+    "CallingValidator",
+    "CandidateAnswer",
+    "Judgement",
+    "ValidationPolicy",
+    "Validator",
+    "get_validators",
+]

@@ -1,9 +1,25 @@
-"""The validator extension point: judge a local answer before it reaches the caller."""
+"""The validator extension point: judge a local answer before it reaches the caller.
+
+A validator is pure: `check(answer)` judges from what the answer carries (text, finish reason,
+token log-probs). A validator that needs the local model (self-verification, a format retry)
+also has `steps(answer)`, a generator that yields the messages of each call it wants and
+receives each reply as a `CandidateAnswer`; the `validate` node drives it with real calls
+(`yield CallTier("local", messages)`), tests drive it with scripted replies, and the offline
+replay falls back to `check` (which then says the validator could not measure).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Protocol
+from collections.abc import Generator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol, runtime_checkable
+
+from langchain_core.messages import BaseMessage
+
+from asymroute.errors import ConfigurationError
+
+COMBINE_MODES = ("all", "mean")
+UNMEASURED_POLICIES = ("pass", "escalate")
 
 
 @dataclass(frozen=True)
@@ -14,15 +30,116 @@ class CandidateAnswer:
     text: str
     finish_reason: str | None
     error: str | None = None
+    token_logprobs: tuple[float, ...] | None = None
+    """Log-probability of each generated token; None when the provider returned none."""
+    messages: tuple[BaseMessage, ...] = ()
+    """The request's conversation, for validators that call the model again."""
+    message: Any = field(default=None, compare=False, repr=False)
+    """The reply message this text came from (opaque to validators; the node uses it)."""
 
 
 @dataclass(frozen=True)
 class Judgement:
     passed: bool
     reasons: tuple[str, ...]
+    confidence: float | None = None
+    """How likely the answer is acceptable, in [0, 1]; None when not measured."""
+    revised: CandidateAnswer | None = None
+    """A replacement answer the validator obtained and accepted (a format retry)."""
+
+
+@dataclass(frozen=True)
+class ValidationPolicy:
+    """Thresholds and switches the validators read; built from the run's `RouterContext`."""
+
+    combine: str = "all"
+    """all: every validator must pass. mean: checks (structural, format) must pass and the
+    mean confidence of the estimators that measured one must reach `min_confidence`."""
+    min_confidence: float = 0.5
+    min_mean_logprob: float = -1.0
+    min_token_logprob: float | None = None
+    self_verify_samples: int = 3
+    self_verify_min_agreement: float = 0.5
+    scorer_threshold: float = 0.3
+    scorer_model: str | None = None
+    format_retry: bool = True
+    unmeasured: str = "pass"
+    """pass: a validator that cannot measure (no log-probs, no verdict) abstains and says so;
+    escalate: it fails."""
+    response_format: Mapping[str, Any] | None = field(default=None, hash=False)
+
+    def __post_init__(self) -> None:
+        """Errors name the `RouterContext` field, which is where users set these."""
+        choices = (
+            ("validation_combine", self.combine, COMBINE_MODES),
+            ("unmeasured_policy", self.unmeasured, UNMEASURED_POLICIES),
+        )
+        for name, value, allowed in choices:
+            if value not in allowed:
+                raise ConfigurationError(
+                    f"{name} must be one of {', '.join(allowed)}, got {value!r}"
+                )
+        unit = (
+            ("min_confidence", self.min_confidence),
+            ("self_verify_min_agreement", self.self_verify_min_agreement),
+            ("scorer_threshold", self.scorer_threshold),
+        )
+        for name, number in unit:
+            if not _is_number(number) or not 0.0 <= number <= 1.0:
+                raise ConfigurationError(f"{name} must be a number within [0, 1], got {number!r}")
+        logprobs = (
+            ("confidence_min_mean_logprob", self.min_mean_logprob),
+            ("confidence_min_token_logprob", self.min_token_logprob),
+        )
+        for name, bound in logprobs:
+            if bound is not None and (not _is_number(bound) or bound > 0):
+                raise ConfigurationError(f"{name} must be a log-probability (<= 0), got {bound!r}")
+        samples = self.self_verify_samples
+        if isinstance(samples, bool) or not isinstance(samples, int) or not 1 <= samples <= 15:
+            raise ConfigurationError(
+                f"self_verify_samples must be an integer from 1 to 15, got {samples!r}"
+            )
+        if self.scorer_model is not None and not isinstance(self.scorer_model, str):
+            raise ConfigurationError(
+                f"scorer_model must be a file path or null, got {self.scorer_model!r}"
+            )
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+ValidatorSteps = Generator[Sequence[BaseMessage], CandidateAnswer, Judgement]
+"""Yields the messages of a local call, receives its reply, returns the judgement."""
+
+ValidatorKind = Literal["check", "estimate"]
 
 
 class Validator(Protocol):
     name: str
 
     def check(self, answer: CandidateAnswer) -> Judgement: ...
+
+
+@runtime_checkable
+class CallingValidator(Protocol):
+    """A validator that may call the local model; `check` is its no-call fallback."""
+
+    name: str
+
+    def check(self, answer: CandidateAnswer) -> Judgement: ...
+
+    def steps(self, answer: CandidateAnswer) -> ValidatorSteps: ...
+
+
+def kind_of(validator: Validator) -> ValidatorKind:
+    """`check` validators gate; `estimate` validators give a confidence (see combine=mean)."""
+    kind: ValidatorKind = getattr(validator, "kind", "check")
+    return kind
+
+
+def unmeasured(policy: ValidationPolicy, why: str) -> Judgement:
+    """The judgement of a validator that could not measure: abstain or fail, never 'confident'."""
+    passed = policy.unmeasured == "pass"
+    action = "abstains" if passed else "escalates (unmeasured_policy=escalate)"
+    return Judgement(passed, (f"not measured, {action}: {why}",), None)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import socket
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from itertools import cycle
+from itertools import count
 from typing import Any
 
 import pytest
@@ -107,8 +107,10 @@ class FakeProvider:
         reply = _reply(model)
         if reply is None:
             raise AssertionError(f"the fake provider has no script for model {model!r}")
-        # A model is built once per plan and then answers every call with its script.
-        return RecordingFakeChatModel(messages=cycle([reply]), recorder=self, label=model)
+        # A model is built once per plan and then answers every call with its script; a fresh
+        # message each time, as a real model gives, so replies never share a message id.
+        replies = (_reply(model) for _ in count())
+        return RecordingFakeChatModel(messages=replies, recorder=self, label=model)
 
     @staticmethod
     def text(model: str) -> str:

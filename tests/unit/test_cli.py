@@ -59,7 +59,8 @@ def test_bad_option_values_exit_2(
 def test_ask_prints_the_answer_then_a_summary_line(
     capsys: pytest.CaptureFixture[str], fake_provider: Any
 ) -> None:
-    assert main(["ask", "What is 2+3?", *FAKE_TIERS]) == 0
+    # The heuristic's reasons are fixed text; the learned default's depend on its weights.
+    assert main(["ask", "What is 2+3?", *FAKE_TIERS, "--classifier", "heuristic"]) == 0
 
     out, _ = capsys.readouterr()
     answer, summary = out.splitlines()
@@ -155,3 +156,26 @@ def test_bad_price_json_in_the_environment_exits_2(
 
     _, err = capsys.readouterr()
     assert_one_line_error(err, "ASYMROUTE_PRICES")
+
+
+def test_validators_and_privacy_options_reach_the_context() -> None:
+    from asymroute.cli import build_parser
+    from asymroute.cli.ask import context_from_args
+
+    args = build_parser().parse_args(
+        ["ask", "hi", "--validators", "structural, format", "--privacy", "off"]
+    )
+    context = context_from_args(args)
+
+    assert context.validators == ("structural", "format")
+    assert context.privacy == "off"
+    defaults = context_from_args(build_parser().parse_args(["ask", "hi"]))
+    assert defaults.validators == ("structural",) and defaults.privacy == "route-local"
+
+
+def test_unknown_validator_exits_2_listing_the_valid_ones(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["ask", "hi", "--validators", "structural,bogus"]) == EXIT_USAGE
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "bogus" in err and "structural" in err

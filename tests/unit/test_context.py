@@ -21,13 +21,31 @@ def test_router_context_defaults() -> None:
     assert dataclasses.asdict(context) == {
         "local_model": "llamacpp:smollm2",
         "frontier_model": "openai:gpt-4o-mini",
-        "classifier": "heuristic",
+        "classifier": "learned",
         "threshold": 0.5,
         "validate": True,
         "validators": ("structural",),
         "max_output_tokens": 512,
         "temperature": 0.0,
         "strict": False,
+        "privacy": "route-local",
+        "budget_per_thread_usd": None,
+        "budget_per_run_usd": None,
+        "budget_policy": "downgrade",
+        "followup_policy": "inherit",
+        "followup_max_words": 12,
+        "validation_combine": "all",
+        "min_confidence": 0.5,
+        "confidence_min_mean_logprob": -1.0,
+        "confidence_min_token_logprob": None,
+        "self_verify_samples": 3,
+        "self_verify_min_agreement": 0.5,
+        "scorer_threshold": 0.3,
+        "scorer_model": None,
+        "format_retry": True,
+        "unmeasured_policy": "pass",
+        "stop": (),
+        "response_format": None,
     }
 
 
@@ -88,7 +106,7 @@ def test_plan_run_resolves_default_context() -> None:
     assert plan.local == ModelSpec("llamacpp", "smollm2")
     assert plan.frontier == ModelSpec("openai", "gpt-4o-mini")
     assert plan.frontier_available is False
-    assert plan.classifier.name == "heuristic"
+    assert plan.classifier.name == "learned"
     assert [v.name for v in plan.validators] == ["structural"]
     assert plan.price_table.name == "default"
     assert plan.spec("local") == plan.local
@@ -129,17 +147,19 @@ def test_plan_run_rejects_a_context_that_is_not_a_router_context() -> None:
         plan_run({"threshold": 0.2}, Settings())  # type: ignore[arg-type]
 
 
-def test_model_options_retry_only_the_frontier() -> None:
+def test_model_options_set_per_tier_timeouts_and_turn_client_retries_off() -> None:
     settings = Settings(
         ASYMROUTE_LOCAL_TIMEOUT_S=30,
         ASYMROUTE_FRONTIER_TIMEOUT_S=20,
         ASYMROUTE_CONNECT_TIMEOUT_S=2,
+        ASYMROUTE_FRONTIER_CONNECT_TIMEOUT_S=4,
         ASYMROUTE_FRONTIER_MAX_RETRIES=3,
     )
     plan = plan_run(RouterContext(max_output_tokens=64, temperature=0.7), settings)
 
+    # Retries happen in call_tier (asymroute.resilience); client retries would multiply them.
     assert model_options(plan, "local", settings) == ModelOptions(64, 0.7, 30.0, 2.0, 0)
-    assert model_options(plan, "frontier", settings) == ModelOptions(64, 0.7, 20.0, 2.0, 3)
+    assert model_options(plan, "frontier", settings) == ModelOptions(64, 0.7, 20.0, 4.0, 0)
 
 
 # --- RouterSetup ---------------------------------------------------------------------------
@@ -158,7 +178,7 @@ def test_router_setup_plans_with_defaults_unless_given_a_context() -> None:
 
     assert setup.defaults == RouterContext(classifier="keywords")
     assert setup.plan(None).classifier.name == "keywords"
-    assert setup.plan(RouterContext()).classifier.name == "heuristic"
+    assert setup.plan(RouterContext()).classifier.name == "learned"
 
 
 def test_router_setup_build_uses_router_context_defaults() -> None:

@@ -98,7 +98,7 @@ def test_get_validators_builds_each_named_validator() -> None:
 
     assert [v.name for v in validators] == ["structural", "structural"]
     assert all(isinstance(v, StructuralValidator) for v in validators)
-    assert sorted(VALIDATORS) == ["structural"]
+    assert sorted(VALIDATORS) == ["confidence", "format", "scorer", "self_verify", "structural"]
 
 
 def test_get_validators_accepts_a_tuple() -> None:
@@ -111,10 +111,11 @@ def test_get_validators_rejects_unknown_names() -> None:
 
     message = str(raised.value)
     assert "unknown validator(s) 'llm_judge', 'regex'" in message
-    assert "choose from: structural" in message
+    assert "choose from: confidence, format, scorer, self_verify, structural" in message
 
 
 @pytest.mark.parametrize("names", [[], (), "structural"])
 def test_get_validators_rejects_empty_lists_and_bare_strings(names: object) -> None:
-    with pytest.raises(ConfigurationError, match="non-empty list of names from: structural"):
+    names_list = "confidence, format, scorer, self_verify, structural"
+    with pytest.raises(ConfigurationError, match=f"non-empty list of names from: {names_list}"):
         get_validators(names)  # type: ignore[arg-type]

@@ -1,0 +1,85 @@
+"""`asymroute serve`: the OpenAI-compatible gateway, standalone with uvicorn."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from dataclasses import asdict, fields, replace
+from typing import Any
+
+from asymroute.cli.ask import add_context_arguments, context_from_args
+from asymroute.context import RouterContext
+from asymroute.errors import ConfigurationError
+
+
+def register(subparsers: Any) -> None:
+    serve = subparsers.add_parser(
+        "serve", help="serve the OpenAI-compatible gateway (/v1/chat/completions, /v1/models)"
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="bind address (default: loopback)")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--workers", type=int, default=1, help="worker processes (each keeps its own budgets)"
+    )
+    serve.add_argument(
+        "--allow-unauthenticated",
+        action="store_true",
+        help="serve a non-loopback address with no API keys configured (anyone may call it)",
+    )
+    serve.add_argument("--no-access-log", action="store_true", help="don't log each request")
+    add_context_arguments(serve)
+    serve.set_defaults(handler=run)
+
+
+def check_bind_policy(host: str, has_keys: bool, allow_unauthenticated: bool) -> None:
+    from asymroute.gateway.auth import is_loopback
+
+    if has_keys or allow_unauthenticated or is_loopback(host):
+        return
+    raise ConfigurationError(
+        f"refusing to serve on {host} with no API keys: anyone who can reach it could spend "
+        "your frontier budget; set ASYMROUTE_GATEWAY_KEYS, bind to 127.0.0.1, or pass "
+        "--allow-unauthenticated"
+    )
+
+
+def gateway_defaults(args: argparse.Namespace, base: RouterContext) -> RouterContext:
+    """The settings' gateway context, with the routing flags given on the command line."""
+    given, plain = context_from_args(args), RouterContext()
+    overrides = {
+        f.name: getattr(given, f.name)
+        for f in fields(RouterContext)
+        if getattr(given, f.name) != getattr(plain, f.name)
+    }
+    return replace(base, **overrides)
+
+
+def run(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from asymroute.gateway.app import create_app, default_context
+    from asymroute.settings import load_settings
+
+    if args.workers < 1:
+        raise ConfigurationError(f"--workers must be at least 1, got {args.workers}")
+    settings = load_settings()
+    allow = args.allow_unauthenticated or settings.gateway_allow_unauthenticated_remote
+    check_bind_policy(args.host, bool(settings.gateway_keys), allow)
+    settings = settings.model_copy(update={"gateway_allow_unauthenticated_remote": allow})
+    defaults = gateway_defaults(args, default_context(settings))
+    options: dict[str, Any] = {
+        "host": args.host,
+        "port": args.port,
+        "access_log": not args.no_access_log,
+        "log_level": "info",
+    }
+    if args.workers == 1:
+        uvicorn.run(create_app(settings, defaults), **options)
+        return 0
+    # Workers import the app afresh: hand them the resolved choices through the environment.
+    context = {k: v for k, v in asdict(defaults).items() if v != getattr(RouterContext(), k)}
+    os.environ["ASYMROUTE_GATEWAY_CONTEXT"] = json.dumps(context)
+    os.environ["ASYMROUTE_GATEWAY_ALLOW_UNAUTHENTICATED_REMOTE"] = "true" if allow else "false"
+    uvicorn.run("asymroute.gateway.from_env:app", workers=args.workers, **options)
+    return 0

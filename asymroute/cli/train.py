@@ -1,0 +1,49 @@
+"""`asymroute train DATA... --weak COL --strong COL -o router.json`: fit a router to your data."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from pathlib import Path
+from typing import Any
+
+from asymroute.cli.eval import add_data_arguments, load_pair
+from asymroute.errors import ConfigurationError
+from asymroute.learning.trainers import TRAINERS, TrainOptions, get_trainer
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "train",
+        help="train a router on labeled data (then use it with --classifier learned:FILE)",
+    )
+    add_data_arguments(parser)
+    parser.add_argument("-o", "--output", required=True, help="router file to write (.json)")
+    parser.add_argument(
+        "--target",
+        default="prompt",
+        help=f"what to train: {', '.join(sorted(TRAINERS))} (default: prompt)",
+    )
+    parser.add_argument("--l2", type=float, help="regularisation strength (default: trainer's)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    trainer = get_trainer(args.target)
+    output = Path(args.output)
+    if not output.resolve().parent.is_dir():
+        raise ConfigurationError(f"cannot write {output}: its directory does not exist")
+    if args.l2 is not None and not args.l2 >= 0:
+        raise ConfigurationError(f"--l2 must be a non-negative number, got {args.l2}")
+    data = load_pair(args)
+    model = trainer(data, TrainOptions(seed=args.seed, l2=args.l2))
+    meta = getattr(model, "meta", None)
+    if isinstance(meta, dict):
+        meta["training_command"] = "asymroute " + shlex.join(sys.argv[1:])
+        meta["skipped"] = data.skipped
+    model.save(output)
+    print(model.summary())
+    print(f"wrote {output}; use it with --classifier learned:{output}")
+    return 0

@@ -1,0 +1,94 @@
+"""Follow-up routing: a conversation is routed as a conversation, not as its last message.
+
+A short follow-up ("and why?", "make it faster") carries little text, so any classifier
+scores it low, although it continues whatever exchange came before. Policy `inherit` (the
+default) gives a follow-up the higher of its own score and the score of the turn it follows,
+so it keeps that turn's tier; the classifier can still send a follow-up *up* to the frontier
+on its own evidence (it is confident), but never *down* on the evidence of a few words.
+Policy `latest` scores the latest user message alone.
+
+What counts as a follow-up: at most `followup_max_words` words, and either very short
+(two words or fewer) or worded as a continuation: it opens with a connective ("and",
+"but", "so", "why", "what about", ...) or refers back ("it", "that", "this", "them",
+"again", "instead", "faster", ...). A short but self-contained question ("What is 2+3?")
+is not a follow-up and is scored on its own.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from langchain_core.messages import BaseMessage, HumanMessage
+
+from asymroute.classifiers import Classifier, ComplexityScore
+from asymroute.context import RouterContext
+from asymroute.requests import content_text
+
+CONTINUATION_OPENERS = re.compile(
+    r"^\s*(and|but|so|also|then|or|now|ok(ay)?|why|how come|what about|how about|what if|"
+    r"same|again|instead|more|less|another|one more|go on|continue|elaborate|expand)\b",
+    re.IGNORECASE,
+)
+BACK_REFERENCES = re.compile(
+    r"\b(it|its|that|this|these|those|them|they|their|same|above|previous|earlier|again|"
+    r"instead|shorter|longer|faster|slower|simpler|cleaner|better|more|less)\b",
+    re.IGNORECASE,
+)
+VERY_SHORT_WORDS = 2
+LOOKBACK_TURNS = 20
+"""User turns considered; a longer chain of follow-ups starts from the oldest of these."""
+
+
+@dataclass(frozen=True)
+class FollowupPolicy:
+    mode: str = "inherit"
+    max_words: int = 12
+
+
+def followup_policy(context: RouterContext) -> FollowupPolicy:
+    return FollowupPolicy(mode=context.followup_policy, max_words=context.followup_max_words)
+
+
+def is_followup(text: str, max_words: int) -> bool:
+    words = len(text.split())
+    if words == 0 or words > max_words:
+        return False
+    if words <= VERY_SHORT_WORDS:
+        return True
+    return bool(CONTINUATION_OPENERS.search(text) or BACK_REFERENCES.search(text))
+
+
+def user_turns(messages: Sequence[BaseMessage]) -> list[str]:
+    return [content_text(m) for m in messages if isinstance(m, HumanMessage)]
+
+
+def score_turns(
+    turns: Sequence[str], classifier: Classifier, policy: FollowupPolicy
+) -> ComplexityScore:
+    """The latest turn's effective score under the policy (turns oldest first)."""
+    if not turns:
+        raise ValueError("score_turns needs at least one user turn")
+    if policy.mode == "latest" or len(turns) == 1:
+        return classifier.score(turns[-1])
+    window = turns[-LOOKBACK_TURNS:]
+    effective = classifier.score(window[0])
+    for text in window[1:]:
+        own = classifier.score(text)
+        if is_followup(text, policy.max_words) and effective.score > own.score:
+            note = (
+                f"follow-up to a turn scored {effective.score:.3f}: inherits its score "
+                f"(own score {own.score:.3f}, policy inherit)"
+            )
+            effective = ComplexityScore(effective.score, (*own.reasons, note))
+        else:
+            effective = own
+    return effective
+
+
+def score_conversation(
+    messages: Sequence[BaseMessage], classifier: Classifier, policy: FollowupPolicy
+) -> ComplexityScore:
+    """Score the latest user turn in the light of the conversation before it."""
+    return score_turns(user_turns(messages), classifier, policy)

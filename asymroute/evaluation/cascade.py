@@ -1,0 +1,395 @@
+"""Replay a validate-then-escalate cascade on labeled data that carries the weak model's answers.
+
+Each row goes through the router's two decisions, with the router's own code:
+
+1. prompt first: the pre-route classifier's score; at or above `prompt_threshold` the request
+   goes straight to the frontier (it pays the frontier call only);
+2. answer second: the recorded weak answer is judged by the policy's validators (the same
+   `Validator` objects and `combine` the `validate` node uses). A failed check (structural,
+   format) always escalates; otherwise the answer's risk is 1 − the mean confidence of the
+   estimators (scorer, confidence, self_verify). Sweeping the risk threshold gives the curve;
+   the policy's own thresholds give the operating point.
+
+Cost: every request that reaches the local tier pays the local call; an escalated one also pays
+the frontier call (`costs.row_costs`: recorded, else tokens × list prices; `local_free` prices
+the local call at $0, as for an in-process model). The learned scorer is cross-fitted: each
+row is scored by a model trained on the other folds, never on itself.
+
+`self_verify` needs a live local model: pass `reply` (messages -> CandidateAnswer), as
+`asymroute eval --cascade --live-local` does; without it, it reports "not measured".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from langchain_core.messages import BaseMessage
+
+from asymroute.evaluation.costs import RowCosts, row_costs
+from asymroute.evaluation.datasets import LabeledData
+from asymroute.evaluation.metrics import (
+    Curve,
+    RouterReport,
+    cost_saving,
+    decile_thresholds,
+    oracle_scores,
+    point_from_assignment,
+    summarize,
+    threshold_curve,
+)
+from asymroute.evaluation.progress import Progress
+from asymroute.validators import VALIDATORS, CallingValidator, CandidateAnswer, Validator
+from asymroute.validators.base import ValidationPolicy, kind_of
+from asymroute.validators.run import combine
+from asymroute.validators.scorer import ScorerValidator
+
+BoolArray = npt.NDArray[np.bool_]
+FloatArray = npt.NDArray[np.float64]
+Reply = Callable[[Sequence[BaseMessage]], CandidateAnswer]
+CURVE_BINS = 40
+FRONTIER_QUALITY = 0.95
+"""'95% of frontier quality': accuracy >= 0.95 × the strong model's (RouteLLM's wording)."""
+
+
+@dataclass(frozen=True)
+class AnswerJudgements:
+    """Per row: the answer's risk in [0, 1], the verdict at the policy's thresholds, failures."""
+
+    risk: FloatArray
+    passed: BoolArray
+    failed: list[list[str]]
+
+
+@dataclass(frozen=True)
+class CascadeReport:
+    n: int
+    weak: str
+    strong: str
+    weak_accuracy: float
+    strong_accuracy: float
+    validators: tuple[str, ...]
+    scorer_evaluation: str
+    cost_source: str
+    reports: list[RouterReport]
+    """Pre-route classifier alone, the cascade(s), the oracle."""
+    savings_at_frontier_quality: dict[str, float | None]
+    operating_point: dict[str, float]
+    """The cascade at the policy's own thresholds: escalation rate, accuracy, cost ratio."""
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "n": self.n,
+            "weak": {"model": self.weak, "accuracy": self.weak_accuracy},
+            "strong": {"model": self.strong, "accuracy": self.strong_accuracy},
+            "validators": list(self.validators),
+            "scorer_evaluation": self.scorer_evaluation,
+            "cost_source": self.cost_source,
+            "operating_point": self.operating_point,
+            "routers": [
+                r.as_json() | {"saving_at_95pct_frontier": self.savings_at_frontier_quality[r.name]}
+                for r in self.reports
+            ],
+        }
+
+
+def replay_candidate(prompt: str, answer: str) -> CandidateAnswer:
+    # Recorded answers carry no finish reason or log-probs: those validators cannot measure.
+    return CandidateAnswer(prompt=prompt, text=answer, finish_reason=None)
+
+
+def judge_answers(
+    data: LabeledData,
+    names: Sequence[str],
+    policy: ValidationPolicy,
+    *,
+    scorers: tuple[npt.NDArray[np.int64], Sequence[Any]] | None = None,
+    reply: Reply | None = None,
+    show_progress: bool = True,
+) -> AnswerJudgements:
+    """Judge every recorded weak answer with every validator (no short-circuit: the curve
+    needs each estimator's confidence). `scorers` = (fold of each row, scorer per fold)."""
+    if data.weak_responses is None:
+        raise ValueError("the data has no weak-model responses to replay")
+    per_fold: dict[int, list[Validator]] = {}
+
+    def validators_for(fold: int) -> list[Validator]:
+        if fold not in per_fold:
+            model = scorers[1][fold] if scorers is not None else None
+            per_fold[fold] = [
+                ScorerValidator(policy, model) if name == "scorer" else VALIDATORS[name](policy)
+                for name in names
+            ]
+        return per_fold[fold]
+
+    risk = np.zeros(len(data))
+    passed = np.zeros(len(data), dtype=bool)
+    failed: list[list[str]] = []
+    with Progress(len(data), "validating", enabled=None if show_progress else False) as bar:
+        for i, (prompt, answer) in enumerate(zip(data.prompts, data.weak_responses, strict=True)):
+            validators = validators_for(int(scorers[0][i]) if scorers is not None else 0)
+            candidate = replay_candidate(prompt, answer)
+            judged = [(v.name, _judge(v, candidate, reply)) for v in validators]
+            verdict = combine(candidate, validators, judged, policy)
+            passed[i] = verdict["passed"]
+            failed.append(list(verdict.get("failed", [])))
+            risk[i] = _risk(validators, judged)
+            bar.advance()
+    return AnswerJudgements(risk, passed, failed)
+
+
+def _judge(validator: Validator, candidate: CandidateAnswer, reply: Reply | None) -> Any:
+    if reply is None or not isinstance(validator, CallingValidator):
+        return validator.check(candidate)
+    steps = validator.steps(candidate)
+    try:
+        request = next(steps)
+        while True:
+            request = steps.send(reply(request))
+    except StopIteration as done:
+        return done.value
+
+
+def _risk(validators: Sequence[Validator], judged: Sequence[tuple[str, Any]]) -> float:
+    kinds = {v.name: kind_of(v) for v in validators}
+    if any(kinds[name] == "check" and not j.passed for name, j in judged):
+        return 1.0
+    measured = [j.confidence for name, j in judged if kinds[name] == "estimate"]
+    confidences = [c for c in measured if c is not None]
+    if not confidences:
+        return 0.0 if all(j.passed for _, j in judged) else 1.0
+    return 1.0 - float(np.mean(confidences))
+
+
+def cascade_costs(data: LabeledData, *, local_free: bool = False) -> RowCosts:
+    costs = row_costs(data)
+    if costs is None:
+        raise ValueError(
+            f"no price for {data.weak!r} or {data.strong!r}; add it to the price table"
+        )
+    if local_free:
+        return RowCosts(np.zeros(len(data)), costs.strong, costs.source + "; local calls at $0")
+    return costs
+
+
+def cascade_curve(
+    name: str,
+    data: LabeledData,
+    risk: FloatArray,
+    costs: RowCosts,
+    prerouted: BoolArray | None = None,
+) -> Curve:
+    """Escalate when `risk >= t`, for t over the risk quantiles (plus never and always)."""
+    direct = np.zeros(len(data), dtype=bool) if prerouted is None else prerouted
+    points: dict[tuple[float, float], Any] = {}
+    for threshold in decile_thresholds(risk, CURVE_BINS):
+        escalated = ~direct & (risk >= threshold)
+        point = cascade_point(data, direct, escalated, costs, threshold)
+        points.setdefault((point.strong_fraction, point.accuracy), point)
+    return Curve.of(name, points.values())
+
+
+def cascade_point(
+    data: LabeledData, direct: BoolArray, escalated: BoolArray, costs: RowCosts, threshold: float
+) -> Any:
+    """Local call on every row not routed straight to the frontier; frontier on the others."""
+    local = ~direct
+    row_cost = np.where(local, costs.weak, 0.0) + np.where(direct | escalated, costs.strong, 0.0)
+    return point_from_assignment(
+        direct | escalated, data.weak_correct, data.strong_correct, row_cost, threshold=threshold
+    )
+
+
+def saving_at_frontier_quality(
+    report: RouterReport, data: LabeledData, all_strong: float
+) -> float | None:
+    """1 − cost / frontier-only cost where accuracy first reaches 95% of the frontier's."""
+    weak, strong = data.weak_accuracy, data.strong_accuracy
+    quality = (FRONTIER_QUALITY * strong - weak) / (strong - weak)
+    return cost_saving(report.curve, quality, weak, strong, all_strong)
+
+
+def cascade_report(
+    data: LabeledData,
+    judgements: AnswerJudgements,
+    prompt_scores: dict[str, FloatArray],
+    *,
+    validators: Sequence[str],
+    scorer_evaluation: str,
+    prompt_threshold: float | None = None,
+    local_free: bool = False,
+) -> CascadeReport:
+    """Pre-route classifiers alone, the cascade (answer-only, and prompt-first when a prompt
+    threshold is given), and the oracle, each with RouteLLM's metrics."""
+    costs = cascade_costs(data, local_free=local_free)
+    all_strong = float(costs.strong.sum())
+    weak, strong = data.weak_accuracy, data.strong_accuracy
+    curves = [
+        threshold_curve(
+            f"pre-route {name}",
+            scores,
+            data.weak_correct,
+            data.strong_correct,
+            costs.weak,
+            costs.strong,
+        )
+        for name, scores in prompt_scores.items()
+    ]
+    cascade_name = f"cascade ({'+'.join(validators)})"
+    curves.append(cascade_curve(cascade_name, data, judgements.risk, costs))
+    direct = None
+    if prompt_threshold is not None and prompt_scores:
+        first, scores = next(iter(prompt_scores.items()))
+        direct = scores >= prompt_threshold
+        curves.append(
+            cascade_curve(
+                f"{first} >= {prompt_threshold} then {cascade_name}",
+                data,
+                judgements.risk,
+                costs,
+                direct,
+            )
+        )
+    curves.append(
+        threshold_curve(
+            "oracle",
+            oracle_scores(data.weak_correct, data.strong_correct),
+            data.weak_correct,
+            data.strong_correct,
+            costs.weak,
+            costs.strong,
+        )
+    )
+    reports = [summarize(c, weak, strong, all_strong) for c in curves]
+    at_policy = cascade_point(
+        data,
+        np.zeros(len(data), dtype=bool) if direct is None else direct,
+        ~judgements.passed,
+        costs,
+        float("nan"),
+    )
+    return CascadeReport(
+        n=len(data),
+        weak=data.weak,
+        strong=data.strong,
+        weak_accuracy=weak,
+        strong_accuracy=strong,
+        validators=tuple(validators),
+        scorer_evaluation=scorer_evaluation,
+        cost_source=costs.source,
+        reports=reports,
+        savings_at_frontier_quality={
+            r.name: saving_at_frontier_quality(r, data, all_strong) for r in reports
+        },
+        operating_point={
+            "escalation_rate": at_policy.strong_fraction,
+            "accuracy": at_policy.accuracy,
+            "cost_usd": at_policy.cost_usd or 0.0,
+            "frontier_only_cost_usd": all_strong,
+        },
+    )
+
+
+def format_cascade_report(report: CascadeReport) -> str:
+    width = max(30, *(len(r.name) for r in report.reports))
+    lines = [
+        f"{report.n} rows; weak {report.weak} accuracy {report.weak_accuracy:.3f}, "
+        f"strong {report.strong} accuracy {report.strong_accuracy:.3f}",
+        f"{'router':<{width}} {'APGR':>6} {'CPT(50%)':>9} {'CPT(80%)':>9} "
+        f"{'cost@95%gap':>12} {'cost@95%frontier':>17}",
+    ]
+    for r in report.reports:
+        saving = report.savings_at_frontier_quality[r.name]
+        lines.append(
+            f"{r.name:<{width}} {r.apgr:>6.3f} {_share(r.cpt50):>9} {_share(r.cpt80):>9} "
+            f"{_ratio(r.cost_saving_95):>12} {_ratio(saving):>17}"
+        )
+    op = report.operating_point
+    ratio = op["frontier_only_cost_usd"] / op["cost_usd"] if op["cost_usd"] else float("inf")
+    lines += [
+        f"at the policy's thresholds: escalation rate {op['escalation_rate']:.1%}, accuracy "
+        f"{op['accuracy']:.3f}, cost ${op['cost_usd']:.4f} vs frontier-only "
+        f"${op['frontier_only_cost_usd']:.4f} ({ratio:.2f}x cheaper)",
+        "cost@Q: how many times cheaper than frontier-only where accuracy first reaches "
+        "weak + 95% of the gap (95%gap) or 95% of the frontier's accuracy (95%frontier)",
+        f"scorer: {report.scorer_evaluation}",
+        f"costs: {report.cost_source}",
+    ]
+    return "\n".join(lines)
+
+
+def _share(value: float | None) -> str:
+    return "never" if value is None else f"{value:.1%}"
+
+
+def _ratio(saving: float | None) -> str:
+    if saving is None:
+        return "n/a"
+    return "inf" if saving >= 1 else f"{1 / (1 - saving):.2f}x"
+
+
+def cross_fitted_prompt_scores(
+    data: LabeledData, folds: npt.NDArray[np.int64], show_progress: bool = False
+) -> FloatArray:
+    """The learned prompt model (hashed n-grams, `prompt_trainer.fit_logistic`) scored
+    out-of-fold on the same folds as the answer scorer: P(weak model fails) per prompt."""
+    from asymroute.learning.prompt_trainer import fit_logistic
+
+    scores = np.zeros(len(data))
+    for fold in range(int(folds.max()) + 1):
+        train = folds != fold
+        model = fit_logistic(
+            [p for p, keep in zip(data.prompts, train, strict=True) if keep],
+            ~data.weak_correct[train],
+            show_progress=show_progress,
+        )
+        for i in np.flatnonzero(~train):
+            scores[i] = model.probability(data.prompts[i])
+    return scores
+
+
+def evaluate_cascade(
+    data: LabeledData,
+    validators: Sequence[str],
+    policy: ValidationPolicy,
+    prompt_scores: dict[str, FloatArray],
+    *,
+    folds: int = 10,
+    seed: int = 0,
+    cross_fit_prompt: bool = True,
+    prompt_threshold: float | None = None,
+    local_free: bool = False,
+    reply: Reply | None = None,
+    show_progress: bool = True,
+) -> CascadeReport:
+    """The whole replay: cross-fit the answer scorer (when `scorer` is among the validators and
+    no `scorer_model` file is given), judge every answer, report every curve."""
+    from asymroute.learning.answer_trainer import cross_fitted_scorers, fold_ids
+
+    scorers = None
+    if "scorer" in validators and policy.scorer_model is None:
+        scorers = cross_fitted_scorers(data, folds, seed)
+        evaluation = f"cross-fitted: {folds}-fold, each row scored by a model that never saw it"
+    elif "scorer" in validators:
+        evaluation = f"file {policy.scorer_model} (in-sample if it was trained on these rows)"
+    else:
+        evaluation = "not used"
+    scores = dict(prompt_scores)
+    if cross_fit_prompt:
+        ids = scorers[0] if scorers is not None else fold_ids(len(data), folds, seed)
+        scores["learned prompt model (cross-fitted)"] = cross_fitted_prompt_scores(data, ids)
+    judgements = judge_answers(
+        data, validators, policy, scorers=scorers, reply=reply, show_progress=show_progress
+    )
+    return cascade_report(
+        data,
+        judgements,
+        scores,
+        validators=validators,
+        scorer_evaluation=evaluation,
+        prompt_threshold=prompt_threshold,
+        local_free=local_free,
+    )

@@ -1,0 +1,6 @@
+"""The OpenAI-compatible gateway: `/v1/chat/completions` and `/v1/models` over the router graph.
+
+`asymroute.gateway.app.create_app` builds the Starlette app; `langgraph.json` mounts it in the
+LangGraph server and `asymroute serve` runs it with uvicorn. Kept import-light: settings load
+`asymroute.gateway.keys` to hash keys.
+"""

@@ -1,0 +1,179 @@
+"""The gateway's Starlette app: routes, and the router graph built once per app."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+from starlette.routing import Route
+
+from asymroute.context import RouterContext
+from asymroute.errors import AsymrouteError, ConfigurationError
+from asymroute.gateway.auth import KeyRing
+from asymroute.gateway.completions import (
+    Run,
+    completion_body,
+    overhead_ms,
+    routing_headers,
+    run_context,
+)
+from asymroute.gateway.errors import GatewayError, from_router_error
+from asymroute.gateway.profiles import profile_context, profile_names
+from asymroute.gateway.schemas import parse_chat_request, parse_json_body
+from asymroute.gateway.streaming import CompletionStream
+from asymroute.settings import Settings, load_settings
+
+logger = logging.getLogger(__name__)
+
+JSON = "application/json"
+
+
+def default_context(settings: Settings) -> RouterContext:
+    """The gateway's routing defaults: `RouterContext` fields from ASYMROUTE_GATEWAY_CONTEXT."""
+    try:
+        return RouterContext(**settings.gateway_context)
+    except TypeError as exc:
+        raise ConfigurationError(
+            f"ASYMROUTE_GATEWAY_CONTEXT has an unknown field ({exc}); "
+            "use RouterContext field names such as local_model, frontier_model, threshold"
+        ) from exc
+
+
+@dataclass
+class Gateway:
+    graph: Any
+    defaults: RouterContext
+    keys: KeyRing
+    max_body_bytes: int
+
+    async def chat_completions(self, request: Request) -> Response:
+        started = time.perf_counter()
+        try:
+            key_name = self.keys.authenticate(
+                request.headers.get("authorization"),
+                request.client.host if request.client else None,
+            )
+            self.keys.check_budget(key_name)
+            chat = parse_chat_request(parse_json_body(await self.read_body(request)))
+            context = run_context(chat, profile_context(chat.model, self.defaults))
+            run = Run(chat, context, key_name, started)
+            if chat.stream:
+                return await self.stream(run)
+            state = await self.graph.ainvoke(run.graph_input, context=run.context)
+        except GatewayError as exc:
+            return exc.response()
+        except AsymrouteError as exc:
+            return from_router_error(exc).response()
+        except Exception:
+            return internal_error()
+        self.keys.record_spend(key_name, state.get("total_cost_usd", 0.0))
+        body = completion_body(run, state)
+        headers = routing_headers(state) | {"x-asymroute-overhead-ms": f"{overhead_ms(run, state)}"}
+        return Response(json.dumps(body), media_type=JSON, headers=headers)
+
+    async def stream(self, run: Run) -> Response:
+        headers: dict[str, str] = {"cache-control": "no-cache", "x-accel-buffering": "no"}
+
+        def record(state: Mapping[str, Any]) -> None:
+            self.keys.record_spend(run.key_name, state.get("total_cost_usd", 0.0))
+
+        events = CompletionStream(run, headers, record).events(self.graph)
+        # Wait for the first event: errors before it are still proper HTTP errors, and the
+        # routing headers are known by then.
+        first = await events.__anext__()
+        return StreamingResponse(
+            _prepend(first, events), media_type="text/event-stream", headers=headers
+        )
+
+    async def list_models(self, request: Request) -> Response:
+        try:
+            self.keys.authenticate(
+                request.headers.get("authorization"),
+                request.client.host if request.client else None,
+            )
+        except GatewayError as exc:
+            return exc.response()
+        data = [model_object(name) for name in profile_names()]
+        return Response(json.dumps({"object": "list", "data": data}), media_type=JSON)
+
+    async def retrieve_model(self, request: Request) -> Response:
+        name = request.path_params["model"]
+        try:
+            self.keys.authenticate(
+                request.headers.get("authorization"),
+                request.client.host if request.client else None,
+            )
+            profile_context(name, self.defaults)  # 404 for an unknown name
+        except GatewayError as exc:
+            return exc.response()
+        return Response(json.dumps(model_object(name)), media_type=JSON)
+
+    async def read_body(self, request: Request) -> bytes:
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self.max_body_bytes:
+            raise too_large(self.max_body_bytes)
+        chunks, size = [], 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > self.max_body_bytes:
+                raise too_large(self.max_body_bytes)
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+
+def model_object(name: str) -> dict[str, Any]:
+    return {"id": name, "object": "model", "created": 0, "owned_by": "asymroute"}
+
+
+async def _prepend(first: bytes, rest: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    yield first
+    async for event in rest:
+        yield event
+
+
+def too_large(limit: int) -> GatewayError:
+    return GatewayError(
+        413,
+        f"the request body is over the limit of {limit} bytes; send less, or raise "
+        "ASYMROUTE_GATEWAY_MAX_BODY_BYTES",
+        code="request_too_large",
+    )
+
+
+def internal_error() -> Response:
+    logger.exception("the gateway failed on a request")
+    return GatewayError(
+        500, "internal error in the asymroute gateway; see its log", type="server_error"
+    ).response()
+
+
+def create_app(
+    settings: Settings | None = None, defaults: RouterContext | None = None
+) -> Starlette:
+    """The gateway app; the router graph and key ring are built here, once."""
+    from graphs.router import build_router
+
+    settings = settings if settings is not None else load_settings()
+    defaults = defaults if defaults is not None else default_context(settings)
+    gateway = Gateway(
+        graph=build_router(settings, defaults),
+        defaults=defaults,
+        keys=KeyRing.from_settings(settings),
+        max_body_bytes=settings.gateway_max_body_bytes,
+    )
+    app = Starlette(
+        routes=[
+            Route("/v1/chat/completions", gateway.chat_completions, methods=["POST"]),
+            Route("/v1/models", gateway.list_models, methods=["GET"]),
+            Route("/v1/models/{model:path}", gateway.retrieve_model, methods=["GET"]),
+        ]
+    )
+    app.state.gateway = gateway
+    return app

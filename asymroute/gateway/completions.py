@@ -1,0 +1,148 @@
+"""One chat completion through the router graph, answered in OpenAI's response shape."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from asymroute.context import RouterContext
+from asymroute.gateway.schemas import ChatRequest
+from asymroute.model_calls import finish_reason
+from asymroute.requests import content_text
+
+FINISH_REASONS = {"stop": "stop", "length": "length", "eos": "stop", "max_tokens": "length"}
+
+
+@dataclass
+class Run:
+    """One request on its way through the gateway."""
+
+    request: ChatRequest
+    context: RouterContext
+    key_name: str
+    started: float = field(default_factory=time.perf_counter)
+    id: str = field(default_factory=lambda: f"chatcmpl-{uuid.uuid4().hex}")
+    created: int = field(default_factory=lambda: int(time.time()))
+
+    @property
+    def graph_input(self) -> dict[str, Any]:
+        return {"messages": self.request.messages}
+
+
+def run_context(request: ChatRequest, profile: RouterContext) -> RouterContext:
+    """The profile's context with the request's own parameters applied."""
+    overrides: dict[str, Any] = {}
+    if request.temperature is not None:
+        overrides["temperature"] = request.temperature
+    if request.max_tokens is not None:
+        overrides["max_output_tokens"] = request.max_tokens
+    if request.stop:
+        overrides["stop"] = request.stop
+    if request.response_format is not None:
+        overrides["response_format"] = request.response_format
+    return replace(profile, **overrides) if overrides else profile
+
+
+def answer_text(state: Mapping[str, Any]) -> str:
+    return content_text(state["messages"][-1])
+
+
+def answer_finish_reason(state: Mapping[str, Any]) -> str:
+    reason = finish_reason(state["messages"][-1])
+    return FINISH_REASONS.get(reason or "stop", "stop")
+
+
+def answer_usage(state: Mapping[str, Any]) -> dict[str, int]:
+    """Tokens of the call whose answer was returned (every call is in `asymroute.usage`)."""
+    records = [
+        r
+        for r in state.get("usage", [])
+        if r["model"] == state.get("answer_model") and not r["error"]
+    ]
+    record = records[-1] if records else None
+    prompt = record["input_tokens"] if record else 0
+    completion = record["output_tokens"] if record else 0
+    return {
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": prompt + completion,
+    }
+
+
+def model_call_seconds(state: Mapping[str, Any]) -> float:
+    return float(sum(record["latency_s"] for record in state.get("usage", [])))
+
+
+def overhead_ms(run: Run, state: Mapping[str, Any]) -> float:
+    """Time in the gateway not spent waiting on model calls (LiteLLM's 'overhead duration')."""
+    elapsed = time.perf_counter() - run.started
+    return round(max(0.0, elapsed - model_call_seconds(state)) * 1000, 3)
+
+
+def routing_details(run: Run, state: Mapping[str, Any]) -> dict[str, Any]:
+    decision = state.get("decision") or {}
+    return {
+        "profile": run.request.model,
+        "tier": state.get("answered_by"),
+        "model": state.get("answer_model"),
+        "routed_tier": decision.get("tier"),
+        "score": decision.get("score"),
+        "threshold": decision.get("threshold"),
+        "classifier": decision.get("classifier"),
+        "reasons": decision.get("reasons"),
+        "escalated": bool(state.get("escalated")),
+        # Validator reasons may quote the rejected answer, which the client must never see.
+        "validation": _validation_summary(state.get("verdict")),
+        "flags": state.get("flags") or [],
+        "cost_usd": state.get("total_cost_usd", 0.0),
+        "usage": state.get("usage", []),
+    }
+
+
+def _validation_summary(verdict: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    if verdict is None:
+        return None
+    failed = sorted({reason.split(":", 1)[0] for reason in verdict["reasons"]})
+    return {
+        "passed": verdict["passed"],
+        "skipped": verdict["skipped"],
+        "validators": verdict["validators"],
+        "failed": [] if verdict["passed"] else failed,
+    }
+
+
+def routing_headers(state: Mapping[str, Any], *, with_cost: bool = True) -> dict[str, str]:
+    headers = {
+        "x-asymroute-tier": str(state.get("answered_by")),
+        "x-asymroute-model": str(state.get("answer_model")),
+        "x-asymroute-escalated": "true" if state.get("escalated") else "false",
+    }
+    decision = state.get("decision")
+    if decision:
+        headers["x-asymroute-score"] = f"{decision['score']:.4f}"
+    if with_cost:
+        headers["x-asymroute-cost-usd"] = f"{state.get('total_cost_usd', 0.0):.8f}"
+    return headers
+
+
+def completion_body(run: Run, state: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "id": run.id,
+        "object": "chat.completion",
+        "created": run.created,
+        "model": state.get("answer_model"),
+        "system_fingerprint": None,
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": answer_text(state), "refusal": None},
+                "logprobs": None,
+                "finish_reason": answer_finish_reason(state),
+            }
+        ],
+        "usage": answer_usage(state),
+        "asymroute": routing_details(run, state),
+    }

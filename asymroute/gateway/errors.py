@@ -1,0 +1,84 @@
+"""Errors in OpenAI's shape: {"error": {"message", "type", "param", "code"}}."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.responses import Response
+
+from asymroute.errors import (
+    AsymrouteError,
+    BudgetExceededError,
+    ConfigurationError,
+    FrontierUnavailableError,
+    InvalidRequestError,
+    NoAnswerError,
+)
+
+
+class GatewayError(Exception):
+    """An error answered to the client with `status` and OpenAI's error body."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        type: str = "invalid_request_error",
+        param: str | None = None,
+        code: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.type = type
+        self.param = param
+        self.code = code
+        self.headers = headers or {}
+
+    def body(self) -> dict[str, Any]:
+        return {
+            "error": {
+                "message": self.message,
+                "type": self.type,
+                "param": self.param,
+                "code": self.code,
+            }
+        }
+
+    def response(self) -> Response:
+        return Response(
+            json.dumps(self.body()),
+            status_code=self.status,
+            media_type="application/json",
+            headers=self.headers,
+        )
+
+
+def invalid(message: str, param: str | None = None, code: str | None = None) -> GatewayError:
+    return GatewayError(400, message, param=param, code=code)
+
+
+def unsupported(param: str, why: str = "") -> GatewayError:
+    detail = f": {why}" if why else ""
+    return GatewayError(
+        400,
+        f"'{param}' is not supported by the asymroute gateway{detail}; remove it from the request",
+        param=param,
+        code="unsupported_parameter",
+    )
+
+
+def from_router_error(exc: AsymrouteError) -> GatewayError:
+    """The router's own errors, each with the status an OpenAI client expects."""
+    if isinstance(exc, InvalidRequestError | ConfigurationError):
+        return GatewayError(400, str(exc), code="invalid_request")
+    if isinstance(exc, BudgetExceededError):
+        return GatewayError(429, str(exc), type="insufficient_quota", code="budget_exceeded")
+    if isinstance(exc, FrontierUnavailableError):
+        return GatewayError(503, str(exc), type="server_error", code="frontier_unavailable")
+    if isinstance(exc, NoAnswerError):
+        return GatewayError(502, str(exc), type="server_error", code="no_answer")
+    return GatewayError(500, str(exc), type="server_error", code="router_error")

@@ -1,0 +1,222 @@
+"""The chat-completion request body, checked field by field with OpenAI-style 400s."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+
+from asymroute.gateway.errors import GatewayError, invalid, unsupported
+
+MESSAGE_TYPES = {
+    "system": SystemMessage,
+    "developer": SystemMessage,
+    "user": HumanMessage,
+    "assistant": AIMessage,
+}
+MAX_STOP_SEQUENCES = 4
+RESPONSE_FORMAT_TYPES = ("text", "json_object", "json_schema")
+
+# Accepted only at their no-op value: anything else would change the answer, unhonoured.
+NO_OP_VALUES: dict[str, tuple[Any, ...]] = {
+    "n": (1,),
+    "top_p": (1, 1.0),
+    "presence_penalty": (0, 0.0),
+    "frequency_penalty": (0, 0.0),
+    "logprobs": (False,),
+    "store": (False,),
+    "parallel_tool_calls": (False,),
+}
+# Not generation parameters: accepted, and do not change the answer.
+INFORMATIONAL = ("user", "metadata")
+UNSUPPORTED = (
+    "tools", "tool_choice", "functions", "function_call", "logit_bias", "top_logprobs",
+    "seed", "audio", "modalities", "prediction", "reasoning_effort", "service_tier",
+    "web_search_options", "verbosity",
+)  # fmt: skip
+HANDLED = (
+    "model", "messages", "stream", "stream_options", "temperature", "max_tokens",
+    "max_completion_tokens", "stop", "response_format",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ChatRequest:
+    model: str
+    messages: list[BaseMessage]
+    stream: bool = False
+    include_usage: bool = False
+    temperature: float | None = None
+    max_tokens: int | None = None
+    stop: tuple[str, ...] = ()
+    response_format: dict[str, Any] | None = None
+
+
+def parse_json_body(body: bytes) -> dict[str, Any]:
+    try:
+        data = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise invalid(f"the request body is not valid JSON ({exc}); send a JSON object") from exc
+    if not isinstance(data, dict):
+        raise invalid(f"the request body must be a JSON object, got {type(data).__name__}")
+    return data
+
+
+def parse_chat_request(data: dict[str, Any]) -> ChatRequest:
+    _check_parameters(data)
+    model = data.get("model")
+    if not isinstance(model, str) or not model:
+        raise invalid("'model' is required and must be a string, e.g. 'asymroute'", "model")
+    stream = _optional(data, "stream", bool) or False
+    return ChatRequest(
+        model=model,
+        messages=_messages(data.get("messages")),
+        stream=stream,
+        include_usage=_include_usage(data.get("stream_options"), stream),
+        temperature=_temperature(data.get("temperature")),
+        max_tokens=_max_tokens(data),
+        stop=_stop(data.get("stop")),
+        response_format=_response_format(data.get("response_format")),
+    )
+
+
+def _check_parameters(data: dict[str, Any]) -> None:
+    for name, value in data.items():
+        if name in HANDLED or name in INFORMATIONAL or value is None:
+            continue
+        if name in NO_OP_VALUES:
+            if isinstance(value, bool) is isinstance(NO_OP_VALUES[name][0], bool) and (
+                value in NO_OP_VALUES[name]
+            ):
+                continue
+            raise unsupported(name, f"only {NO_OP_VALUES[name][0]!r} is accepted")
+        if name in UNSUPPORTED:
+            raise unsupported(name)
+        raise invalid(f"unrecognized request argument supplied: {name}", name)
+
+
+def _optional(data: dict[str, Any], name: str, kind: type) -> Any:
+    value = data.get(name)
+    if value is not None and not isinstance(value, kind):
+        raise invalid(f"'{name}' must be a {kind.__name__}, got {type(value).__name__}", name)
+    return value
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _temperature(value: Any) -> float | None:
+    if value is None:
+        return None
+    if not _is_number(value) or not 0 <= value <= 2:
+        raise invalid(f"'temperature' must be a number from 0 to 2, got {value!r}", "temperature")
+    return float(value)
+
+
+def _max_tokens(data: dict[str, Any]) -> int | None:
+    for name in ("max_completion_tokens", "max_tokens"):
+        value = data.get(name)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise invalid(f"'{name}' must be a positive integer, got {value!r}", name)
+        return value
+    return None
+
+
+def _stop(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    stops = [value] if isinstance(value, str) else value
+    if (
+        not isinstance(stops, list)
+        or not all(isinstance(s, str) and s for s in stops)
+        or len(stops) > MAX_STOP_SEQUENCES
+    ):
+        raise invalid(
+            f"'stop' must be a string or a list of up to {MAX_STOP_SEQUENCES} non-empty strings",
+            "stop",
+        )
+    return tuple(stops)
+
+
+def _include_usage(value: Any, stream: bool) -> bool:
+    if value is None:
+        return False
+    if not stream:
+        raise invalid("'stream_options' is only allowed when 'stream' is true", "stream_options")
+    if not isinstance(value, dict) or not isinstance(value.get("include_usage", False), bool):
+        raise invalid(
+            "'stream_options' must be an object like {\"include_usage\": true}", "stream_options"
+        )
+    return bool(value.get("include_usage", False))
+
+
+def _response_format(value: Any) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict) or value.get("type") not in RESPONSE_FORMAT_TYPES:
+        raise invalid(
+            f"'response_format' must be an object whose type is one of "
+            f"{', '.join(RESPONSE_FORMAT_TYPES)}",
+            "response_format",
+        )
+    if value["type"] == "json_schema" and not isinstance(value.get("json_schema"), dict):
+        raise invalid(
+            "'response_format' of type json_schema needs a 'json_schema' object",
+            "response_format",
+        )
+    return None if value["type"] == "text" else value
+
+
+def _messages(value: Any) -> list[BaseMessage]:
+    if not isinstance(value, list) or not value:
+        raise invalid("'messages' must be a non-empty array of messages", "messages")
+    return [_message(index, item) for index, item in enumerate(value)]
+
+
+def _message(index: int, item: Any) -> BaseMessage:
+    param = f"messages[{index}]"
+    if not isinstance(item, dict):
+        raise invalid(f"{param} must be an object with 'role' and 'content'", param)
+    role = item.get("role")
+    if role in ("tool", "function") or item.get("tool_calls") or item.get("function_call"):
+        raise unsupported(f"{param}.role" if role in ("tool", "function") else param, "no tools")
+    if role not in MESSAGE_TYPES:
+        raise invalid(
+            f"{param}.role must be one of {', '.join(MESSAGE_TYPES)}, got {role!r}",
+            f"{param}.role",
+        )
+    content = _content(param, item.get("content"))
+    name = item.get("name")
+    if name is not None and not isinstance(name, str):
+        raise invalid(f"{param}.name must be a string", f"{param}.name")
+    return MESSAGE_TYPES[role](content=content, name=name)
+
+
+def _content(param: str, content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    if not isinstance(content, list):
+        raise invalid(
+            f"{param}.content must be a string or an array of text parts, "
+            f"got {type(content).__name__}",
+            f"{param}.content",
+        )
+    texts: list[str] = []
+    for part in content:
+        if not isinstance(part, dict) or part.get("type") != "text":
+            kind = part.get("type") if isinstance(part, dict) else type(part).__name__
+            raise GatewayError(
+                400,
+                f"{param}.content has a {kind!r} part; only text parts are supported",
+                param=f"{param}.content",
+                code="unsupported_content",
+            )
+        if not isinstance(part.get("text"), str):
+            raise invalid(f"{param}.content text parts need a string 'text'", f"{param}.content")
+        texts.append(part["text"])
+    return "".join(texts)

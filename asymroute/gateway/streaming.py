@@ -1,0 +1,165 @@
+"""`stream: true`: chat-completion chunks as server-sent events.
+
+Frontier tokens go straight to the client. Local tokens are held until `validate` lets the
+local answer through; when it escalates they are dropped and the frontier's answer streams
+instead, so a client never sees a rejected answer. Headers go out with the first token, when
+the answering tier is known.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator, Callable, Mapping
+from typing import Any
+
+from langchain_core.messages import BaseMessage
+
+from asymroute.errors import AsymrouteError
+from asymroute.gateway.completions import (
+    Run,
+    answer_finish_reason,
+    answer_text,
+    answer_usage,
+    overhead_ms,
+    routing_details,
+)
+from asymroute.gateway.errors import GatewayError, from_router_error
+from asymroute.providers import ModelSpec, parse_model
+from asymroute.requests import content_text
+
+logger = logging.getLogger(__name__)
+
+DONE = b"data: [DONE]\n\n"
+
+
+def sse(data: Mapping[str, Any]) -> bytes:
+    return b"data: " + json.dumps(data, separators=(",", ":")).encode() + b"\n\n"
+
+
+def is_local_run(metadata: Mapping[str, Any], local: ModelSpec, frontier: ModelSpec) -> bool:
+    """Whether a model call in the frontier node is the local fallback, not the frontier."""
+    name = metadata.get("ls_model_name")
+    return name is not None and name == local.model and name != frontier.model
+
+
+class CompletionStream:
+    """Turns the graph's message and state stream into OpenAI chunks."""
+
+    def __init__(
+        self, run: Run, headers: dict[str, str], on_finish: Callable[[Mapping[str, Any]], None]
+    ) -> None:
+        self.run = run
+        self.on_finish = on_finish  # given the final state, once the answer is complete
+        self.headers = headers  # filled in before the first chunk is yielded
+        self.local = parse_model(run.context.local_model)
+        self.frontier = parse_model(run.context.frontier_model)
+        self.sent: list[str] = []
+        self.held: list[str] = []
+        self.released = False
+        self.state: Mapping[str, Any] = {}
+
+    def chunk_data(
+        self, model: str | None, delta: dict[str, Any], finish: str | None = None
+    ) -> dict[str, Any]:
+        return {
+            "id": self.run.id,
+            "object": "chat.completion.chunk",
+            "created": self.run.created,
+            "model": model,
+            "system_fingerprint": None,
+            "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}],
+        }
+
+    def content(self, model: str, text: str, tier: str) -> bytes:
+        delta: dict[str, Any] = {"content": text}
+        if not self.sent:
+            delta = {"role": "assistant", "content": text}
+            self.headers.update(
+                {
+                    "x-asymroute-tier": tier,
+                    "x-asymroute-model": model,
+                    "x-asymroute-escalated": "true" if self.state.get("escalated") else "false",
+                }
+            )
+        self.sent.append(text)
+        return sse(self.chunk_data(model, delta))
+
+    async def events(self, graph: Any) -> AsyncIterator[bytes]:
+        try:
+            async for mode, payload in graph.astream(
+                self.run.graph_input,
+                context=self.run.context,
+                stream_mode=["messages", "values"],
+            ):
+                if mode == "values":
+                    self.state = payload
+                    for event in self.release_validated_local():
+                        yield event
+                else:
+                    for event in self.token(*payload):
+                        yield event
+        except Exception as exc:
+            if isinstance(exc, AsymrouteError):
+                failure = from_router_error(exc)
+            else:
+                logger.exception("the gateway failed while streaming %s", self.run.id)
+                failure = GatewayError(
+                    500, "internal error in the asymroute gateway; see its log", type="server_error"
+                )
+            if not self.sent:
+                raise failure from exc
+            # The status line is already sent: end the stream with an error event instead.
+            yield sse(failure.body())
+            yield DONE
+            return
+        for event in self.finish():
+            yield event
+
+    def token(self, message: BaseMessage, metadata: Mapping[str, Any]) -> list[bytes]:
+        text = content_text(message)
+        node = metadata.get("langgraph_node")
+        if not text or node not in ("local_model", "frontier_model"):
+            return []
+        if node == "frontier_model" and not is_local_run(metadata, self.local, self.frontier):
+            return [self.content(self.frontier.id, text, "frontier")]
+        self.held.append(text)  # a local answer: it waits for validation
+        return []
+
+    def release_validated_local(self) -> list[bytes]:
+        if self.released or self.state.get("answered_by") != "local":
+            return []
+        self.released = True
+        answer = answer_text(self.state)
+        pieces = self.held if "".join(self.held) == answer else [answer]
+        model = str(self.state.get("answer_model"))
+        return [self.content(model, piece, "local") for piece in pieces if piece]
+
+    def finish(self) -> list[bytes]:
+        state, events = self.state, []
+        answer, streamed = answer_text(state), "".join(self.sent)
+        model = str(state.get("answer_model"))
+        if streamed != answer or not self.sent:
+            if streamed and not answer.startswith(streamed):
+                # The frontier failed mid-answer and another tier's answer replaced it.
+                logger.warning("streamed answer diverged from the final answer of %s", self.run.id)
+                failure = GatewayError(
+                    502,
+                    "the answering model failed mid-stream and the router answered from "
+                    "another tier; retry the request without streaming to get that answer",
+                    type="server_error",
+                    code="stream_diverged",
+                )
+                return [sse(failure.body()), DONE]
+            events.append(self.content(model, answer[len(streamed) :], str(state["answered_by"])))
+        self.on_finish(state)
+        final = self.chunk_data(model, {}, answer_finish_reason(state))
+        final["asymroute"] = routing_details(self.run, state) | {
+            "overhead_ms": overhead_ms(self.run, state)
+        }
+        events.append(sse(final))
+        if self.run.request.include_usage:
+            usage = self.chunk_data(model, {}) | {"choices": [], "usage": answer_usage(state)}
+            events.append(sse(usage))
+        events.append(DONE)
+        return events

@@ -1,0 +1,63 @@
+"""What the frontier node does instead of a call that would exceed a budget.
+
+`refuse` raises `BudgetExceededError`. `downgrade` answers on the local tier, flagged
+`budget_exhausted`: with the local answer already in hand when this was an escalation (the
+one validation rejected, the best answer affordable), else with one local call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from asymroute.budget import BudgetCheck, check_router_state, spent_usd
+from asymroute.errors import BudgetExceededError, NoAnswerError
+from asymroute.node_steps import CallTier, NodeSteps
+from asymroute.planning import RunPlan
+from asymroute.records import BUDGET_EXHAUSTED
+from asymroute.tracing import annotate_current_run
+
+
+def frontier_budget(state: Mapping[str, Any], plan: RunPlan) -> BudgetCheck:
+    price = plan.price_table.price_for(plan.frontier.provider, plan.frontier.model)
+    return check_router_state(state, plan.context, price)
+
+
+def over_budget(state: Mapping[str, Any], plan: RunPlan, check: BudgetCheck) -> NodeSteps:
+    if plan.context.budget_policy == "refuse":
+        raise BudgetExceededError(
+            f"{check.reason} (budget_policy refuse); raise the budget, or set "
+            "budget_policy to downgrade to answer on the local tier instead"
+        )
+    calls = []
+    answer = state.get("local_answer")
+    if answer is None and not state.get("escalated"):
+        calls.append((yield CallTier("local", state["messages"])))
+        answer = calls[-1].message
+    if answer is None:
+        errors = "; ".join(
+            f"{record['tier']}: {record['error']}"
+            for record in [*state.get("usage", []), *(c.usage for c in calls)]
+            if record["error"]
+        )
+        raise NoAnswerError(
+            f"the frontier is over budget ({check.reason}) and the local tier failed ({errors})"
+        )
+    usage = [*state.get("usage", []), *(call.usage for call in calls)]
+    annotate_current_run(
+        tier="local",
+        model=plan.local.id,
+        score=state["decision"]["score"],
+        reasons=[check.reason],
+        escalated=bool(state.get("escalated")),
+        cost_usd=spent_usd(call.usage for call in calls),
+        budget_exhausted=True,
+    )
+    return {
+        "messages": [answer],
+        "answered_by": "local",
+        "answer_model": plan.local.id,
+        "flags": sorted({*state.get("flags", []), BUDGET_EXHAUSTED}),
+        "usage": [call.usage for call in calls],
+        "total_cost_usd": spent_usd(usage),
+    }

@@ -1,0 +1,58 @@
+"""What one compiled router shares across its runs: the breakers, the clock, sleep and jitter."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from asymroute.resilience.breaker import BreakerRegistry
+from asymroute.resilience.retry import RetryPolicy
+
+if TYPE_CHECKING:
+    from asymroute.records import Tier
+    from asymroute.settings import Settings
+
+MAX_TIER_CALLS_PER_REQUEST = 2
+"""One call per tier: local then frontier (escalation), or frontier then local (fallback)."""
+
+
+@dataclass
+class Resilience:
+    breakers: BreakerRegistry
+    rng: random.Random = field(default_factory=random.Random)
+    sleep: Callable[[float], None] = time.sleep
+    asleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    clock: Callable[[], float] = time.monotonic
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Resilience:
+        breakers = BreakerRegistry(settings.breaker_failure_threshold, settings.breaker_cooldown_s)
+        return cls(breakers=breakers)
+
+
+def retry_policy(tier: Tier, settings: Settings) -> RetryPolicy:
+    retries = settings.local_max_retries if tier == "local" else settings.frontier_max_retries
+    return RetryPolicy(
+        max_attempts=1 + retries,
+        base_delay_s=settings.retry_base_delay_s,
+        max_delay_s=settings.retry_max_delay_s,
+        retry_after_max_s=settings.retry_after_max_s,
+        deadline_s=settings.call_deadline_s,
+    )
+
+
+def request_attempt_bound(settings: Settings) -> int:
+    """Most model requests one router run can send: every attempt on both tiers."""
+    return (
+        retry_policy("local", settings).max_attempts
+        + retry_policy("frontier", settings).max_attempts
+    )
+
+
+def attempts_made(usage: Sequence[Mapping[str, Any]] | None) -> int:
+    """Requests actually sent to model endpoints; a call skipped by a cooldown sent none."""
+    return sum(int(record.get("attempts", 1)) for record in usage or [])

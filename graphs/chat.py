@@ -1,0 +1,32 @@
+"""The `chat` graph: one routed turn per user message, on a thread that keeps the history."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.graph import START, StateGraph
+from langgraph.graph.state import CompiledStateGraph
+
+from asymroute.chat import ChatInput, ChatState
+from asymroute.context import RouterContext
+from asymroute.settings import Settings, load_settings
+from graphs.router import build_router
+from nodes.chat_turn import make_chat_turn
+
+
+def build_chat(
+    settings: Settings | None = None,
+    defaults: RouterContext | None = None,
+    checkpointer: BaseCheckpointSaver | None = None,
+) -> CompiledStateGraph[ChatState, RouterContext, ChatInput, Any]:
+    """Compile the chat graph; a checkpointer (asymroute.checkpoints) keeps threads."""
+    router = build_router(settings if settings is not None else load_settings(), defaults)
+    builder = StateGraph(ChatState, context_schema=RouterContext, input_schema=ChatInput)
+    builder.add_node("chat_turn", make_chat_turn(router))
+    builder.add_edge(START, "chat_turn")
+    builder.set_finish_point("chat_turn")
+    return builder.compile(checkpointer=checkpointer, name="chat")
+
+
+graph = build_chat()

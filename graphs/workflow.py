@@ -1,0 +1,45 @@
+"""The `workflow` graph: plan -> run each step through the router -> synthesize.
+
+Every step is routed on its own, so an easy step of a hard job stays on the local tier.
+Each step is one super-step, so a checkpointer saves the run after every completed step.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.graph import START, StateGraph
+from langgraph.graph.state import CompiledStateGraph
+
+from asymroute.context import RouterContext
+from asymroute.settings import Settings, load_settings
+from asymroute.workflow.routing import after_step
+from asymroute.workflow.state import WorkflowInput, WorkflowState
+from graphs.router import build_router
+from nodes.plan_steps import make_plan_steps
+from nodes.run_step import make_run_step
+from nodes.synthesize import make_synthesize
+
+
+def build_workflow(
+    settings: Settings | None = None,
+    defaults: RouterContext | None = None,
+    checkpointer: BaseCheckpointSaver | None = None,
+) -> CompiledStateGraph[WorkflowState, RouterContext, WorkflowInput, Any]:
+    """Compile the workflow; pass a checkpointer (asymroute.checkpoints) to make it durable."""
+    router = build_router(settings if settings is not None else load_settings(), defaults)
+    builder = StateGraph(WorkflowState, context_schema=RouterContext, input_schema=WorkflowInput)
+    builder.add_node("plan_steps", make_plan_steps(router))
+    builder.add_node("run_step", make_run_step(router))
+    builder.add_node("synthesize", make_synthesize(router))
+    builder.add_edge(START, "plan_steps")
+    builder.add_edge("plan_steps", "run_step")
+    builder.add_conditional_edges(
+        "run_step", after_step, {"run_step": "run_step", "synthesize": "synthesize"}
+    )
+    builder.set_finish_point("synthesize")
+    return builder.compile(checkpointer=checkpointer, name="workflow")
+
+
+graph = build_workflow()

@@ -1,0 +1,74 @@
+"""A node that calls the router graph as a subgraph, under `invoke` and `ainvoke` alike.
+
+Why a call from a node rather than the compiled router added as a node: each call gets input
+built for it (a step with the earlier results as context, the spend so far for budgets), and
+its output is reduced to a route record; a shared-state subgraph node would leak the router's
+per-request keys (decision, verdict, usage, ...) into the parent's state. Called with the
+node's config, the router still runs as a true subgraph: it streams with `subgraphs=True`,
+is traced under the node, and checkpoints under the node's namespace, so a resumed parent
+picks an interrupted router run up where it stopped instead of paying for it again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from langchain_core.messages import BaseMessage
+from langchain_core.runnables import RunnableConfig
+
+# LangGraph wraps every function node in RunnableCallable; using it directly is the only way
+# to give one node both implementations with `runtime` injected. langgraph is pinned < 2.
+from langgraph._internal._runnable import RunnableCallable
+from langgraph.runtime import Runtime
+from langgraph.types import StreamWriter
+
+from asymroute.context import RouterContext
+
+
+@dataclass(frozen=True)
+class RouterRequest:
+    messages: list[BaseMessage]
+    thread_spent_usd: float = 0.0
+    run_spent_usd: float = 0.0
+
+    def as_input(self) -> dict[str, Any]:
+        return {
+            "messages": self.messages,
+            "thread_spent_usd": self.thread_spent_usd,
+            "run_spent_usd": self.run_spent_usd,
+        }
+
+
+Prepare = Callable[[Any], RouterRequest | None]
+"""state -> the router request to make, or None to make none."""
+Finish = Callable[[Any, Mapping[str, Any] | None, StreamWriter], dict[str, Any]]
+"""(state, router's final state or None, stream writer) -> this node's state update."""
+
+
+def router_node(name: str, router: Any, prepare: Prepare, finish: Finish) -> RunnableCallable:
+    def sync_node(
+        state: Any, config: RunnableConfig, runtime: Runtime[RouterContext]
+    ) -> dict[str, Any]:
+        request = prepare(state)
+        result = (
+            None
+            if request is None
+            else router.invoke(request.as_input(), config, context=runtime.context)
+        )
+        return finish(state, result, runtime.stream_writer)
+
+    async def async_node(
+        state: Any, config: RunnableConfig, runtime: Runtime[RouterContext]
+    ) -> dict[str, Any]:
+        request = prepare(state)
+        result = (
+            None
+            if request is None
+            else await router.ainvoke(request.as_input(), config, context=runtime.context)
+        )
+        return finish(state, result, runtime.stream_writer)
+
+    sync_node.__name__ = async_node.__name__ = name
+    return RunnableCallable(sync_node, async_node, name=name, trace=False)

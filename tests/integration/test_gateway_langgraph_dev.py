@@ -1,0 +1,53 @@
+"""`langgraph dev` serves the gateway next to the LangGraph API, through langgraph.json."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import openai
+import pytest
+
+from tests.integration.conftest import FRONTIER_ALIAS, OLLAMA_MODEL, PROJECT_ROOT
+from tests.support.gateway import KEY, gateway_env
+from tests.support.processes import free_port, running_server
+
+
+@pytest.fixture(scope="module")
+def langgraph_dev_gateway(
+    openai_server: str, ollama_server: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    executable = shutil.which("langgraph", path=str(Path(sys.executable).parent)) or shutil.which(
+        "langgraph"
+    )
+    assert executable, "langgraph-cli is part of the dev extras: pip install -e '.[dev]'"
+    port = free_port()
+    command = [
+        executable, "dev", "--no-browser", "--no-reload",
+        "--host", "127.0.0.1", "--port", str(port),
+    ]  # fmt: skip
+    env = gateway_env(
+        openai_server, ollama_server, f"ollama:{OLLAMA_MODEL}", f"openai:{FRONTIER_ALIAS}"
+    ) | {"LANGGRAPH_CLI_NO_ANALYTICS": "1"}
+    log = tmp_path_factory.mktemp("langgraph-dev-gateway") / "server.log"
+    url = f"http://127.0.0.1:{port}"
+    with running_server(command, f"{url}/ok", log, env=env, cwd=PROJECT_ROOT, timeout_s=180):
+        yield url
+
+
+def test_langgraph_dev_serves_the_gateway_beside_its_api(langgraph_dev_gateway: str) -> None:
+    gateway = openai.OpenAI(
+        base_url=f"{langgraph_dev_gateway}/v1", api_key=KEY, max_retries=0, timeout=180
+    )
+    raw = gateway.chat.completions.with_raw_response.create(
+        model="asymroute", messages=[{"role": "user", "content": "What is 2+3?"}]
+    )
+
+    assert raw.parse().model == f"ollama:{OLLAMA_MODEL}"
+    assert raw.headers["x-asymroute-tier"] == "local"
+    # The LangGraph API is still served by the same server.
+    assistants = httpx.post(f"{langgraph_dev_gateway}/assistants/search", json={}, timeout=30)
+    assert "router" in {a["graph_id"] for a in assistants.json()}

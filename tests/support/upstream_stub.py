@@ -1,0 +1,125 @@
+"""An instant OpenAI-compatible upstream: answers every chat completion at once.
+
+For the gateway's load benchmark and tests: it measures the gateway, not inference.
+
+    python tests/support/upstream_stub.py --port 9100
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+ANSWER = "The answer is 5."
+PROMPT_TOKENS = 20
+COMPLETION_TOKENS = 6
+
+Scope = dict[str, Any]
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+def _usage() -> dict[str, int]:
+    return {
+        "prompt_tokens": PROMPT_TOKENS,
+        "completion_tokens": COMPLETION_TOKENS,
+        "total_tokens": PROMPT_TOKENS + COMPLETION_TOKENS,
+    }
+
+
+def completion(model: str) -> dict[str, Any]:
+    return {
+        "id": "chatcmpl-stub",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": model,
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": ANSWER},
+                "finish_reason": "stop",
+            }
+        ],
+        "usage": _usage(),
+    }
+
+
+def stream_events(model: str, include_usage: bool) -> bytes:
+    def event(choices: list[dict[str, Any]], **extra: Any) -> bytes:
+        body = {
+            "id": "chatcmpl-stub",
+            "object": "chat.completion.chunk",
+            "created": int(time.time()),
+            "model": model,
+            "choices": choices,
+            **extra,
+        }
+        return b"data: " + json.dumps(body).encode() + b"\n\n"
+
+    def choice(delta: dict[str, Any], finish: str | None = None) -> list[dict[str, Any]]:
+        return [{"index": 0, "delta": delta, "finish_reason": finish}]
+
+    words = ANSWER.split(" ")
+    parts = [event(choice({"role": "assistant", "content": ""}))]
+    parts += [event(choice({"content": w if i == 0 else " " + w})) for i, w in enumerate(words)]
+    parts.append(event(choice({}, "stop")))
+    if include_usage:
+        parts.append(event([], usage=_usage()))
+    parts.append(b"data: [DONE]\n\n")
+    return b"".join(parts)
+
+
+async def _read_body(receive: Receive) -> bytes:
+    body, more = b"", True
+    while more:
+        message = await receive()
+        body += message.get("body", b"")
+        more = message.get("more_body", False)
+    return body
+
+
+async def _respond(send: Send, status: int, body: bytes, content_type: bytes) -> None:
+    headers = [(b"content-type", content_type), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def app(scope: Scope, receive: Receive, send: Send) -> None:
+    """A bare ASGI app: no framework, so the stub costs next to nothing per request."""
+    if scope["type"] == "lifespan":
+        while (await receive())["type"] != "lifespan.shutdown":
+            await send({"type": "lifespan.startup.complete"})
+        await send({"type": "lifespan.shutdown.complete"})
+        return
+    path, method = scope["path"], scope["method"]
+    if method == "GET" and path.endswith("/models"):
+        models = {"object": "list", "data": [{"id": "stub", "object": "model"}]}
+        await _respond(send, 200, json.dumps(models).encode(), b"application/json")
+        return
+    if method == "POST" and path.endswith("/chat/completions"):
+        request = json.loads(await _read_body(receive) or b"{}")
+        model = str(request.get("model", "stub"))
+        if request.get("stream"):
+            include = bool((request.get("stream_options") or {}).get("include_usage"))
+            await _respond(send, 200, stream_events(model, include), b"text/event-stream")
+        else:
+            await _respond(send, 200, json.dumps(completion(model)).encode(), b"application/json")
+        return
+    await _respond(send, 404, b'{"error": {"message": "not found"}}', b"application/json")
+
+
+def main() -> None:
+    import uvicorn
+
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, required=True)
+    args = parser.parse_args()
+    uvicorn.run(app, host=args.host, port=args.port, access_log=False, log_level="warning")
+
+
+if __name__ == "__main__":
+    main()

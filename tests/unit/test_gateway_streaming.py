@@ -1,0 +1,126 @@
+"""The SSE stream's hold-back rules, driven by a scripted graph stream."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
+
+import pytest
+from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage
+
+from asymroute.context import RouterContext
+from asymroute.gateway.completions import Run
+from asymroute.gateway.errors import GatewayError
+from asymroute.gateway.schemas import ChatRequest
+from asymroute.gateway.streaming import CompletionStream
+
+CONTEXT = RouterContext(local_model="ollama:small", frontier_model="openai:big")
+
+
+class ScriptedGraph:
+    def __init__(self, events: list[tuple[str, Any]]) -> None:
+        self.events = events
+
+    async def astream(self, *args: Any, **kwargs: Any) -> AsyncIterator[tuple[str, Any]]:
+        for event in self.events:
+            if isinstance(event, Exception):
+                raise event
+            yield event
+
+
+def token(text: str, node: str, model: str | None = None) -> tuple[str, Any]:
+    metadata: dict[str, Any] = {"langgraph_node": node}
+    if model:
+        metadata["ls_model_name"] = model
+    return ("messages", (AIMessageChunk(content=text), metadata))
+
+
+def final(answer: str, tier: str, model: str, **extra: Any) -> tuple[str, Mapping[str, Any]]:
+    state = {
+        "messages": [HumanMessage("q"), AIMessage(answer)],
+        "answered_by": tier,
+        "answer_model": model,
+        "usage": [],
+        "total_cost_usd": 0.0,
+        **extra,
+    }
+    return ("values", state)
+
+
+def run_stream(events: list[Any]) -> tuple[list[Any], dict[str, str]]:
+    headers: dict[str, str] = {}
+    run = Run(
+        ChatRequest(model="asymroute", messages=[HumanMessage("q")], stream=True), CONTEXT, "k"
+    )
+    stream = CompletionStream(run, headers, lambda state: None)
+
+    async def collect() -> list[bytes]:
+        return [event async for event in stream.events(ScriptedGraph(events))]
+
+    raw = asyncio.run(collect())
+    parsed = [
+        "[DONE]" if e == b"data: [DONE]\n\n" else json.loads(e.removeprefix(b"data: ")) for e in raw
+    ]
+    return parsed, headers
+
+
+def contents(events: list[Any]) -> list[tuple[str, str]]:
+    return [
+        (e["model"], e["choices"][0]["delta"]["content"])
+        for e in events
+        if isinstance(e, dict) and e.get("choices") and "content" in e["choices"][0]["delta"]
+    ]
+
+
+def test_local_fallback_inside_the_frontier_node_is_labelled_local() -> None:
+    events, headers = run_stream(
+        [
+            token("Local ", "frontier_model", model="small"),
+            token("answer", "frontier_model", model="small"),
+            final("Local answer", "local", "ollama:small", flags=["frontier_failed"]),
+        ]
+    )
+    assert contents(events) == [("ollama:small", "Local "), ("ollama:small", "answer")]
+    assert headers["x-asymroute-tier"] == "local"
+
+
+def test_frontier_tokens_stream_at_once_and_are_not_repeated() -> None:
+    events, headers = run_stream(
+        [
+            token("Big ", "frontier_model", model="big"),
+            token("answer", "frontier_model", model="big"),
+            final("Big answer", "frontier", "openai:big"),
+        ]
+    )
+    assert contents(events) == [("openai:big", "Big "), ("openai:big", "answer")]
+    assert headers["x-asymroute-model"] == "openai:big"
+    assert events[-1] == "[DONE]"
+
+
+def test_a_stream_that_diverges_from_the_final_answer_ends_in_an_error() -> None:
+    events, _ = run_stream(
+        [
+            token("Half an ans", "frontier_model", model="big"),
+            final("Something else", "local", "ollama:small", flags=["frontier_failed"]),
+        ]
+    )
+    assert events[-2]["error"]["code"] == "stream_diverged"
+    assert events[-1] == "[DONE]"
+
+
+def test_an_error_before_any_token_is_raised_for_an_http_status() -> None:
+    from asymroute.errors import NoAnswerError
+
+    with pytest.raises(GatewayError) as caught:
+        run_stream([NoAnswerError("nothing answered")])
+    assert caught.value.status == 502
+
+
+def test_an_error_after_tokens_is_an_error_event() -> None:
+    from asymroute.errors import NoAnswerError
+
+    events, _ = run_stream([token("Big", "frontier_model"), NoAnswerError("broke")])
+    assert contents(events) == [("openai:big", "Big")]
+    assert events[-2]["error"]["message"] == "broke"
