@@ -26,6 +26,11 @@ def register(subparsers: Any) -> None:
         help=f"what to train: {', '.join(sorted(TRAINERS))} (default: prompt)",
     )
     parser.add_argument("--l2", type=float, help="regularisation strength (default: trainer's)")
+    parser.add_argument(
+        "--recipe",
+        help="prompt target: a fixed recipe such as words+dense/gain/l2=0.01 instead of "
+        "choosing one by cross-validation",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.set_defaults(handler=run)
 
@@ -37,13 +42,29 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigurationError(f"cannot write {output}: its directory does not exist")
     if args.l2 is not None and not args.l2 >= 0:
         raise ConfigurationError(f"--l2 must be a non-negative number, got {args.l2}")
+    if args.recipe is not None:
+        _check_recipe(args.recipe)
     data = load_pair(args)
-    model = trainer(data, TrainOptions(seed=args.seed, l2=args.l2))
+    model = trainer(data, TrainOptions(seed=args.seed, l2=args.l2, recipe=args.recipe))
     meta = getattr(model, "meta", None)
     if isinstance(meta, dict):
         meta["training_command"] = "asymroute " + shlex.join(sys.argv[1:])
         meta["skipped"] = data.skipped
     model.save(output)
     print(model.summary())
-    print(f"wrote {output}; use it with --classifier learned:{output}")
+    usage = (
+        f"RouterContext(scorer_model={str(output)!r}) with the scorer validator"
+        if args.target == "answer"
+        else f"--classifier learned:{output}"
+    )
+    print(f"wrote {output}; use it with {usage}")
     return 0
+
+
+def _check_recipe(text: str) -> None:
+    from asymroute.learning.recipes import Recipe
+
+    try:
+        Recipe.parse(text)
+    except ValueError as exc:
+        raise ConfigurationError(f"--recipe: {exc}") from exc
