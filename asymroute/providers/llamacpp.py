@@ -65,4 +65,5 @@ class LlamaCppProvider:
             temperature=options.temperature,
             stop_sequences=list(options.stop),
             logprobs=options.logprobs,
+            timeout_s=options.timeout_s,
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import threading
+import time
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -60,6 +61,8 @@ class ChatLlamaCppEmbedded(BaseChatModel):
     stop_sequences: list[str] = Field(default_factory=list)
     logprobs: bool = False
     """Record each generated token's log-prob (response_metadata["logprobs"], OpenAI shape)."""
+    timeout_s: float | None = None
+    """Wall-time limit of one call, waiting for the shared weights included."""
 
     @property
     def _llm_type(self) -> str:
@@ -82,15 +85,23 @@ class ChatLlamaCppEmbedded(BaseChatModel):
             for m in messages
         ]
         recorder = TokenLogprobRecorder() if self.logprobs else None
-        with loaded.lock:
+        deadline = Deadline(self.timeout_s, int(loaded.llama.token_eos()))
+        processors: list[Any] = [deadline, *([recorder] if recorder is not None else [])]
+        if not loaded.lock.acquire(timeout=deadline.remaining()):
+            raise TimeoutError(f"embedded llama.cpp: no free model within {self.timeout_s} s")
+        try:
             completion: Any = loaded.llama.create_chat_completion(
                 messages=chat,  # type: ignore[arg-type]
                 max_tokens=kwargs.get("max_tokens", self.max_tokens),
                 temperature=kwargs.get("temperature", self.temperature),
                 stop=stop or self.stop_sequences or None,
                 seed=self.seed,
-                logits_processor=[recorder] if recorder is not None else None,  # type: ignore[arg-type]
+                logits_processor=processors,  # type: ignore[arg-type]
             )
+        finally:
+            loaded.lock.release()
+        if deadline.expired:
+            raise TimeoutError(f"embedded llama.cpp generation exceeded {self.timeout_s} s")
         choice = completion["choices"][0]
         usage = completion.get("usage") or {}
         usage_metadata = UsageMetadata(
@@ -109,6 +120,30 @@ class ChatLlamaCppEmbedded(BaseChatModel):
             | ({"logprobs": recorder.as_metadata(loaded.llama)} if recorder is not None else {}),
         )
         return ChatResult(generations=[ChatGeneration(message=message)])
+
+
+class Deadline:
+    """A logits processor that ends generation once the call's time is up.
+
+    llama.cpp's chat API has no timeout or stop callback; forcing end-of-sequence is the one
+    way to stop it between tokens. The call then raises, so a cut-off answer is never used.
+    """
+
+    def __init__(self, timeout_s: float | None, eos_token: int) -> None:
+        self._ends_at = None if timeout_s is None else time.monotonic() + timeout_s
+        self._eos_token = eos_token
+        self.expired = False
+
+    def remaining(self) -> float:
+        """Seconds left, or -1 (no limit) in `Lock.acquire`'s convention."""
+        return -1 if self._ends_at is None else max(0.0, self._ends_at - time.monotonic())
+
+    def __call__(self, input_ids: Any, logits: Any) -> Any:
+        if self._ends_at is not None and time.monotonic() >= self._ends_at:
+            self.expired = True
+            logits[:] = -float("inf")
+            logits[self._eos_token] = 0.0
+        return logits
 
 
 class TokenLogprobRecorder:

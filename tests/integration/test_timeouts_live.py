@@ -71,3 +71,31 @@ def test_hanging_frontier_times_out_to_the_local_answer(
     assert frontier_usage["latency_s"] < READ_TIMEOUT_S + 2
     assert local_usage["tier"] == "local" and local_usage["error"] is None
     assert result["answered_by"] == "local" and "frontier_failed" in result["flags"]
+
+
+def test_embedded_llamacpp_generation_stops_at_its_timeout_and_escalates(
+    openai_server: str, ollama_server: str
+) -> None:
+    """In-process inference has no socket to time out: the deadline stops generation itself."""
+    timeout_s = 0.1
+    settings = live_settings(openai_server, ollama_server, local_timeout_s=timeout_s)
+    graph = build_router(
+        settings,
+        RouterContext(
+            local_model="llamacpp:smollm2",
+            frontier_model=f"openai:{FRONTIER_ALIAS}",
+            threshold=1.0,
+            max_output_tokens=400,
+        ),
+    )
+    prompt = "Write a very long story about a dragon, with many chapters."
+    started = time.monotonic()
+    result = graph.invoke({"messages": [("user", prompt)]})
+    elapsed = time.monotonic() - started
+
+    local = [record for record in result["usage"] if record["tier"] == "local"]
+    assert local and all("TimeoutError" in (record["error"] or "") for record in local), local
+    assert result["escalated"] is True and result["answered_by"] == "frontier"
+    assert result["local_answer"] is None
+    # Bounded by the local deadline per attempt plus one short frontier answer, not 400 tokens.
+    assert elapsed < 60, elapsed

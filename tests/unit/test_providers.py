@@ -192,3 +192,19 @@ def test_llamacpp_create_builds_the_model_without_loading_weights(tmp_path: Path
     assert (model.model_path, model.n_ctx, model.n_threads) == (str(weights), 1024, 2)
     assert (model.max_tokens, model.temperature) == (77, 0.3)
     assert LlamaCppProvider().is_configured(settings) is True
+
+
+def test_embedded_llamacpp_deadline_forces_end_of_sequence_once_time_is_up() -> None:
+    import numpy as np
+
+    from asymroute.providers.llamacpp_chat import Deadline
+
+    unlimited = Deadline(None, eos_token=2)
+    logits = np.array([0.5, 3.0, -1.0, 0.0])
+    assert unlimited(None, logits.copy()).tolist() == logits.tolist()
+    assert not unlimited.expired and unlimited.remaining() == -1
+
+    expired = Deadline(0.0, eos_token=2)
+    forced = expired(None, logits.copy())
+    assert expired.expired and int(np.argmax(forced)) == 2 and np.isinf(forced[[0, 1, 3]]).all()
+    assert expired.remaining() == 0.0
