@@ -11,8 +11,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from asymroute.budget import BudgetCheck, check_router_state, spent_usd
-from asymroute.errors import BudgetExceededError, NoAnswerError
-from asymroute.node_steps import CallTier, NodeSteps
+from asymroute.errors import BudgetExceededError
+from asymroute.fallback import local_fallback
+from asymroute.model_calls import ModelCall
+from asymroute.node_steps import NodeSteps
 from asymroute.planning import RunPlan
 from asymroute.records import BUDGET_EXHAUSTED
 from asymroute.tracing import annotate_current_run
@@ -29,20 +31,10 @@ def over_budget(state: Mapping[str, Any], plan: RunPlan, check: BudgetCheck) -> 
             f"{check.reason} (budget_policy refuse); raise the budget, or set "
             "budget_policy to downgrade to answer on the local tier instead"
         )
-    calls = []
-    answer = state.get("local_answer")
-    if answer is None and not state.get("escalated"):
-        calls.append((yield CallTier("local", state["messages"])))
-        answer = calls[-1].message
-    if answer is None:
-        errors = "; ".join(
-            f"{record['tier']}: {record['error']}"
-            for record in [*state.get("usage", []), *(c.usage for c in calls)]
-            if record["error"]
-        )
-        raise NoAnswerError(
-            f"the frontier is over budget ({check.reason}) and the local tier failed ({errors})"
-        )
+    calls: list[ModelCall] = []
+    answer = yield from local_fallback(
+        state, calls, f"the frontier is over budget ({check.reason}) and the local tier failed"
+    )
     usage = [*state.get("usage", []), *(call.usage for call in calls)]
     annotate_current_run(
         tier="local",

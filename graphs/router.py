@@ -11,6 +11,7 @@ from asymroute.routing import after_classify, after_validate
 from asymroute.settings import Settings, load_settings
 from asymroute.state import RouterInput, RouterState
 from nodes.classify import make_classify
+from nodes.dual import dual_route
 from nodes.frontier_model import make_frontier_model
 from nodes.local_model import make_local_model
 from nodes.validate import make_validate
@@ -29,12 +30,12 @@ def build_router(
     builder.add_edge(START, "classify")
     builder.add_conditional_edges(
         "classify",
-        after_classify,
+        dual_route(after_classify),
         {"local_model": "local_model", "frontier_model": "frontier_model"},
     )
     builder.add_edge("local_model", "validate")
     builder.add_conditional_edges(
-        "validate", after_validate, {"frontier_model": "frontier_model", END: END}
+        "validate", dual_route(after_validate), {"frontier_model": "frontier_model", END: END}
     )
     builder.add_edge("frontier_model", END)
     return builder.compile(name="router")

@@ -7,6 +7,7 @@ from typing import cast
 from langgraph._internal._runnable import RunnableCallable
 
 from asymroute.errors import NoAnswerError
+from asymroute.fallback import local_fallback
 from asymroute.model_calls import ModelCall
 from asymroute.node_steps import CallTier, NodeSteps
 from asymroute.over_budget import frontier_budget, over_budget
@@ -30,18 +31,8 @@ def make_frontier_model(setup: RouterSetup) -> RunnableCallable:
                 raise NoAnswerError(
                     f"the frontier tier ({plan.frontier.id}) failed: {calls[0].error}"
                 )
-            # Best available answer: the rejected local one, else one local attempt now.
-            answer, answered_by = state.get("local_answer"), "local"
-            if answer is None and not state.get("escalated"):
-                calls.append((yield CallTier("local", state["messages"])))
-                answer = calls[-1].message
-            if answer is None:
-                errors = "; ".join(
-                    f"{record['tier']}: {record['error']}"
-                    for record in [*state.get("usage", []), *(c.usage for c in calls)]
-                    if record["error"]
-                )
-                raise NoAnswerError(f"no tier could answer this request ({errors})")
+            answered_by = "local"
+            answer = yield from local_fallback(state, calls, "no tier could answer this request")
         usage = [*state.get("usage", []), *(call.usage for call in calls)]
         flags = state.get("flags", [])
         if answered_by != "frontier":

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 from typing import Any
 
 from asymroute.classifiers import Classifier, get_classifier
 from asymroute.evaluation.cascade_cli import add_cascade_arguments
 from asymroute.evaluation.datasets import DatasetError, LabeledData, list_models, load_labeled
+from asymroute.evaluation.output import emit_report
 
 
 def register(subparsers: Any) -> None:
@@ -71,20 +71,12 @@ def run(args: argparse.Namespace) -> int:
 
         return print_cascade(args, data, scores)
     report = evaluate(data, scores)
-    if args.plot:
-        from asymroute.evaluation.plot import plot_curves
-
-        plot_curves(
-            [r.curve for r in report.routers],
-            args.plot,
-            weak=(data.weak, data.weak_accuracy),
-            strong=(data.strong, data.strong_accuracy),
-            title=f"Routing quality on {len(data)} prompts",
-        )
-    if args.json:
-        print(json.dumps(report.as_json(), indent=2))
-    else:
-        print(format_report(report))
-        if args.plot:
-            print(f"plot: {args.plot}")
-    return 0
+    return emit_report(
+        args,
+        [r.curve for r in report.routers],
+        weak=(data.weak, data.weak_accuracy),
+        strong=(data.strong, data.strong_accuracy),
+        title=f"Routing quality on {len(data)} prompts",
+        as_json=report.as_json(),
+        as_text=format_report(report),
+    )

@@ -15,6 +15,7 @@ from asymroute.evaluation.cascade import (
     evaluate_cascade,
 )
 from asymroute.evaluation.datasets import LabeledData
+from asymroute.evaluation.output import emit_report
 from asymroute.validators import CandidateAnswer
 
 
@@ -120,25 +121,16 @@ def live_local_reply() -> Reply:
 
 def print_cascade(args: Any, data: LabeledData, prompt_scores: dict[str, FloatArray]) -> int:
     """Run the replay, print it (text or --json), write --plot; the exit status."""
-    import json
 
     from asymroute.evaluation.cascade import format_cascade_report
 
     report = run_cascade(args, data, prompt_scores)
-    if args.plot:
-        from asymroute.evaluation.plot import plot_curves
-
-        plot_curves(
-            [r.curve for r in report.reports],
-            args.plot,
-            weak=(report.weak, report.weak_accuracy),
-            strong=(report.strong, report.strong_accuracy),
-            title=f"Validate-then-escalate cascade on {report.n} prompts",
-        )
-    if args.json:
-        print(json.dumps(report.as_json(), indent=2))
-    else:
-        print(format_cascade_report(report))
-        if args.plot:
-            print(f"plot: {args.plot}")
-    return 0
+    return emit_report(
+        args,
+        [r.curve for r in report.reports],
+        weak=(report.weak, report.weak_accuracy),
+        strong=(report.strong, report.strong_accuracy),
+        title=f"Validate-then-escalate cascade on {report.n} prompts",
+        as_json=report.as_json(),
+        as_text=format_cascade_report(report),
+    )

@@ -10,7 +10,9 @@ one dataset's format beyond recognising the common final-answer markers (`#### 4
   mismatches counted; the last computed value is compared with the stated final answer;
 - coverage: how many of the question's numbers the answer uses, whether the final answer just
   copies a number from the question;
-- hedging and self-correction words, length relative to the question, number of steps.
+- hedging and self-correction words, length relative to the question, number of steps;
+- whether the answer fits the question (`answer_fit`: the last step's operation against what
+  is asked, unit conversions never made, looping text, ...), appended after these.
 
 Pure Python (the scorer runs inside the `validate` node on every local answer).
 """
@@ -19,6 +21,8 @@ from __future__ import annotations
 
 import math
 import re
+
+from asymroute.learning.answer_fit import ANSWER_FIT_FEATURES, answer_fit_features
 
 NUMBER = re.compile(r"(?<![\w.])-?\$?\d[\d,]*(?:\.\d+)?(?:/\d+(?:\.\d+)?)?")
 FINAL_MARKERS = (
@@ -69,6 +73,7 @@ ANSWER_FEATURES = (
     "final_has_decimal_point",
     "chained_equals_lines",
     "question_word_numbers_unused",
+    *ANSWER_FIT_FEATURES,
 )
 MAX_EXPRESSION_CHARS = 120
 
@@ -80,9 +85,10 @@ def answer_features(prompt: str, answer: str) -> list[float]:
     final = parse_number(final_raw) if final_raw is not None else None
     computed = computed_values(text)
     checks, mismatches = arithmetic_consistency(text)
-    question_numbers = {
+    question_number_list = [
         n for n in (parse_number(m) for m in NUMBER.findall(prompt)) if n is not None
-    }
+    ]
+    question_numbers = set(question_number_list)
     answer_numbers = {n for n in (parse_number(m) for m in NUMBER.findall(text)) if n is not None}
     question_words_numbers = word_numbers(prompt) - question_numbers
     unused = [n for n in question_numbers if n not in answer_numbers]
@@ -121,6 +127,14 @@ def answer_features(prompt: str, answer: str) -> list[float]:
         float(final_raw is not None and bool(re.search(r"\d\.\d", final_raw))),
         math.log1p(sum(1 for line in _strip_annotations(text).splitlines() if line.count("=") > 1)),
         float(len(question_words_numbers - answer_numbers)),
+        *answer_fit_features(
+            prompt,
+            text,
+            final,
+            question_number_list,
+            len(question_numbers) + len(word_numbers(prompt)),
+            *last_equation(text),
+        ),
     ]
 
 
@@ -198,6 +212,13 @@ def computed_values(text: str) -> list[float]:
         if value is not None:
             values.append((match.start(), value))
     return [value for _, value in sorted(values)]
+
+
+def last_equation(text: str) -> tuple[str | None, int]:
+    """(left-hand side of the answer's last equation or None, how many equations it has)."""
+    found = [(m.start(), m.group(1)) for m in ANNOTATION.finditer(text)]
+    found += [(m.start(), m.group(1)) for m in INLINE_EQUATION.finditer(text)]
+    return (max(found)[1] if found else None), len(found)
 
 
 def arithmetic_consistency(text: str) -> tuple[int, int]:

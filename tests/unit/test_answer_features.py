@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +17,7 @@ from asymroute.learning.answer_features import (
     final_answer_text,
     safe_eval,
 )
+from asymroute.learning.answer_fit import ANSWER_FIT_FEATURES, last_step_operations
 from asymroute.learning.answer_scorer import AnswerScorerFileError, load_answer_scorer
 from asymroute.learning.answer_trainer import fit_answer_scorer
 
@@ -91,3 +93,45 @@ def test_scorer_file_round_trip_and_errors(tmp_path: Path) -> None:
     (tmp_path / "router.json").write_text('{"format": "asymroute-logistic/1"}')
     with pytest.raises(AnswerScorerFileError, match="is not an answer scorer"):
         load_answer_scorer(str(tmp_path / "router.json"))
+
+
+def fit(prompt: str, answer: str) -> dict[str, float]:
+    row = answer_features(prompt, answer)
+    return {name: row[ANSWER_FEATURES.index(name)] for name in ANSWER_FIT_FEATURES}
+
+
+def test_answer_fit_features_read_the_question_against_the_answer() -> None:
+    question = "A shop sells 3 dozen eggs each week. How many more eggs than 20 does it sell?"
+    sound = "3 x 12 = <<3*12=36>>36 eggs, and 36 - 20 = <<36-20=16>>16 more.\n#### 16"
+    wrong = "It sells 3 + 20 = <<3+20=23>>23 eggs.\n#### 23.5"
+    good, bad = fit(question, sound), fit(question, wrong)
+    assert good["last_step_subtracts"] == 1.0 and good["last_step_adds"] == 0.0
+    assert bad["last_step_adds"] == 1.0 and bad["difference_without_subtraction"] == 1.0
+    assert good["question_asks_difference"] == good["question_asks_per_item"] == 1.0
+    assert bad["final_not_integer_for_count"] == 1.0 and good["final_not_integer_for_count"] == 0
+    assert bad["dozen_without_twelve"] == 1.0 and good["dozen_without_twelve"] == 0.0
+    assert bad["week_without_seven"] == good["week_without_seven"] == 1.0
+    # final 16 against the largest question number 20: log10(17 / 21)
+    assert good["log_final_to_largest_question_number"] == pytest.approx(math.log10(17 / 21))
+    # 4 equations (2 annotations + their prose twins) for 2 numbers + "dozen": log(5 / 4)
+    assert good["log_steps_to_question_numbers"] == pytest.approx(math.log(5 / 4))
+
+
+def test_answer_fit_features_catch_looping_and_rounding_excuses() -> None:
+    question = "Half of 7 apples are eaten. What percent of the apples are left?"
+    looping = "the apples the apples the apples the apples #### 3"
+    excuse = "7 / 2 = 3.5, since you can't have half an apple, 4 are left.\n#### 4"
+    assert fit(question, looping)["distinct_word_share"] == pytest.approx(2 / 8)  # the, apples
+    assert fit(question, excuse)["integer_rounding_excuse"] == 1.0
+    assert fit(question, excuse)["last_step_divides"] == 1.0
+    assert fit(question, excuse)["percent_without_conversion"] == 1.0
+    assert (
+        fit(question, "50% of 7 = 3.5, so 0.5 are left #### 50")["percent_without_conversion"] == 0
+    )
+    assert fit(question, looping)["question_multiplier_words"] == 1.0  # "half"
+
+
+def test_last_step_operations_normalise_operators() -> None:
+    assert last_step_operations("$2 x 3 + 1") == "*+"
+    assert last_step_operations("12 ÷ 4 - 1") == "-/"
+    assert last_step_operations("") == ""
