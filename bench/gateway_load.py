@@ -9,9 +9,16 @@ receiving the request to answering it, minus the time spent waiting on model cal
 where the end-to-end difference is the latency a client really gains.
 
     python bench/gateway_load.py [--requests 2000] [--concurrency 200] [--workers 1] [--layers]
+                                 [--upstream-delay-ms 0] [--rate REQUESTS_PER_S]
 
-`--layers` then times, in this process and one request at a time, each layer a request
-goes through (HTTP client, openai SDK, LangChain, the router graph, the gateway app).
+`--upstream-delay-ms` makes the stub take that long per completion (a model's latency, spent
+waiting, not computing): the same concurrency then offers the gateway fewer requests per
+second, as real traffic does. `--rate R` replaces the fixed-concurrency phase with an open
+loop: requests arrive at random (Poisson) at R per second, however fast earlier ones are
+answered, as independent users do; below the gateway's capacity this measures its overhead
+without the queue a saturating load builds. `--layers` then times, in this process and one
+request at a time, each layer a request goes through (HTTP client, openai SDK, LangChain, the
+router graph, the gateway app).
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ import argparse
 import asyncio
 import json
 import os
+import random
 import statistics
 import sys
 import tempfile
@@ -33,6 +41,8 @@ sys.path.insert(0, str(ROOT))
 from tests.support.processes import free_port, running_server  # noqa: E402
 
 KEY = "sk-bench"
+KEEP_ALIVE_REUSE_S = 3.0
+"""Idle connections older than this are not reused (uvicorn closes them after 5 s idle)."""
 PROMPTS = (
     "What is 2+3?",  # local, then validated
     "Analyze and debug this parser, then refactor it to be thread-safe.",  # frontier
@@ -125,6 +135,61 @@ async def load(url: str, path: str, model: str, n: int, concurrency: int, gatewa
     return sample
 
 
+async def load_at_rate(
+    url: str, path: str, model: str, n: int, rate: float, gateway: bool
+) -> Sample:
+    """Open loop: `n` requests sent at Poisson arrival times, `rate` per second on average,
+    each on an idle keep-alive connection (a new one when none is idle or recently used: the
+    server closes connections idle for 5 s)."""
+    sample = Sample()
+    bodies = [
+        json.dumps({"model": model, "messages": [{"role": "user", "content": p}]}).encode()
+        for p in PROMPTS
+    ]
+    idle: list[tuple[Connection, float]] = []
+    arrivals = random.Random(0)
+
+    async def connection_to_use() -> Connection:
+        while idle:
+            connection, used = idle.pop()
+            if time.perf_counter() - used < KEEP_ALIVE_REUSE_S:
+                return connection
+            connection.close()
+        return await Connection.open(url)
+
+    async def one(i: int) -> None:
+        connection = await connection_to_use()
+        started = time.perf_counter()
+        try:
+            status, headers, payload = await connection.post(path, bodies[i % 2])
+        except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
+            sample.errors.append(f"{type(exc).__name__}: {exc}")
+            connection.close()
+            return
+        idle.append((connection, time.perf_counter()))
+        if status != 200:
+            sample.errors.append(f"{status}: {payload[:200]!r}")
+            return
+        sample.latencies_ms.append((time.perf_counter() - started) * 1000)
+        if gateway:
+            sample.overheads_ms.append(float(headers["x-asymroute-overhead-ms"]))
+            tier = headers["x-asymroute-tier"]
+            sample.tiers[tier] = sample.tiers.get(tier, 0) + 1
+
+    started = time.perf_counter()
+    due = started
+    tasks = []
+    for i in range(n):
+        due += arrivals.expovariate(rate)
+        await asyncio.sleep(max(0.0, due - time.perf_counter()))
+        tasks.append(asyncio.create_task(one(i)))
+    await asyncio.gather(*tasks)
+    sample.wall_s = time.perf_counter() - started
+    for connection, _ in idle:
+        connection.close()
+    return sample
+
+
 def report(label: str, sample: Sample, n: int) -> None:
     p50, p95, p99 = quantiles(sample.latencies_ms)
     rate = len(sample.latencies_ms) / sample.wall_s
@@ -139,20 +204,26 @@ async def run(args: argparse.Namespace, stub_url: str, gateway_url: str) -> int:
     await load(stub_url, direct_path, "stub-frontier", 400, c, False)  # warm-up
     await load(gateway_url, routed_path, "asymroute", 400, c, True)
     load_before = os.getloadavg()
-    direct = await load(stub_url, direct_path, "stub-frontier", n, c, False)
-    routed = await load(gateway_url, routed_path, "asymroute", n, c, True)
+    if args.rate:
+        direct = await load_at_rate(stub_url, direct_path, "stub-frontier", n, args.rate, False)
+        routed = await load_at_rate(gateway_url, routed_path, "asymroute", n, args.rate, True)
+    else:
+        direct = await load(stub_url, direct_path, "stub-frontier", n, c, False)
+        routed = await load(gateway_url, routed_path, "asymroute", n, c, True)
+    phase = f"{args.rate:g} req/s offered" if args.rate else f"{args.concurrency} concurrent"
     single_direct = await load(stub_url, direct_path, "stub-frontier", args.sequential, 1, False)
     single_routed = await load(gateway_url, routed_path, "asymroute", args.sequential, 1, True)
     load_after = os.getloadavg()
 
     loads = f"load average before {load_before[0]:.2f}, after {load_after[0]:.2f}"
     print(f"cores: {os.cpu_count()}; {loads}")
-    print(f"gateway workers: {args.workers}; tiers answered: {routed.tiers}")
+    print(f"gateway workers: {args.workers}; upstream delay: {args.upstream_delay_ms:g} ms")
+    print(f"tiers answered: {routed.tiers}")
     print(
         f"\n{'end to end':<34} {'req/s':>8} {'p50 ms':>9} {'p95 ms':>9} {'p99 ms':>9} {'errors':>7}"
     )
-    report(f"upstream direct, {args.concurrency} concurrent", direct, args.requests)
-    report(f"through gateway, {args.concurrency} concurrent", routed, args.requests)
+    report(f"upstream direct, {phase}", direct, args.requests)
+    report(f"through gateway, {phase}", routed, args.requests)
     report("upstream direct, 1 at a time", single_direct, args.sequential)
     report("through gateway, 1 at a time", single_routed, args.sequential)
 
@@ -160,11 +231,11 @@ async def run(args: argparse.Namespace, stub_url: str, gateway_url: str) -> int:
     s50, s95, s99 = quantiles(single_routed.overheads_ms)
     d50 = quantiles(single_routed.latencies_ms)[0] - quantiles(single_direct.latencies_ms)[0]
     print("\ngateway's own overhead (in-gateway time minus model-call time), ms")
-    print(f"  {args.concurrency} concurrent: p50 {o50:.2f}  p95 {o95:.2f}  p99 {o99:.2f}")
+    print(f"  {phase}: p50 {o50:.2f}  p95 {o95:.2f}  p99 {o99:.2f}")
     print(f"  1 at a time:    p50 {s50:.2f}  p95 {s95:.2f}  p99 {s99:.2f}")
     print(f"  1 at a time, end-to-end gateway minus direct, p50: {d50:.2f}")
     ratio = statistics.median(routed.latencies_ms) / statistics.median(direct.latencies_ms)
-    print(f"  {args.concurrency} concurrent, end-to-end p50 ratio gateway/direct: {ratio:.1f}x")
+    print(f"  {phase}, end-to-end p50 ratio gateway/direct: {ratio:.1f}x")
     errors = sum(len(s.errors) for s in (direct, routed, single_direct, single_routed))
     print(f"\nerrors: {errors}")
     return 1 if errors else 0
@@ -179,6 +250,8 @@ async def layer_costs(stub_url: str, env: dict[str, str], n: int = 300) -> None:
 
     from asymroute.context import RouterContext
     from asymroute.gateway.app import create_app
+    from asymroute.planning import model_options, plan_run
+    from asymroute.providers import PROVIDERS
     from asymroute.settings import load_settings
     from graphs.router import build_router
 
@@ -192,6 +265,10 @@ async def layer_costs(stub_url: str, env: dict[str, str], n: int = 300) -> None:
     graph, app = build_router(settings, context), create_app(settings, context)
     sdk = AsyncOpenAI(base_url=f"{stub_url}/v1", api_key=KEY)
     chat_model = ChatOpenAI(model="stub", base_url=f"{stub_url}/v1", api_key=KEY)
+    plan = plan_run(context, settings)
+    provider_model = PROVIDERS["openai"].create(
+        "stub", settings, model_options(plan, "frontier", settings)
+    )
     connection = await Connection.open(stub_url)
     bodies = [
         json.dumps({"model": "asymroute", "messages": [{"role": "user", "content": p}]}).encode()
@@ -226,6 +303,7 @@ async def layer_costs(stub_url: str, env: dict[str, str], n: int = 300) -> None:
             model="stub", messages=[{"role": "user", "content": PROMPTS[i % 2]}]
         ),
         "LangChain ChatOpenAI.ainvoke": lambda i: chat_model.ainvoke(PROMPTS[i % 2]),
+        "asymroute's openai: model.ainvoke": lambda i: provider_model.ainvoke(PROMPTS[i % 2]),
         "router graph.ainvoke (1 model call)": lambda i: graph.ainvoke(
             {"messages": [HumanMessage(PROMPTS[i % 2])]}, context=context
         ),
@@ -252,6 +330,12 @@ def main() -> int:
     parser.add_argument("--sequential", type=int, default=300, help="requests one at a time")
     parser.add_argument("--workers", type=int, default=1, help="gateway worker processes")
     parser.add_argument(
+        "--rate", type=float, default=0.0, help="open loop: requests/s offered, Poisson arrivals"
+    )
+    parser.add_argument(
+        "--upstream-delay-ms", type=float, default=0.0, help="the stub's latency per completion"
+    )
+    parser.add_argument(
         "--layers", action="store_true", help="also time each layer of one request in process"
     )
     args = parser.parse_args()
@@ -265,6 +349,8 @@ def main() -> int:
         str(ROOT / "tests" / "support" / "upstream_stub.py"),
         "--port",
         str(stub_port),
+        "--delay-ms",
+        str(args.upstream_delay_ms),
     ]
     gateway = [
         sys.executable, "-m", "asymroute.cli", "serve", "--port", str(gateway_port),
@@ -294,7 +380,8 @@ def main() -> int:
             gateway, f"{gateway_url}/v1/models", logs / "gateway.log", env=env, cwd=ROOT
         ),
     ):
-        print(f"{args.requests} requests at {args.concurrency} concurrent; logs in {logs}")
+        phase = f"{args.rate:g} req/s offered" if args.rate else f"{args.concurrency} concurrent"
+        print(f"{args.requests} requests at {phase}; logs in {logs}")
         status = asyncio.run(run(args, stub_url, gateway_url))
         if args.layers:
             asyncio.run(layer_costs(stub_url, env))

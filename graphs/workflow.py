@@ -17,6 +17,7 @@ from asymroute.settings import Settings, load_settings
 from asymroute.workflow.routing import after_step
 from asymroute.workflow.state import WorkflowInput, WorkflowState
 from graphs.router import build_router
+from nodes.dual import dual_route
 from nodes.plan_steps import make_plan_steps
 from nodes.run_step import make_run_step
 from nodes.synthesize import make_synthesize
@@ -36,7 +37,7 @@ def build_workflow(
     builder.add_edge(START, "plan_steps")
     builder.add_edge("plan_steps", "run_step")
     builder.add_conditional_edges(
-        "run_step", after_step, {"run_step": "run_step", "synthesize": "synthesize"}
+        "run_step", dual_route(after_step), {"run_step": "run_step", "synthesize": "synthesize"}
     )
     builder.set_finish_point("synthesize")
     return builder.compile(checkpointer=checkpointer, name="workflow")

@@ -2,13 +2,18 @@
 
 For the gateway's load benchmark and tests: it measures the gateway, not inference.
 
-    python tests/support/upstream_stub.py --port 9100
+    python tests/support/upstream_stub.py --port 9100 [--delay-ms 0]
+
+`--delay-ms` holds every chat completion that long before answering (without using CPU), to
+stand in for a model's latency.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
+import os
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -20,6 +25,8 @@ COMPLETION_TOKENS = 6
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
+
+DELAY_ENV = "UPSTREAM_STUB_DELAY_MS"
 
 
 def _usage() -> dict[str, int]:
@@ -101,6 +108,9 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
         return
     if method == "POST" and path.endswith("/chat/completions"):
         request = json.loads(await _read_body(receive) or b"{}")
+        delay_ms = float(os.environ.get(DELAY_ENV) or 0)
+        if delay_ms > 0:
+            await asyncio.sleep(delay_ms / 1000)
         model = str(request.get("model", "stub"))
         if request.get("stream"):
             include = bool((request.get("stream_options") or {}).get("include_usage"))
@@ -117,7 +127,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--delay-ms", type=float, default=0.0, help="latency of each completion")
     args = parser.parse_args()
+    os.environ[DELAY_ENV] = str(args.delay_ms)
     uvicorn.run(app, host=args.host, port=args.port, access_log=False, log_level="warning")
 
 
