@@ -5,14 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
-from langgraph.graph import START, StateGraph
+from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 
-from asymroute.chat import ChatInput, ChatState
+from asymroute.chat import ChatInput, ChatState, after_turn
 from asymroute.context import RouterContext
 from asymroute.settings import Settings, load_settings
 from graphs.router import build_router
 from nodes.chat_turn import make_chat_turn
+from nodes.dual import dual_route
+from nodes.fail_turn import fail_turn
 
 
 def build_chat(
@@ -24,8 +26,12 @@ def build_chat(
     router = build_router(settings if settings is not None else load_settings(), defaults)
     builder = StateGraph(ChatState, context_schema=RouterContext, input_schema=ChatInput)
     builder.add_node("chat_turn", make_chat_turn(router))
+    builder.add_node("fail_turn", fail_turn)
     builder.add_edge(START, "chat_turn")
-    builder.set_finish_point("chat_turn")
+    builder.add_conditional_edges(
+        "chat_turn", dual_route(after_turn), {"fail_turn": "fail_turn", END: END}
+    )
+    builder.add_edge("fail_turn", END)
     return builder.compile(checkpointer=checkpointer, name="chat")
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from langgraph._internal._runnable import RunnableCallable
 from langgraph.types import StreamWriter
 
-from asymroute.chat import ChatState, check_turn_input, finish_turn, thread_spent
+from asymroute.chat import ChatState, check_turn_input, finish_turn, thread_spent, withdraw_turn
 from nodes.router_call import RouterRequest, router_node
 
 
@@ -26,4 +26,4 @@ def make_chat_turn(router: Any) -> RunnableCallable:
         writer({"chat": "turn", "record": update["turns"][0], "totals": update["totals"]})
         return update
 
-    return router_node("chat_turn", router, prepare, finish)
+    return router_node("chat_turn", router, prepare, finish, on_error=withdraw_turn)

@@ -25,6 +25,7 @@ from langgraph.runtime import Runtime
 from langgraph.types import StreamWriter
 
 from asymroute.context import RouterContext
+from asymroute.errors import AsymrouteError
 
 
 @dataclass(frozen=True)
@@ -47,27 +48,43 @@ Finish = Callable[[Any, Mapping[str, Any] | None, StreamWriter], dict[str, Any]]
 """(state, router's final state or None, stream writer) -> this node's state update."""
 
 
-def router_node(name: str, router: Any, prepare: Prepare, finish: Finish) -> RunnableCallable:
+OnError = Callable[[Any, AsymrouteError], dict[str, Any]]
+"""(state, the router's error) -> this node's state update instead of raising it."""
+
+
+def router_node(
+    name: str, router: Any, prepare: Prepare, finish: Finish, on_error: OnError | None = None
+) -> RunnableCallable:
     def sync_node(
         state: Any, config: RunnableConfig, runtime: Runtime[RouterContext]
     ) -> dict[str, Any]:
         request = prepare(state)
-        result = (
-            None
-            if request is None
-            else router.invoke(request.as_input(), config, context=runtime.context)
-        )
+        try:
+            result = (
+                None
+                if request is None
+                else router.invoke(request.as_input(), config, context=runtime.context)
+            )
+        except AsymrouteError as error:
+            if on_error is None:
+                raise
+            return on_error(state, error)
         return finish(state, result, runtime.stream_writer)
 
     async def async_node(
         state: Any, config: RunnableConfig, runtime: Runtime[RouterContext]
     ) -> dict[str, Any]:
         request = prepare(state)
-        result = (
-            None
-            if request is None
-            else await router.ainvoke(request.as_input(), config, context=runtime.context)
-        )
+        try:
+            result = (
+                None
+                if request is None
+                else await router.ainvoke(request.as_input(), config, context=runtime.context)
+            )
+        except AsymrouteError as error:
+            if on_error is None:
+                raise
+            return on_error(state, error)
         return finish(state, result, runtime.stream_writer)
 
     sync_node.__name__ = async_node.__name__ = name

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -138,6 +139,35 @@ def test_chat_thread_budget_comes_from_recorded_spend(fake_provider: FakeProvide
     assert second["turns"][1]["tier"] == "local"
     assert BUDGET_EXHAUSTED in second["turns"][1]["flags"]
     assert second["totals"]["cost_usd"] == pytest.approx(CALL_COST)
+
+
+@pytest.mark.parametrize("mode", ["invoke", "ainvoke"])
+def test_a_refused_chat_turn_leaves_the_thread_as_it_was(
+    fake_provider: FakeProvider, mode: str
+) -> None:
+    graph = build_chat(
+        settings(), context(budget_per_thread_usd=0.0025, budget_policy="refuse"), InMemorySaver()
+    )
+    config = {"configurable": {"thread_id": f"r-{mode}"}}
+
+    def turn(text: str) -> dict[str, Any]:
+        request = {"messages": [("user", text)]}
+        if mode == "invoke":
+            return graph.invoke(request, config)
+        return asyncio.run(graph.ainvoke(request, config))
+
+    first = turn(COMPLEX)
+    with pytest.raises(BudgetExceededError, match="budget_policy refuse"):
+        turn("Now analyze the lexer too.")
+    kept = graph.get_state(config).values
+    assert [m.type for m in kept["messages"]] == ["human", "ai"]
+    assert kept["messages"] == first["messages"] and kept["totals"] == first["totals"]
+    assert kept["failed_turn"]["error"] == "BudgetExceededError"
+
+    third = turn("What is 2+3?")  # a simple turn still fits: answered locally, thread intact
+    assert [m.type for m in third["messages"]] == ["human", "ai", "human", "ai"]
+    assert [t["tier"] for t in third["turns"]] == ["frontier", "local"]
+    assert third["failed_turn"] is None
 
 
 def test_workflow_run_budget_spans_its_steps(fake_provider: FakeProvider) -> None:
