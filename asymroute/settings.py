@@ -108,7 +108,19 @@ class Settings(BaseSettings):
     gateway_key_budgets_usd: Annotated[dict[str, float], NoDecode] = Field(
         default_factory=dict,
         validation_alias=AliasChoices("ASYMROUTE_GATEWAY_KEY_BUDGETS", "gateway_key_budgets_usd"),
-        description='JSON {"name": USD}: spend allowed per key, per gateway process',
+        description='JSON {"name": USD}: spend allowed per key, counted in the spend store',
+    )
+    gateway_spend_store: str | None = Field(
+        default=None,
+        validation_alias="ASYMROUTE_GATEWAY_SPEND_STORE",
+        description="memory, sqlite or postgres; unset: postgres with ASYMROUTE_POSTGRES_URL, "
+        "else sqlite (memory when no keys are configured)",
+    )
+    gateway_spend_path: Path | None = Field(
+        default=None,
+        validation_alias="ASYMROUTE_GATEWAY_SPEND_PATH",
+        description="SQLite file of per-key spend; unset: gateway_spend.sqlite beside the "
+        "checkpoint file",
     )
     gateway_allow_unauthenticated_remote: bool = Field(
         default=False, validation_alias="ASYMROUTE_GATEWAY_ALLOW_UNAUTHENTICATED_REMOTE"

@@ -19,4 +19,6 @@ def isolated_env(
             monkeypatch.delenv(name)
     # Settings also read .env from the working directory.
     monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))
+    # Default checkpoint and gateway spend files go here, never to the user's own state.
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("state")))
     yield

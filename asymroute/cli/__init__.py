@@ -48,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    _tolerate_unencodable_output()
     logging.basicConfig(level=logging.WARNING, format="asymroute: %(levelname)s: %(message)s")
     args = build_parser().parse_args(argv)
     try:
@@ -62,6 +63,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     finally:
         _flush_traces()
+
+
+def _tolerate_unencodable_output() -> None:
+    """Arguments may hold lone surrogates (bytes the locale could not decode); echoing them in
+    an answer or an error message must not crash the command."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
 
 
 def _flush_traces() -> None:

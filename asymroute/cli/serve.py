@@ -20,7 +20,7 @@ def register(subparsers: Any) -> None:
     serve.add_argument("--host", default="127.0.0.1", help="bind address (default: loopback)")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument(
-        "--workers", type=int, default=1, help="worker processes (each keeps its own budgets)"
+        "--workers", type=int, default=1, help="worker processes (they share key budgets)"
     )
     serve.add_argument(
         "--allow-unauthenticated",

@@ -6,6 +6,7 @@ import json
 import logging
 import time
 from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,7 +61,7 @@ class Gateway:
                 request.headers.get("authorization"),
                 request.client.host if request.client else None,
             )
-            self.keys.check_budget(key_name)
+            await self.keys.check_budget(key_name)
             chat = parse_chat_request(parse_json_body(await self.read_body(request)))
             context = run_context(chat, profile_context(chat.model, self.defaults))
             run = Run(chat, context, key_name, started)
@@ -73,7 +74,7 @@ class Gateway:
             return from_router_error(exc).response()
         except Exception:
             return internal_error()
-        self.keys.record_spend(key_name, state.get("total_cost_usd", 0.0))
+        await self.keys.record_spend(key_name, state.get("total_cost_usd", 0.0))
         body = completion_body(run, state)
         headers = routing_headers(state) | {"x-asymroute-overhead-ms": f"{overhead_ms(run, state)}"}
         return Response(json.dumps(body), media_type=JSON, headers=headers)
@@ -81,8 +82,8 @@ class Gateway:
     async def stream(self, run: Run) -> Response:
         headers: dict[str, str] = {"cache-control": "no-cache", "x-accel-buffering": "no"}
 
-        def record(state: Mapping[str, Any]) -> None:
-            self.keys.record_spend(run.key_name, state.get("total_cost_usd", 0.0))
+        async def record(state: Mapping[str, Any]) -> None:
+            await self.keys.record_spend(run.key_name, state.get("total_cost_usd", 0.0))
 
         events = CompletionStream(run, headers, record).events(self.graph)
         # Wait for the first event: errors before it are still proper HTTP errors, and the
@@ -157,7 +158,7 @@ def internal_error() -> Response:
 def create_app(
     settings: Settings | None = None, defaults: RouterContext | None = None
 ) -> Starlette:
-    """The gateway app; the router graph and key ring are built here, once."""
+    """The gateway app; the router graph, key ring and spend store are built here, once."""
     from graphs.router import build_router
 
     settings = settings if settings is not None else load_settings()
@@ -168,12 +169,19 @@ def create_app(
         keys=KeyRing.from_settings(settings),
         max_body_bytes=settings.gateway_max_body_bytes,
     )
+
+    @asynccontextmanager
+    async def closing_spend_store(app: Starlette) -> AsyncIterator[None]:
+        yield
+        gateway.keys.spend.close()
+
     app = Starlette(
+        lifespan=closing_spend_store,
         routes=[
             Route("/v1/chat/completions", gateway.chat_completions, methods=["POST"]),
             Route("/v1/models", gateway.list_models, methods=["GET"]),
             Route("/v1/models/{model:path}", gateway.retrieve_model, methods=["GET"]),
-        ]
+        ],
     )
     app.state.gateway = gateway
     return app

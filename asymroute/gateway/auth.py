@@ -1,18 +1,23 @@
 """Bearer keys and per-key USD budgets.
 
-Spend is kept in memory, per gateway process: it restarts at zero when the process restarts,
-and each worker of a multi-worker deployment counts its own. A budget is checked before a
-request starts, so requests already running when it runs out may overshoot it.
+Spend is counted in a `SpendStore` (asymroute.gateway.spend) that every worker and instance
+shares (SQLite on one host, Postgres across hosts). A budget is checked before a request
+starts and spend is added when it ends, so requests already running when the budget runs out
+can overshoot it, each by at most its own cost.
 """
 
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass, field
+import logging
+from dataclasses import dataclass
 
 from asymroute.gateway.errors import GatewayError
 from asymroute.gateway.keys import hash_key
+from asymroute.gateway.spend import SpendStore, SpendStoreError, open_spend_store
 from asymroute.settings import Settings
+
+logger = logging.getLogger(__name__)
 
 ANONYMOUS = "anonymous"
 
@@ -34,11 +39,12 @@ class KeyRing:
 
     names_by_hash: dict[str, str]
     budgets_usd: dict[str, float]
+    spend: SpendStore
     allow_unauthenticated_remote: bool = False
-    spent_usd: dict[str, float] = field(default_factory=dict)
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> KeyRing:
+    def from_settings(cls, settings: Settings, spend: SpendStore | None = None) -> KeyRing:
+        """The key ring; `spend` defaults to the store the settings choose."""
         unknown = sorted(set(settings.gateway_key_budgets_usd) - set(settings.gateway_keys))
         if unknown:
             from asymroute.errors import ConfigurationError
@@ -50,6 +56,7 @@ class KeyRing:
         return cls(
             names_by_hash={digest: name for name, digest in settings.gateway_keys.items()},
             budgets_usd=dict(settings.gateway_key_budgets_usd),
+            spend=spend if spend is not None else open_spend_store(settings),
             allow_unauthenticated_remote=settings.gateway_allow_unauthenticated_remote,
         )
 
@@ -77,9 +84,24 @@ class KeyRing:
             raise _unauthorized("incorrect API key provided")
         return name
 
-    def check_budget(self, name: str) -> None:
+    async def check_budget(self, name: str) -> None:
+        """429 once the key's shared spend has reached its budget; 503 if it cannot be read."""
         budget = self.budgets_usd.get(name)
-        if budget is not None and self.spent_usd.get(name, 0.0) >= budget:
+        if budget is None:
+            return
+        try:
+            spent = await self.spend.aspent(name)
+        except SpendStoreError as exc:
+            # Fail closed: without the spend, the budget cannot be enforced.
+            logger.error("cannot check the budget of key %r: %s", name, exc)
+            raise GatewayError(
+                503,
+                "the gateway cannot read its spend store to check this key's budget; "
+                "retry later (the operator should check the gateway log)",
+                type="server_error",
+                code="spend_store_unavailable",
+            ) from exc
+        if spent >= budget:
             raise GatewayError(
                 429,
                 f"the budget of key '{name}' (${budget:.4f}) is exhausted; "
@@ -88,9 +110,18 @@ class KeyRing:
                 code="budget_exceeded",
             )
 
-    def record_spend(self, name: str, cost_usd: float) -> None:
-        if cost_usd:
-            self.spent_usd[name] = self.spent_usd.get(name, 0.0) + cost_usd
+    async def record_spend(self, name: str, cost_usd: float) -> None:
+        """Add an answered request's cost to a budgeted key's spend.
+
+        Keys without a budget are not counted: no store write on their requests. A store
+        failure is logged and the answer still goes out.
+        """
+        if not cost_usd or name not in self.budgets_usd:
+            return
+        try:
+            await self.spend.aadd(name, cost_usd)
+        except SpendStoreError:
+            logger.exception("spend of $%.8f by key %r was not recorded", cost_usd, name)
 
 
 def _unauthorized(message: str) -> GatewayError:

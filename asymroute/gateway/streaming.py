@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any
 
 from langchain_core.messages import BaseMessage
@@ -47,10 +47,13 @@ class CompletionStream:
     """Turns the graph's message and state stream into OpenAI chunks."""
 
     def __init__(
-        self, run: Run, headers: dict[str, str], on_finish: Callable[[Mapping[str, Any]], None]
+        self,
+        run: Run,
+        headers: dict[str, str],
+        on_finish: Callable[[Mapping[str, Any]], Awaitable[None]],
     ) -> None:
         self.run = run
-        self.on_finish = on_finish  # given the final state, once the answer is complete
+        self.on_finish = on_finish  # given the final state, once the graph has finished
         self.headers = headers  # filled in before the first chunk is yielded
         self.local = parse_model(run.context.local_model)
         self.frontier = parse_model(run.context.frontier_model)
@@ -113,6 +116,8 @@ class CompletionStream:
             yield sse(failure.body())
             yield DONE
             return
+        # Before the last events: a client that stops reading at [DONE] is still charged.
+        await self.on_finish(self.state)
         for event in self.finish():
             yield event
 
@@ -152,7 +157,6 @@ class CompletionStream:
                 )
                 return [sse(failure.body()), DONE]
             events.append(self.content(model, answer[len(streamed) :], str(state["answered_by"])))
-        self.on_finish(state)
         final = self.chunk_data(model, {}, answer_finish_reason(state))
         final["asymroute"] = routing_details(self.run, state) | {
             "overhead_ms": overhead_ms(self.run, state)

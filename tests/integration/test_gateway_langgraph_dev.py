@@ -29,10 +29,15 @@ def langgraph_dev_gateway(
         executable, "dev", "--no-browser", "--no-reload",
         "--host", "127.0.0.1", "--port", str(port),
     ]  # fmt: skip
+    directory = tmp_path_factory.mktemp("langgraph-dev-gateway")
     env = gateway_env(
-        openai_server, ollama_server, f"ollama:{OLLAMA_MODEL}", f"openai:{FRONTIER_ALIAS}"
+        openai_server,
+        ollama_server,
+        f"ollama:{OLLAMA_MODEL}",
+        f"openai:{FRONTIER_ALIAS}",
+        directory / "spend.sqlite",
     ) | {"LANGGRAPH_CLI_NO_ANALYTICS": "1"}
-    log = tmp_path_factory.mktemp("langgraph-dev-gateway") / "server.log"
+    log = directory / "server.log"
     url = f"http://127.0.0.1:{port}"
     with running_server(command, f"{url}/ok", log, env=env, cwd=PROJECT_ROOT, timeout_s=180):
         yield url

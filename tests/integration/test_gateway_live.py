@@ -26,8 +26,9 @@ def gateway_url(
 ) -> Iterator[str]:
     port = free_port()
     command = [sys.executable, "-m", "asymroute.cli", "serve", "--port", str(port)]
-    env = gateway_env(openai_server, ollama_server, LOCAL, FRONTIER)
-    log = tmp_path_factory.mktemp("gateway") / "server.log"
+    directory = tmp_path_factory.mktemp("gateway")
+    env = gateway_env(openai_server, ollama_server, LOCAL, FRONTIER, directory / "spend.sqlite")
+    log = directory / "server.log"
     url = f"http://127.0.0.1:{port}"
     with running_server(command, f"{url}/v1/models", log, env=env, cwd=PROJECT_ROOT):
         yield url

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 KEY = "sk-asymroute-tests"
 TINY_BUDGET_KEY = "sk-asymroute-tiny-budget"
 TINY_BUDGET_USD = 1e-7  # spent by the first priced frontier answer
 
 
-def gateway_env(openai_url: str, ollama_url: str, local_model: str, frontier_model: str) -> dict:
+def gateway_env(
+    openai_url: str, ollama_url: str, local_model: str, frontier_model: str, spend_path: Path
+) -> dict:
+    """`spend_path`: a fresh SQLite spend file, so no budget is spent before the test runs."""
     return {
+        "ASYMROUTE_GATEWAY_SPEND_PATH": str(spend_path),
         "OPENAI_BASE_URL": openai_url,
         "OLLAMA_BASE_URL": ollama_url,
         "ASYMROUTE_GATEWAY_CONTEXT": json.dumps(

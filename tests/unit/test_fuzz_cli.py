@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from asymroute.cli import main
@@ -43,6 +43,7 @@ def scripted(monkeypatch: pytest.MonkeyPatch) -> ScriptedProvider:
 
 @settings(
     max_examples=2000,
+    derandomize=True,  # the same 2,000 cases on every CI run: no flaky landings
     deadline=None,
     suppress_health_check=[
         HealthCheck.too_slow,
@@ -51,6 +52,8 @@ def scripted(monkeypatch: pytest.MonkeyPatch) -> ScriptedProvider:
     ],
 )
 @given(prompt=TEXT, options=st.lists(OPTION, max_size=4), command=st.sampled_from(["ask"]))
+# Found by this test: a lone surrogate echoed in argparse's usage error crashed the output.
+@example(prompt="hi", options=[["--bogus\ud800"]], command="ask")
 def test_fuzzed_command_lines_exit_cleanly(
     scripted: ScriptedProvider,
     capsys: pytest.CaptureFixture[str],

@@ -71,6 +71,7 @@ def client(monkeypatch: pytest.MonkeyPatch) -> TestClient:
 
 @settings(
     max_examples=2000,
+    derandomize=True,  # the same 2,000 cases on every CI run: no flaky landings
     deadline=None,
     suppress_health_check=[
         HealthCheck.too_slow,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -71,16 +72,22 @@ def test_missing_or_wrong_key_is_401(header: str | None) -> None:
 
 def test_budget_is_enforced_once_spent() -> None:
     ring = keyring(gateway_keys={"a": "sk-a", "b": "sk-b"}, gateway_key_budgets_usd={"a": 0.5})
-    ring.check_budget("a")
-    ring.record_spend("a", 0.3)
-    ring.check_budget("a")
-    ring.record_spend("a", 0.3)
-    with pytest.raises(GatewayError) as caught:
-        ring.check_budget("a")
-    assert caught.value.status == 429
-    assert caught.value.type == "insufficient_quota"
-    ring.record_spend("b", 100.0)
-    ring.check_budget("b")  # no budget: no limit
+
+    async def spend_and_check() -> None:
+        await ring.check_budget("a")
+        await ring.record_spend("a", 0.3)
+        await ring.check_budget("a")
+        await ring.record_spend("a", 0.3)
+        with pytest.raises(GatewayError) as caught:
+            await ring.check_budget("a")
+        assert caught.value.status == 429
+        assert caught.value.type == "insufficient_quota"
+        await ring.record_spend("b", 100.0)
+        await ring.check_budget("b")  # no budget: no limit
+
+    asyncio.run(spend_and_check())
+    assert ring.spend.spent("a") == pytest.approx(0.6)
+    assert ring.spend.spent("b") == 0.0  # only budgeted keys are counted
 
 
 def test_without_keys_only_loopback_is_served() -> None:

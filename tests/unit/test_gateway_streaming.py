@@ -54,7 +54,11 @@ def run_stream(events: list[Any]) -> tuple[list[Any], dict[str, str]]:
     run = Run(
         ChatRequest(model="asymroute", messages=[HumanMessage("q")], stream=True), CONTEXT, "k"
     )
-    stream = CompletionStream(run, headers, lambda state: None)
+
+    async def charge(state: Any) -> None:
+        pass
+
+    stream = CompletionStream(run, headers, charge)
 
     async def collect() -> list[bytes]:
         return [event async for event in stream.events(ScriptedGraph(events))]
