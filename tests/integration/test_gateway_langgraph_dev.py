@@ -2,33 +2,21 @@
 
 from __future__ import annotations
 
-import shutil
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import openai
 import pytest
 
-from tests.integration.conftest import FRONTIER_ALIAS, OLLAMA_MODEL, PROJECT_ROOT
+from tests.integration.conftest import FRONTIER_ALIAS, OLLAMA_MODEL
 from tests.support.gateway import KEY, gateway_env
-from tests.support.processes import free_port, running_server
+from tests.support.langgraph_dev import langgraph_dev_server
 
 
 @pytest.fixture(scope="module")
 def langgraph_dev_gateway(
     openai_server: str, ollama_server: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
-    executable = shutil.which("langgraph", path=str(Path(sys.executable).parent)) or shutil.which(
-        "langgraph"
-    )
-    assert executable, "langgraph-cli is part of the dev extras: pip install -e '.[dev]'"
-    port = free_port()
-    command = [
-        executable, "dev", "--no-browser", "--no-reload",
-        "--host", "127.0.0.1", "--port", str(port),
-    ]  # fmt: skip
     directory = tmp_path_factory.mktemp("langgraph-dev-gateway")
     env = gateway_env(
         openai_server,
@@ -36,10 +24,8 @@ def langgraph_dev_gateway(
         f"ollama:{OLLAMA_MODEL}",
         f"openai:{FRONTIER_ALIAS}",
         directory / "spend.sqlite",
-    ) | {"LANGGRAPH_CLI_NO_ANALYTICS": "1"}
-    log = directory / "server.log"
-    url = f"http://127.0.0.1:{port}"
-    with running_server(command, f"{url}/ok", log, env=env, cwd=PROJECT_ROOT, timeout_s=180):
+    )
+    with langgraph_dev_server(env, directory) as url:
         yield url
 
 

@@ -2,47 +2,21 @@
 
 from __future__ import annotations
 
-import shutil
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.integration.conftest import FRONTIER_ALIAS, OLLAMA_MODEL, PROJECT_ROOT
-from tests.support.processes import free_port, running_server
+from tests.integration.conftest import FRONTIER_ALIAS, OLLAMA_MODEL
+from tests.support.langgraph_dev import langgraph_dev_server
 
 
 @pytest.fixture(scope="module")
 def langgraph_dev(
     openai_server: str, ollama_server: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
-    # The CLI sits beside this interpreter, on PATH or not (an unactivated virtualenv).
-    executable = shutil.which("langgraph", path=str(Path(sys.executable).parent)) or shutil.which(
-        "langgraph"
-    )
-    assert executable, "langgraph-cli is part of the dev extras: pip install -e '.[dev]'"
-    port = free_port()
-    command = [
-        executable,
-        "dev",
-        "--no-browser",
-        "--no-reload",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-    ]
-    env = {
-        "OPENAI_BASE_URL": openai_server,
-        "OLLAMA_BASE_URL": ollama_server,
-        "LANGGRAPH_CLI_NO_ANALYTICS": "1",
-        "LANGSMITH_TRACING": "false",
-    }
-    log = tmp_path_factory.mktemp("langgraph-dev") / "server.log"
-    url = f"http://127.0.0.1:{port}"
-    with running_server(command, f"{url}/ok", log, env=env, cwd=PROJECT_ROOT, timeout_s=180):
+    env = {"OPENAI_BASE_URL": openai_server, "OLLAMA_BASE_URL": ollama_server}
+    with langgraph_dev_server(env, tmp_path_factory.mktemp("langgraph-dev")) as url:
         yield url
 
 
