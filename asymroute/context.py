@@ -45,10 +45,13 @@ class RouterContext:
     self_verify_min_agreement: float = 0.5
     """self_verify: the share of 'correct' verdicts an answer needs."""
     scorer_threshold: float = 0.3
-    """scorer: escalate when the learned P(answer wrong) is at or above this (0.3: 95% of
-    frontier accuracy on the GSM8K replay, escalating 40%)."""
+    """scorer: escalate when the learned P(answer wrong), cost-weighted by default, is at or
+    above this (0.3: 96% of frontier accuracy on the GSM8K replay, escalating 42%)."""
     scorer_model: str | None = None
     """scorer: answer-scorer file from `asymroute train --target answer`; None: shipped one."""
+    scorer_cost_aware: bool = True
+    """scorer: weigh P(wrong) by sqrt(typical / this request's frontier-call length), so cheap
+    escalations go first (GSM8K replay: more saving at 95% of frontier accuracy)."""
     format_retry: bool = True
     """format: give the local model one retry with the error before escalating."""
     unmeasured_policy: str = "pass"
@@ -127,6 +130,7 @@ class RouterContext:
             self_verify_min_agreement=self.self_verify_min_agreement,
             scorer_threshold=self.scorer_threshold,
             scorer_model=self.scorer_model,
+            scorer_cost_aware=self.scorer_cost_aware,
             format_retry=self.format_retry,
             unmeasured=self.unmeasured_policy,
             response_format=self.response_format,

@@ -14,7 +14,7 @@ import numpy as np
 
 from asymroute.cli.eval import classifier_for
 from asymroute.errors import ConfigurationError
-from asymroute.evaluation.datasets import load_prompts
+from asymroute.evaluation.prompts import load_prompts
 
 
 def register(subparsers: Any) -> None:

@@ -8,7 +8,9 @@ Each row goes through the router's two decisions, with the router's own code:
    `Validator` objects and `combine` the `validate` node uses). A failed check (structural,
    format) always escalates; otherwise the answer's risk is 1 − the mean confidence of the
    estimators (scorer, confidence, self_verify). Sweeping the risk threshold gives the curve;
-   the policy's own thresholds give the operating point.
+   the policy's own thresholds give the operating point. With `scorer_cost_aware` (default)
+   the scorer's confidence is 1 − its cost-weighted risk (`validators.scorer.cost_weighted`),
+   so the sweep ranks cheap escalations first, as the live `validate` node decides.
 
 Cost: every request that reaches the local tier pays the local call; an escalated one also pays
 the frontier call (`costs.row_costs`: recorded, else tokens × list prices; `local_free` prices
@@ -29,6 +31,7 @@ import numpy as np
 import numpy.typing as npt
 from langchain_core.messages import BaseMessage
 
+from asymroute.evaluation.cascade_report import CascadeReport
 from asymroute.evaluation.costs import RowCosts, row_costs
 from asymroute.evaluation.datasets import LabeledData
 from asymroute.evaluation.metrics import (
@@ -62,38 +65,6 @@ class AnswerJudgements:
     risk: FloatArray
     passed: BoolArray
     failed: list[list[str]]
-
-
-@dataclass(frozen=True)
-class CascadeReport:
-    n: int
-    weak: str
-    strong: str
-    weak_accuracy: float
-    strong_accuracy: float
-    validators: tuple[str, ...]
-    scorer_evaluation: str
-    cost_source: str
-    reports: list[RouterReport]
-    """Pre-route classifier alone, the cascade(s), the oracle."""
-    savings_at_frontier_quality: dict[str, float | None]
-    operating_point: dict[str, float]
-    """The cascade at the policy's own thresholds: escalation rate, accuracy, cost ratio."""
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "n": self.n,
-            "weak": {"model": self.weak, "accuracy": self.weak_accuracy},
-            "strong": {"model": self.strong, "accuracy": self.strong_accuracy},
-            "validators": list(self.validators),
-            "scorer_evaluation": self.scorer_evaluation,
-            "cost_source": self.cost_source,
-            "operating_point": self.operating_point,
-            "routers": [
-                r.as_json() | {"saving_at_95pct_frontier": self.savings_at_frontier_quality[r.name]}
-                for r in self.reports
-            ],
-        }
 
 
 def replay_candidate(prompt: str, answer: str) -> CandidateAnswer:
@@ -291,44 +262,6 @@ def cascade_report(
             "frontier_only_cost_usd": all_strong,
         },
     )
-
-
-def format_cascade_report(report: CascadeReport) -> str:
-    width = max(30, *(len(r.name) for r in report.reports))
-    lines = [
-        f"{report.n} rows; weak {report.weak} accuracy {report.weak_accuracy:.3f}, "
-        f"strong {report.strong} accuracy {report.strong_accuracy:.3f}",
-        f"{'router':<{width}} {'APGR':>6} {'CPT(50%)':>9} {'CPT(80%)':>9} "
-        f"{'cost@95%gap':>12} {'cost@95%frontier':>17}",
-    ]
-    for r in report.reports:
-        saving = report.savings_at_frontier_quality[r.name]
-        lines.append(
-            f"{r.name:<{width}} {r.apgr:>6.3f} {_share(r.cpt50):>9} {_share(r.cpt80):>9} "
-            f"{_ratio(r.cost_saving_95):>12} {_ratio(saving):>17}"
-        )
-    op = report.operating_point
-    ratio = op["frontier_only_cost_usd"] / op["cost_usd"] if op["cost_usd"] else float("inf")
-    lines += [
-        f"at the policy's thresholds: escalation rate {op['escalation_rate']:.1%}, accuracy "
-        f"{op['accuracy']:.3f}, cost ${op['cost_usd']:.4f} vs frontier-only "
-        f"${op['frontier_only_cost_usd']:.4f} ({ratio:.2f}x cheaper)",
-        "cost@Q: how many times cheaper than frontier-only where accuracy first reaches "
-        "weak + 95% of the gap (95%gap) or 95% of the frontier's accuracy (95%frontier)",
-        f"scorer: {report.scorer_evaluation}",
-        f"costs: {report.cost_source}",
-    ]
-    return "\n".join(lines)
-
-
-def _share(value: float | None) -> str:
-    return "never" if value is None else f"{value:.1%}"
-
-
-def _ratio(saving: float | None) -> str:
-    if saving is None:
-        return "n/a"
-    return "inf" if saving >= 1 else f"{1 / (1 - saving):.2f}x"
 
 
 def cross_fitted_prompt_scores(

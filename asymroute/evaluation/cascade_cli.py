@@ -9,11 +9,11 @@ import numpy as np
 from langchain_core.messages import BaseMessage
 
 from asymroute.evaluation.cascade import (
-    CascadeReport,
     FloatArray,
     Reply,
     evaluate_cascade,
 )
+from asymroute.evaluation.cascade_report import CascadeReport
 from asymroute.evaluation.datasets import LabeledData
 from asymroute.evaluation.output import emit_report
 from asymroute.validators import CandidateAnswer
@@ -122,7 +122,7 @@ def live_local_reply() -> Reply:
 def print_cascade(args: Any, data: LabeledData, prompt_scores: dict[str, FloatArray]) -> int:
     """Run the replay, print it (text or --json), write --plot; the exit status."""
 
-    from asymroute.evaluation.cascade import format_cascade_report
+    from asymroute.evaluation.cascade_report import format_cascade_report
 
     report = run_cascade(args, data, prompt_scores)
     return emit_report(

@@ -24,10 +24,7 @@ together; they must share the two chosen models. Every problem with the input ra
 
 from __future__ import annotations
 
-import ast
-import csv
-import sys
-from collections.abc import Generator, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -35,7 +32,14 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
-from asymroute.errors import InvalidRequestError
+from asymroute.evaluation.csv_cells import (
+    DatasetError,
+    clean_prompt,
+    parse_bool,
+    parse_cost,
+    parse_score,
+    read_rows,
+)
 
 Format = Literal["routellm", "routerbench"]
 BoolArray = npt.NDArray[np.bool_]
@@ -44,13 +48,7 @@ FloatArray = npt.NDArray[np.float64]
 ROUTERBENCH_META = frozenset({"sample_id", "prompt", "eval_name", "oracle_model_to_route_to"})
 RESPONSE_SUFFIX = "|model_response"
 COST_SUFFIX = "|total_cost"
-TRUE_WORDS = frozenset({"true", "1", "1.0", "yes"})
-FALSE_WORDS = frozenset({"false", "0", "0.0", "no"})
 CORRECT_SCORE = 0.5
-
-
-class DatasetError(InvalidRequestError):
-    """Labeled data that cannot be used as asked; the message says what and where."""
 
 
 @dataclass(frozen=True)
@@ -153,86 +151,15 @@ def model_columns(header: Sequence[str], fmt: Format) -> tuple[str, ...]:
     )
 
 
-def _read_rows(path: Path) -> tuple[list[str], Generator[dict[str, str], None, None]]:
-    csv.field_size_limit(sys.maxsize)
-    handle = path.open(newline="", encoding="utf-8-sig")
-    reader = csv.DictReader(handle)
-    try:
-        header = list(reader.fieldnames or [])
-    except (csv.Error, UnicodeDecodeError) as exc:
-        handle.close()
-        raise DatasetError(f"{path}: not a readable CSV file ({exc})") from None
-    if not header:
-        handle.close()
-        raise DatasetError(
-            f"{path}: the file is empty (expected a CSV header with a prompt column)"
-        )
-
-    def rows() -> Generator[dict[str, str], None, None]:
-        with handle:
-            try:
-                yield from reader
-            except (csv.Error, UnicodeDecodeError) as exc:
-                raise DatasetError(f"{path}: not a readable CSV file ({exc})") from None
-
-    return header, rows()
-
-
 def list_models(paths: Iterable[str | Path]) -> tuple[str, ...]:
     """Model names present in every file (for choosing --weak/--strong)."""
     common: list[str] | None = None
     for path in csv_files(paths):
-        header, rows = _read_rows(path)
+        header, rows = read_rows(path)
         rows.close()
         names = model_columns(header, detect_format(header))
         common = list(names) if common is None else [n for n in common if n in names]
     return tuple(common or ())
-
-
-def _parse_bool(value: str, path: Path, line: int, column: str) -> bool:
-    word = value.strip().lower()
-    if word in TRUE_WORDS:
-        return True
-    if word in FALSE_WORDS:
-        return False
-    raise DatasetError(f"{path}:{line}: column {column!r} must be True/False, got {value[:40]!r}")
-
-
-def _parse_score(value: str, path: Path, line: int, column: str) -> float | None:
-    if not value.strip():
-        return None
-    try:
-        score = float(value)
-    except ValueError:
-        raise DatasetError(
-            f"{path}:{line}: column {column!r} must be a score in [0, 1], got {value[:40]!r}"
-        ) from None
-    if not 0.0 <= score <= 1.0:
-        raise DatasetError(f"{path}:{line}: column {column!r} must be within [0, 1], got {score}")
-    return score
-
-
-def _parse_cost(value: str, path: Path, line: int, column: str) -> float:
-    try:
-        cost = float(value) if value.strip() else 0.0
-    except ValueError:
-        raise DatasetError(
-            f"{path}:{line}: column {column!r} must be a cost in USD, got {value[:40]!r}"
-        ) from None
-    return cost
-
-
-def _clean_prompt(prompt: str) -> str:
-    """RouterBench stores some prompts as a Python list of turns; use their text."""
-    text = prompt.strip()
-    if text.startswith(("['", '["')) and text.endswith(("']", '"]')):
-        try:
-            turns = ast.literal_eval(text)
-        except (ValueError, SyntaxError):
-            return prompt
-        if isinstance(turns, list) and all(isinstance(t, str) for t in turns):
-            return "\n".join(turns)
-    return prompt
 
 
 def _check_models(path: Path, available: Sequence[str], weak: str, strong: str) -> None:
@@ -282,7 +209,7 @@ def load_labeled(
     has_cost = True
     skipped = 0
     for path in files:
-        header, rows = _read_rows(path)
+        header, rows = read_rows(path)
         fmt = detect_format(header)
         formats.add(fmt)
         available = model_columns(header, fmt)
@@ -303,26 +230,24 @@ def load_labeled(
         before, skipped_before = len(cols.prompts), skipped
         for line, row in enumerate(rows, start=2):
             if routerbench:
-                ws = _parse_score(row[weak] or "", path, line, weak)
-                ss = _parse_score(row[strong] or "", path, line, strong)
+                ws = parse_score(row[weak] or "", path, line, weak)
+                ss = parse_score(row[strong] or "", path, line, strong)
                 if ws is None or ss is None:
                     skipped += 1
                     continue
                 w_ok, s_ok = ws >= CORRECT_SCORE, ss >= CORRECT_SCORE
             else:
-                w_ok = _parse_bool(row[weak] or "", path, line, weak)
-                s_ok = _parse_bool(row[strong] or "", path, line, strong)
-            cols.prompts.append(_clean_prompt(row["prompt"] or ""))
+                w_ok = parse_bool(row[weak] or "", path, line, weak)
+                s_ok = parse_bool(row[strong] or "", path, line, strong)
+            cols.prompts.append(clean_prompt(row["prompt"] or ""))
             cols.weak_ok.append(w_ok)
             cols.strong_ok.append(s_ok)
             cols.weak_resp.append(row.get(resp_col["weak"]) or "")
             cols.strong_resp.append(row.get(resp_col["strong"]) or "")
             if has_cost:
-                cols.weak_cost.append(
-                    _parse_cost(row[cost_cols[0]] or "", path, line, cost_cols[0])
-                )
+                cols.weak_cost.append(parse_cost(row[cost_cols[0]] or "", path, line, cost_cols[0]))
                 cols.strong_cost.append(
-                    _parse_cost(row[cost_cols[1]] or "", path, line, cost_cols[1])
+                    parse_cost(row[cost_cols[1]] or "", path, line, cost_cols[1])
                 )
             group = (row.get("eval_name") or path.stem) if routerbench else path.stem
             cols.groups.append(group)
@@ -355,45 +280,3 @@ def load_labeled(
             f"{len(data)} rows, so routing between them cannot gain anything; choose another pair"
         )
     return data
-
-
-def load_prompts(paths: Iterable[str | Path]) -> list[str]:
-    """Unlabeled prompts for calibration: CSV `prompt` columns, JSONL `prompt` fields, or text.
-
-    A `.txt` (or any other) file holds one prompt per non-empty line.
-    """
-    import json
-
-    paths = list(paths)
-    prompts: list[str] = []
-    for raw in paths:
-        path = Path(raw)
-        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
-        for file in files:
-            if not file.is_file():
-                raise DatasetError(f"no such file or directory: {file}")
-            if file.suffix == ".csv":
-                header, rows = _read_rows(file)
-                if "prompt" not in header:
-                    rows.close()
-                    raise DatasetError(
-                        f"{file}: missing the 'prompt' column; columns: {', '.join(header)}"
-                    )
-                prompts.extend(_clean_prompt(row["prompt"] or "") for row in rows)
-            elif file.suffix in (".jsonl", ".ndjson"):
-                for line, text in enumerate(file.read_text(encoding="utf-8").splitlines(), 1):
-                    if not text.strip():
-                        continue
-                    try:
-                        record = json.loads(text)
-                        prompts.append(str(record["prompt"]))
-                    except (json.JSONDecodeError, KeyError, TypeError):
-                        raise DatasetError(
-                            f"{file}:{line}: expected a JSON object with a 'prompt' field"
-                        ) from None
-            else:
-                text = file.read_text(encoding="utf-8", errors="replace")
-                prompts.extend(line for line in text.splitlines() if line.strip())
-    if not prompts:
-        raise DatasetError("no prompts found in " + ", ".join(str(p) for p in paths))
-    return prompts

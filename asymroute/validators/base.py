@@ -62,6 +62,9 @@ class ValidationPolicy:
     self_verify_min_agreement: float = 0.5
     scorer_threshold: float = 0.3
     scorer_model: str | None = None
+    scorer_cost_aware: bool = True
+    """Weigh the scorer's P(wrong) by how cheap the escalation would be (`scorer.cost_weighted`):
+    among equally risky answers, the short request escalates first."""
     format_retry: bool = True
     unmeasured: str = "pass"
     """pass: a validator that cannot measure (no log-probs, no verdict) abstains and says so;
@@ -98,6 +101,10 @@ class ValidationPolicy:
         if isinstance(samples, bool) or not isinstance(samples, int) or not 1 <= samples <= 15:
             raise ConfigurationError(
                 f"self_verify_samples must be an integer from 1 to 15, got {samples!r}"
+            )
+        if not isinstance(self.scorer_cost_aware, bool):
+            raise ConfigurationError(
+                f"scorer_cost_aware must be true or false, got {self.scorer_cost_aware!r}"
             )
         if self.scorer_model is not None and not isinstance(self.scorer_model, str):
             raise ConfigurationError(

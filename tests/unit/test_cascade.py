@@ -13,6 +13,7 @@ from asymroute.evaluation.cascade import (
     cascade_point,
     cascade_report,
     judge_answers,
+    replay_candidate,
 )
 from asymroute.evaluation.costs import RowCosts
 from asymroute.evaluation.datasets import LabeledData, load_labeled
@@ -44,6 +45,19 @@ def test_structural_replay_fails_only_the_empty_answer(toy: LabeledData) -> None
     assert judged.passed.tolist() == [True, True, True, False]
     assert judged.risk.tolist() == [0.0, 0.0, 0.0, 1.0]
     assert judged.failed == [[], [], [], ["structural"]]
+
+
+def test_scorer_replay_risk_is_the_live_validators_cost_weighted_risk(toy: LabeledData) -> None:
+    from asymroute.validators.scorer import ScorerValidator
+
+    policy = ValidationPolicy()
+    judged = judge_answers(toy, ["scorer"], policy, show_progress=False)
+    live = ScorerValidator(policy)
+    for i, (prompt, _, _, answer) in enumerate(ROWS[:3]):
+        verdict = live.check(replay_candidate(prompt, answer))
+        assert verdict.confidence is not None
+        assert judged.risk[i] == pytest.approx(1 - verdict.confidence)
+        assert judged.passed[i] == verdict.passed
 
 
 def test_cascade_curve_and_costs_by_hand(toy: LabeledData) -> None:

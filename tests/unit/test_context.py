@@ -42,6 +42,7 @@ def test_router_context_defaults() -> None:
         "self_verify_min_agreement": 0.5,
         "scorer_threshold": 0.3,
         "scorer_model": None,
+        "scorer_cost_aware": True,
         "format_retry": True,
         "unmeasured_policy": "pass",
         "stop": (),

@@ -14,8 +14,8 @@ from asymroute.evaluation.datasets import (
     detect_format,
     list_models,
     load_labeled,
-    load_prompts,
 )
+from asymroute.evaluation.prompts import load_prompts
 
 ROUTELLM = (
     "prompt,weak-model,strong-model,weak-model_response\n"

@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
+import pytest
+from langchain_core.messages import AIMessage, HumanMessage
+
+from asymroute.context import RouterContext
+from asymroute.errors import ConfigurationError
 from asymroute.validators import get_validators
 from asymroute.validators.base import CandidateAnswer, Judgement, ValidationPolicy
 from asymroute.validators.run import validation_steps
+from asymroute.validators.scorer import (
+    TYPICAL_ESCALATION_CHARS,
+    ScorerValidator,
+    cost_weighted,
+    frontier_input_chars,
+)
 
 QUESTION = "Tom has 3 boxes of 4 apples and eats 2. How many apples are left?"
 GOOD = "3 * 4 = 12 apples, 12 - 2 = 10 left.\n#### 10"
@@ -45,6 +57,56 @@ def test_scorer_passes_a_sound_answer_and_fails_a_broken_one() -> None:
     assert bad["reasons"][0].startswith("scorer: P(wrong) 0.")
     assert ">= 0.3" in bad["reasons"][0] and "arithmetic_mismatches" in bad["reasons"][0]
     assert set(bad["judgements"]) == {"structural", "scorer"}
+
+
+def test_cost_weighted_risk_favours_cheap_escalations_within_bounds() -> None:
+    typical = int(TYPICAL_ESCALATION_CHARS)
+    assert cost_weighted(0.4, typical, 0) == pytest.approx(0.4)
+    # A quarter of the typical length: twice the risk; four times it: half.
+    assert cost_weighted(0.2, typical // 4, 0) == pytest.approx(0.4)
+    assert cost_weighted(0.4, typical * 4, 0) == pytest.approx(0.2)
+    # Answer characters count twice (the frontier's reply is priced above its input).
+    assert cost_weighted(0.4, 0, typical // 2) == pytest.approx(0.4)
+    # Far outside the training lengths the weight stops at 2x / 0.5x; risk stays within [0, 1].
+    assert cost_weighted(0.3, 1, 0) == pytest.approx(0.6)
+    assert cost_weighted(0.8, typical * 100, 0) == pytest.approx(0.4)
+    assert cost_weighted(0.9, 1, 0) == 1.0
+
+
+def test_an_escalation_reads_the_whole_conversation_when_there_is_one() -> None:
+    lone = CandidateAnswer(prompt="What is 2+3?", text="5", finish_reason="stop")
+    assert frontier_input_chars(lone) == len("What is 2+3?")
+    history = (HumanMessage("x" * 3000), AIMessage("y" * 1000), HumanMessage("What is 2+3?"))
+    chat = replace(lone, messages=history)
+    assert frontier_input_chars(chat) == 4000 + len("What is 2+3?")
+    # The same answer late in a long chat costs more to escalate, so its risk weighs less.
+    aware = ScorerValidator(ValidationPolicy())
+    lone_risk, chat_risk = (1 - (aware.check(c).confidence or 0.0) for c in (lone, chat))
+    assert chat_risk < lone_risk
+
+
+def test_scorer_verdict_and_confidence_use_the_same_cost_weighted_risk() -> None:
+    # The replay sweeps thresholds over 1 - confidence: it must be the risk the verdict used.
+    aware = ValidationPolicy()
+    plain = replace(aware, scorer_cost_aware=False)
+    answer = CandidateAnswer(QUESTION, BAD, "stop")
+    p_wrong = ScorerValidator(plain).model.probability_wrong(QUESTION, BAD)
+    weighted = ScorerValidator(aware).check(answer)
+    unweighted = ScorerValidator(plain).check(answer)
+    assert unweighted.confidence == pytest.approx(1 - p_wrong)
+    assert weighted.confidence == pytest.approx(1 - cost_weighted(p_wrong, len(QUESTION), len(BAD)))
+    assert weighted.passed == (1 - weighted.confidence < aware.scorer_threshold)
+    assert "cost-weighted" in weighted.reasons[0] and "cost-weighted" not in unweighted.reasons[0]
+    # A short answer to a short question costs little to escalate: it weighs more than P(wrong).
+    assert weighted.confidence < unweighted.confidence
+
+
+def test_scorer_cost_aware_comes_from_the_context_and_must_be_a_boolean() -> None:
+    assert RouterContext().validation_policy().scorer_cost_aware is True
+    off = RouterContext(scorer_cost_aware=False).validation_policy()
+    assert off.scorer_cost_aware is False
+    with pytest.raises(ConfigurationError, match="scorer_cost_aware must be true or false"):
+        RouterContext(scorer_cost_aware="no")  # type: ignore[arg-type]
 
 
 def test_all_mode_stops_at_the_first_failure() -> None:
