@@ -128,6 +128,13 @@ class Settings(BaseSettings):
     gateway_max_body_bytes: int = Field(
         default=1_000_000, gt=0, validation_alias="ASYMROUTE_GATEWAY_MAX_BODY_BYTES"
     )
+    gateway_tune_gc: bool = Field(
+        default=False,
+        validation_alias="ASYMROUTE_GATEWAY_TUNE_GC",
+        description="freeze startup objects and raise the collector's thresholds when the app "
+        "starts (asymroute.gateway.gc_tuning); `asymroute serve` turns it on for its own "
+        "processes",
+    )
     gateway_context: Annotated[dict[str, Any], NoDecode] = Field(
         default_factory=dict,
         validation_alias=AliasChoices("ASYMROUTE_GATEWAY_CONTEXT", "gateway_context"),

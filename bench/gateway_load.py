@@ -9,7 +9,7 @@ receiving the request to answering it, minus the time spent waiting on model cal
 where the end-to-end difference is the latency a client really gains.
 
     python bench/gateway_load.py [--requests 2000] [--concurrency 200] [--workers 1] [--layers]
-                                 [--upstream-delay-ms 0] [--rate REQUESTS_PER_S]
+                                 [--upstream-delay-ms 0] [--rate REQUESTS_PER_S] [--no-gc-tuning]
 
 `--upstream-delay-ms` makes the stub take that long per completion (a model's latency, spent
 waiting, not computing): the same concurrency then offers the gateway fewer requests per
@@ -338,6 +338,11 @@ def main() -> int:
     parser.add_argument(
         "--layers", action="store_true", help="also time each layer of one request in process"
     )
+    parser.add_argument(
+        "--no-gc-tuning",
+        action="store_true",
+        help="serve with CPython's default collector settings (for comparison)",
+    )
     args = parser.parse_args()
 
     logs = Path(tempfile.mkdtemp(prefix="gateway-load-"))
@@ -355,7 +360,7 @@ def main() -> int:
     gateway = [
         sys.executable, "-m", "asymroute.cli", "serve", "--port", str(gateway_port),
         "--no-access-log", "--workers", str(args.workers),
-    ]  # fmt: skip
+    ] + (["--no-gc-tuning"] if args.no_gc_tuning else [])  # fmt: skip
     env = {
         "OPENAI_BASE_URL": f"{stub_url}/v1",
         "ASYMROUTE_GATEWAY_KEYS": json.dumps({"bench": KEY}),

@@ -28,6 +28,11 @@ def register(subparsers: Any) -> None:
         help="serve a non-loopback address with no API keys configured (anyone may call it)",
     )
     serve.add_argument("--no-access-log", action="store_true", help="don't log each request")
+    serve.add_argument(
+        "--no-gc-tuning",
+        action="store_true",
+        help="keep CPython's default garbage-collector settings (see asymroute.gateway.gc_tuning)",
+    )
     add_context_arguments(serve)
     serve.set_defaults(handler=run)
 
@@ -66,7 +71,12 @@ def run(args: argparse.Namespace) -> int:
     settings = load_settings()
     allow = args.allow_unauthenticated or settings.gateway_allow_unauthenticated_remote
     check_bind_policy(args.host, bool(settings.gateway_keys), allow)
-    settings = settings.model_copy(update={"gateway_allow_unauthenticated_remote": allow})
+    settings = settings.model_copy(
+        update={
+            "gateway_allow_unauthenticated_remote": allow,
+            "gateway_tune_gc": not args.no_gc_tuning,
+        }
+    )
     defaults = gateway_defaults(args, default_context(settings))
     options: dict[str, Any] = {
         "host": args.host,
@@ -81,5 +91,6 @@ def run(args: argparse.Namespace) -> int:
     context = {k: v for k, v in asdict(defaults).items() if v != getattr(RouterContext(), k)}
     os.environ["ASYMROUTE_GATEWAY_CONTEXT"] = json.dumps(context)
     os.environ["ASYMROUTE_GATEWAY_ALLOW_UNAUTHENTICATED_REMOTE"] = "true" if allow else "false"
+    os.environ["ASYMROUTE_GATEWAY_TUNE_GC"] = "false" if args.no_gc_tuning else "true"
     uvicorn.run("asymroute.gateway.from_env:app", workers=args.workers, **options)
     return 0

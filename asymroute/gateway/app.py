@@ -26,6 +26,7 @@ from asymroute.gateway.completions import (
     run_context,
 )
 from asymroute.gateway.errors import GatewayError, from_router_error
+from asymroute.gateway.gc_tuning import tune_for_serving
 from asymroute.gateway.profiles import profile_context, profile_names
 from asymroute.gateway.schemas import parse_chat_request, parse_json_body
 from asymroute.gateway.streaming import CompletionStream
@@ -171,12 +172,14 @@ def create_app(
     )
 
     @asynccontextmanager
-    async def closing_spend_store(app: Starlette) -> AsyncIterator[None]:
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if settings.gateway_tune_gc:
+            tune_for_serving()
         yield
         gateway.keys.spend.close()
 
     app = Starlette(
-        lifespan=closing_spend_store,
+        lifespan=lifespan,
         routes=[
             Route("/v1/chat/completions", gateway.chat_completions, methods=["POST"]),
             Route("/v1/models", gateway.list_models, methods=["GET"]),
