@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 
@@ -71,6 +71,9 @@ def _prepare(
     model = models.get(tier)
     if model is None:
         options = model_options(plan, tier, settings)
+        if loop is not None and plan.http_clients is not None:
+            client = plan.http_clients.for_loop(loop)
+            options = replace(options, async_http_client=client)
         model = models.setdefault(tier, get_provider(spec).create(spec.model, settings, options))
     return spec, model
 

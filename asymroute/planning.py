@@ -14,6 +14,7 @@ from asymroute.context import RouterContext
 from asymroute.errors import ConfigurationError
 from asymroute.pricing import PriceTable, get_price_table
 from asymroute.providers import ModelOptions, ModelSpec, get_provider, parse_model
+from asymroute.providers.async_http import AsyncHttpClients
 from asymroute.records import Tier
 from asymroute.resilience import Resilience
 from asymroute.settings import Settings
@@ -39,6 +40,8 @@ class RunPlan:
     setup), and plans are cached per context, so each tier's model is built once."""
     resilience: Resilience | None = field(default=None, compare=False, repr=False)
     """The router's breakers and retry clock; None outside a router (no cooldowns)."""
+    http_clients: AsyncHttpClients | None = field(default=None, compare=False, repr=False)
+    """The router's async HTTP clients, one per event loop; None: each model's default."""
 
     def spec(self, tier: Tier) -> ModelSpec:
         return self.local if tier == "local" else self.frontier
@@ -93,10 +96,15 @@ class RouterSetup:
     defaults: RouterContext
     resilience: Resilience = field(default=None, compare=False)  # type: ignore[assignment]
     """Endpoint breakers: they live as long as the compiled graph, shared by all its runs."""
+    http_clients: AsyncHttpClients = field(default=None, compare=False)  # type: ignore[assignment]
+    """Async HTTP clients per event loop, shared by all runs (closed by `aclose`)."""
 
     def __post_init__(self) -> None:
         if self.resilience is None:
             object.__setattr__(self, "resilience", Resilience.from_settings(self.settings))
+        if self.http_clients is None:
+            clients = AsyncHttpClients(self.settings.openai_async_http_client)
+            object.__setattr__(self, "http_clients", clients)
         # Every node of every run plans from its context; a gateway serves a handful of
         # distinct contexts, so plan each once (contexts are frozen, hence hashable).
         object.__setattr__(self, "_plan_cached", lru_cache(maxsize=256)(self._plan_uncached))
@@ -119,4 +127,9 @@ class RouterSetup:
             return self._plan_uncached(context)
 
     def _plan_uncached(self, context: RouterContext) -> RunPlan:
-        return replace(plan_run(context, self.settings), resilience=self.resilience)
+        plan = plan_run(context, self.settings)
+        return replace(plan, resilience=self.resilience, http_clients=self.http_clients)
+
+    async def aclose(self) -> None:
+        """Close the running event loop's pooled HTTP connections (a server's shutdown)."""
+        await self.http_clients.aclose()

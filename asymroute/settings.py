@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -127,6 +127,13 @@ class Settings(BaseSettings):
     )
     gateway_max_body_bytes: int = Field(
         default=1_000_000, gt=0, validation_alias="ASYMROUTE_GATEWAY_MAX_BODY_BYTES"
+    )
+    openai_async_http_client: Literal["httpx", "aiohttp"] = Field(
+        default="httpx",
+        validation_alias="ASYMROUTE_OPENAI_ASYNC_HTTP_CLIENT",
+        description="async HTTP client of openai: models under ainvoke: httpx (the SDK's "
+        "default) or aiohttp (less CPU per call under load; needs openai[aiohttp]); "
+        "`asymroute serve` picks aiohttp",
     )
     gateway_tune_gc: bool = Field(
         default=False,

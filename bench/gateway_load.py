@@ -10,6 +10,7 @@ where the end-to-end difference is the latency a client really gains.
 
     python bench/gateway_load.py [--requests 2000] [--concurrency 200] [--workers 1] [--layers]
                                  [--upstream-delay-ms 0] [--rate REQUESTS_PER_S] [--no-gc-tuning]
+                                 [--http-client aiohttp|httpx]
 
 `--upstream-delay-ms` makes the stub take that long per completion (a model's latency, spent
 waiting, not computing): the same concurrency then offers the gateway fewer requests per
@@ -339,6 +340,11 @@ def main() -> int:
         "--layers", action="store_true", help="also time each layer of one request in process"
     )
     parser.add_argument(
+        "--http-client",
+        choices=("aiohttp", "httpx"),
+        help="the gateway's async HTTP client for the upstream (default: serve's choice)",
+    )
+    parser.add_argument(
         "--no-gc-tuning",
         action="store_true",
         help="serve with CPython's default collector settings (for comparison)",
@@ -360,7 +366,9 @@ def main() -> int:
     gateway = [
         sys.executable, "-m", "asymroute.cli", "serve", "--port", str(gateway_port),
         "--no-access-log", "--workers", str(args.workers),
-    ] + (["--no-gc-tuning"] if args.no_gc_tuning else [])  # fmt: skip
+    ] + (["--no-gc-tuning"] if args.no_gc_tuning else []) + (
+        ["--http-client", args.http_client] if args.http_client else []
+    )  # fmt: skip
     env = {
         "OPENAI_BASE_URL": f"{stub_url}/v1",
         "ASYMROUTE_GATEWAY_KEYS": json.dumps({"bench": KEY}),

@@ -18,10 +18,15 @@ from nodes.validate import make_validate
 
 
 def build_router(
-    settings: Settings | None = None, defaults: RouterContext | None = None
+    settings: Settings | None = None,
+    defaults: RouterContext | None = None,
+    *,
+    setup: RouterSetup | None = None,
 ) -> CompiledStateGraph[RouterState, RouterContext, RouterInput, RouterState]:
-    """Compile the router; `defaults` is the context used when a run passes none."""
-    setup = RouterSetup.build(settings if settings is not None else load_settings(), defaults)
+    """Compile the router; `defaults` is the context used when a run passes none. A server
+    that must close the router's HTTP clients at shutdown passes its own `setup`."""
+    if setup is None:
+        setup = RouterSetup.build(settings if settings is not None else load_settings(), defaults)
     builder = StateGraph(RouterState, context_schema=RouterContext, input_schema=RouterInput)
     builder.add_node("classify", make_classify(setup))
     builder.add_node("local_model", make_local_model(setup))

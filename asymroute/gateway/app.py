@@ -30,6 +30,7 @@ from asymroute.gateway.gc_tuning import tune_for_serving
 from asymroute.gateway.profiles import profile_context, profile_names
 from asymroute.gateway.schemas import parse_chat_request, parse_json_body
 from asymroute.gateway.streaming import CompletionStream
+from asymroute.planning import RouterSetup
 from asymroute.settings import Settings, load_settings
 
 logger = logging.getLogger(__name__)
@@ -51,6 +52,7 @@ def default_context(settings: Settings) -> RouterContext:
 @dataclass
 class Gateway:
     graph: Any
+    setup: RouterSetup
     defaults: RouterContext
     keys: KeyRing
     max_body_bytes: int
@@ -164,8 +166,10 @@ def create_app(
 
     settings = settings if settings is not None else load_settings()
     defaults = defaults if defaults is not None else default_context(settings)
+    setup = RouterSetup.build(settings, defaults)
     gateway = Gateway(
-        graph=build_router(settings, defaults),
+        graph=build_router(setup=setup),
+        setup=setup,
         defaults=defaults,
         keys=KeyRing.from_settings(settings),
         max_body_bytes=settings.gateway_max_body_bytes,
@@ -176,6 +180,7 @@ def create_app(
         if settings.gateway_tune_gc:
             tune_for_serving()
         yield
+        await gateway.setup.aclose()
         gateway.keys.spend.close()
 
     app = Starlette(

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -35,6 +35,9 @@ class ModelOptions:
     stop: tuple[str, ...] = ()
     logprobs: bool = False
     """Ask for per-token log-probs (response_metadata["logprobs"]) where the provider can."""
+    async_http_client: Any = field(default=None, compare=False)
+    """For a model used under `ainvoke`: a shared async HTTP client to send through
+    (`providers.async_http`); None: the provider's default."""
 
 
 class ModelProvider(Protocol):

@@ -4,7 +4,9 @@ The faulted tier is served by a misbehaving upstream on loopback (tests/support/
 the other tier by a healthy one. Each case asserts who answered (or which error), the calls and
 attempts made (in the result and as counted at the upstream), and that the request's wall
 time stays within the bound the configuration implies. Every case runs under `invoke` and
-`ainvoke`. `python -m tests.integration.test_fault_matrix` prints the README table.
+`ainvoke`, and under `ainvoke` with the openai: tier's calls sent through aiohttp (as
+`asymroute serve` does). `python -m tests.integration.test_fault_matrix` prints the README
+table.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import pytest
 
 from asymroute.context import RouterContext
 from asymroute.errors import NoAnswerError
+from asymroute.planning import RouterSetup
 from asymroute.pricing import ModelPrice
 from asymroute.resilience import attempts_made, request_attempt_bound, retry_policy
 from asymroute.settings import Settings
@@ -148,21 +151,31 @@ def arrange(upstreams: dict[str, FaultyUpstream], case: FaultCase) -> Settings:
     return matrix_settings(local_url, frontier_url)
 
 
-def run(graph: Any, mode: str) -> Any:
+def run(graph: Any, mode: str, setup: RouterSetup) -> Any:
     payload = {"messages": [("user", PROMPT)]}
     if mode == "invoke":
         return graph.invoke(payload)
-    return asyncio.run(graph.ainvoke(payload))
+
+    async def answer() -> Any:
+        try:
+            return await graph.ainvoke(payload)
+        finally:
+            await setup.aclose()  # the loop ends here: close its pooled connections
+
+    return asyncio.run(answer())
 
 
-@pytest.mark.parametrize("mode", ["invoke", "ainvoke"])
+@pytest.mark.parametrize("mode", ["invoke", "ainvoke", "ainvoke-aiohttp"])
 @pytest.mark.parametrize("case", MATRIX, ids=lambda c: f"{c.tier}-{c.fault}")
 def test_fault_matrix(fresh: dict[str, FaultyUpstream], case: FaultCase, mode: str) -> None:
     settings = arrange(fresh, case)
-    graph = build_router(settings, context_for(case.tier))
+    if mode == "ainvoke-aiohttp":  # the openai: tier's calls go through aiohttp, as in serve
+        settings = settings.model_copy(update={"openai_async_http_client": "aiohttp"})
+    setup = RouterSetup.build(settings, context_for(case.tier))
+    graph = build_router(setup=setup)
 
     started = time.monotonic()
-    state = run(graph, mode)
+    state = run(graph, mode, setup)
     elapsed = time.monotonic() - started
 
     assert state["answered_by"] == case.answered_by
@@ -207,11 +220,12 @@ def test_both_tiers_down_is_a_clear_error_within_the_bounds(
     fresh["local"].set_default("unavailable")
     fresh["frontier"].set_default("server_error")
     settings = matrix_settings(fresh["local"].url, fresh["frontier"].openai_url)
-    graph = build_router(settings, context_for("local"))
+    setup = RouterSetup.build(settings, context_for("local"))
+    graph = build_router(setup=setup)
 
     started = time.monotonic()
     with pytest.raises(NoAnswerError, match="no tier could answer"):
-        run(graph, mode)
+        run(graph, mode, setup)
     assert time.monotonic() - started < wall_time_bound(settings)
     sent = len(fresh["local"].calls) + len(fresh["frontier"].calls)
     assert sent == request_attempt_bound(settings) == 2 + 3
