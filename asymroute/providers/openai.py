@@ -56,11 +56,7 @@ class OpenAIProvider:
             extra_body={"max_tokens": options.max_output_tokens}
             if settings.openai_base_url
             else None,
-            **(
-                {"http_async_client": options.async_http_client}
-                if options.async_http_client is not None
-                else {}
-            ),
+            http_async_client=options.async_http_client,  # None: the SDK's default
         )
         return with_masked_errors(chat_model, known_secrets(settings))
 
