@@ -16,6 +16,9 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from asymroute.errors import ConfigurationError
 from asymroute.pricing.base import ModelPrice
 
+AsyncHttpClientKind = Literal["httpx", "aiohttp"]
+"""The async HTTP clients `openai:` models can use (`asymroute.providers.async_http`)."""
+
 
 def default_checkpoint_path() -> Path:
     """Per user, not per directory, so `asymroute chat --thread ID` resumes from anywhere."""
@@ -128,7 +131,7 @@ class Settings(BaseSettings):
     gateway_max_body_bytes: int = Field(
         default=1_000_000, gt=0, validation_alias="ASYMROUTE_GATEWAY_MAX_BODY_BYTES"
     )
-    openai_async_http_client: Literal["httpx", "aiohttp"] = Field(
+    openai_async_http_client: AsyncHttpClientKind = Field(
         default="httpx",
         validation_alias="ASYMROUTE_OPENAI_ASYNC_HTTP_CLIENT",
         description="async HTTP client of openai: models under ainvoke: httpx (the SDK's "

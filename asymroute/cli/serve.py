@@ -6,14 +6,12 @@ import argparse
 import json
 import os
 from dataclasses import asdict, fields, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any, get_args
 
 from asymroute.cli.ask import add_context_arguments, context_from_args
 from asymroute.context import RouterContext
 from asymroute.errors import ConfigurationError
-
-if TYPE_CHECKING:
-    from asymroute.settings import Settings
+from asymroute.settings import AsyncHttpClientKind, Settings
 
 
 def register(subparsers: Any) -> None:
@@ -33,7 +31,7 @@ def register(subparsers: Any) -> None:
     serve.add_argument("--no-access-log", action="store_true", help="don't log each request")
     serve.add_argument(
         "--http-client",
-        choices=("aiohttp", "httpx"),
+        choices=get_args(AsyncHttpClientKind),
         default=None,
         help="async HTTP client for OpenAI-compatible upstreams (default: aiohttp when "
         "installed, less CPU per call under load; httpx: the openai SDK's default)",
@@ -111,7 +109,7 @@ def run(args: argparse.Namespace) -> int:
     context = {k: v for k, v in asdict(defaults).items() if v != getattr(RouterContext(), k)}
     os.environ["ASYMROUTE_GATEWAY_CONTEXT"] = json.dumps(context)
     os.environ["ASYMROUTE_GATEWAY_ALLOW_UNAUTHENTICATED_REMOTE"] = "true" if allow else "false"
-    os.environ["ASYMROUTE_GATEWAY_TUNE_GC"] = "false" if args.no_gc_tuning else "true"
+    os.environ["ASYMROUTE_GATEWAY_TUNE_GC"] = "true" if settings.gateway_tune_gc else "false"
     os.environ["ASYMROUTE_OPENAI_ASYNC_HTTP_CLIENT"] = settings.openai_async_http_client
     uvicorn.run("asymroute.gateway.from_env:app", workers=args.workers, **options)
     return 0

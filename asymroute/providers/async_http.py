@@ -14,12 +14,11 @@ from __future__ import annotations
 
 import asyncio
 from asyncio import AbstractEventLoop
-from typing import Any, Literal
+from typing import Any
 from weakref import WeakKeyDictionary
 
 from asymroute.errors import ConfigurationError
-
-AsyncHttpClientKind = Literal["httpx", "aiohttp"]
+from asymroute.settings import AsyncHttpClientKind
 
 
 class AsyncHttpClients:
