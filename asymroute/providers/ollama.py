@@ -36,4 +36,8 @@ class OllamaProvider:
             client_kwargs={
                 "timeout": httpx.Timeout(options.timeout_s, connect=options.connect_timeout_s)
             },
+            # A shared transport (providers.async_http) for calls under ainvoke, if any.
+            async_client_kwargs={"transport": options.async_http_client}
+            if options.async_http_client is not None
+            else {},
         )

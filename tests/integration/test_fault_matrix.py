@@ -4,9 +4,9 @@ The faulted tier is served by a misbehaving upstream on loopback (tests/support/
 the other tier by a healthy one. Each case asserts who answered (or which error), the calls and
 attempts made (in the result and as counted at the upstream), and that the request's wall
 time stays within the bound the configuration implies. Every case runs under `invoke` and
-`ainvoke`, and under `ainvoke` with the openai: tier's calls sent through aiohttp (as
-`asymroute serve` does). `python -m tests.integration.test_fault_matrix` prints the README
-table.
+`ainvoke`, and under `ainvoke` with both tiers' calls (ollama: and openai:) sent through
+aiohttp transports (as `asymroute serve` does). `python -m tests.integration.test_fault_matrix`
+prints the README table.
 """
 
 from __future__ import annotations
@@ -169,8 +169,8 @@ def run(graph: Any, mode: str, setup: RouterSetup) -> Any:
 @pytest.mark.parametrize("case", MATRIX, ids=lambda c: f"{c.tier}-{c.fault}")
 def test_fault_matrix(fresh: dict[str, FaultyUpstream], case: FaultCase, mode: str) -> None:
     settings = arrange(fresh, case)
-    if mode == "ainvoke-aiohttp":  # the openai: tier's calls go through aiohttp, as in serve
-        settings = settings.model_copy(update={"openai_async_http_client": "aiohttp"})
+    if mode == "ainvoke-aiohttp":  # both tiers' calls go through aiohttp, as in serve
+        settings = settings.model_copy(update={"async_http_client": "aiohttp"})
     setup = RouterSetup.build(settings, context_for(case.tier))
     graph = build_router(setup=setup)
 

@@ -1,6 +1,8 @@
-"""An instant OpenAI-compatible upstream: answers every chat completion at once.
+"""An instant upstream: answers every chat completion at once, OpenAI's API and Ollama's.
 
-For the gateway's load benchmark and tests: it measures the gateway, not inference.
+For the gateway's load benchmark and tests: it measures the gateway, not inference. OpenAI:
+`/v1/chat/completions` (JSON or SSE) and `/v1/models`. Ollama: `/api/chat` (NDJSON stream
+unless `"stream": false`) and `/api/tags`.
 
     python tests/support/upstream_stub.py --port 9100 [--delay-ms 0]
 
@@ -79,6 +81,28 @@ def stream_events(model: str, include_usage: bool) -> bytes:
     return b"".join(parts)
 
 
+def ollama_frames(model: str, stream: bool) -> bytes:
+    """Ollama's `/api/chat` reply: one object, or one line per piece and a final `done` line."""
+
+    def frame(piece: str, **extra: Any) -> dict[str, Any]:
+        created = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        message = {"role": "assistant", "content": piece}
+        return {"model": model, "created_at": created, "message": message, **extra}
+
+    done = {
+        "done": True,
+        "done_reason": "stop",
+        "prompt_eval_count": PROMPT_TOKENS,
+        "eval_count": COMPLETION_TOKENS,
+    }
+    if not stream:
+        return json.dumps(frame(ANSWER, **done)).encode()
+    words = ANSWER.split(" ")
+    pieces = [frame(w if i == 0 else " " + w, done=False) for i, w in enumerate(words)]
+    pieces.append(frame("", **done))
+    return b"".join(json.dumps(piece).encode() + b"\n" for piece in pieces)
+
+
 async def _read_body(receive: Receive) -> bytes:
     body, more = b"", True
     while more:
@@ -106,13 +130,21 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
         models = {"object": "list", "data": [{"id": "stub", "object": "model"}]}
         await _respond(send, 200, json.dumps(models).encode(), b"application/json")
         return
-    if method == "POST" and path.endswith("/chat/completions"):
+    if method == "GET" and path == "/api/tags":
+        tags = {"models": [{"name": "stub", "model": "stub"}]}
+        await _respond(send, 200, json.dumps(tags).encode(), b"application/json")
+        return
+    if method == "POST" and (path.endswith("/chat/completions") or path == "/api/chat"):
         request = json.loads(await _read_body(receive) or b"{}")
         delay_ms = float(os.environ.get(DELAY_ENV) or 0)
         if delay_ms > 0:
             await asyncio.sleep(delay_ms / 1000)
         model = str(request.get("model", "stub"))
-        if request.get("stream"):
+        if path == "/api/chat":
+            stream = request.get("stream", True) is not False
+            kind = b"application/x-ndjson" if stream else b"application/json"
+            await _respond(send, 200, ollama_frames(model, stream), kind)
+        elif request.get("stream"):
             include = bool((request.get("stream_options") or {}).get("include_usage"))
             await _respond(send, 200, stream_events(model, include), b"text/event-stream")
         else:

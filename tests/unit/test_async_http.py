@@ -1,4 +1,4 @@
-"""One aiohttp-backed client per router and event loop for openai: models under `ainvoke`."""
+"""One aiohttp-backed client per router, event loop and provider for calls under `ainvoke`."""
 
 from __future__ import annotations
 
@@ -27,42 +27,60 @@ def both_openai() -> RouterContext:
     return RouterContext(local_model="openai:small", frontier_model="openai:large")
 
 
-def test_httpx_leaves_each_model_its_sdk_default() -> None:
+def ollama_and_openai() -> RouterContext:
+    return RouterContext(local_model="ollama:small", frontier_model="openai:large")
+
+
+def test_httpx_leaves_each_model_its_default() -> None:
     async def check() -> None:
-        assert AsyncHttpClients("httpx").for_loop(asyncio.get_running_loop()) is None
+        loop = asyncio.get_running_loop()
+        assert AsyncHttpClients("httpx").for_loop(loop, "openai") is None
+        assert AsyncHttpClients("httpx").for_loop(loop, "ollama") is None
 
     asyncio.run(check())
 
 
-def test_aiohttp_gives_one_client_per_loop_closed_by_aclose() -> None:
+def test_providers_without_http_get_nothing() -> None:
+    async def check() -> None:
+        assert AsyncHttpClients("aiohttp").for_loop(asyncio.get_running_loop(), "llamacpp") is None
+
+    asyncio.run(check())
+
+
+def test_aiohttp_gives_one_client_per_loop_and_provider_closed_by_aclose() -> None:
+    from httpx_aiohttp import AiohttpTransport
     from openai import DefaultAioHttpClient
 
     clients = AsyncHttpClients("aiohttp")
 
     async def on_one_loop() -> Any:
         loop = asyncio.get_running_loop()
-        client = clients.for_loop(loop)
-        assert isinstance(client, DefaultAioHttpClient)
-        assert clients.for_loop(loop) is client
+        openai_client = clients.for_loop(loop, "openai")
+        ollama_transport = clients.for_loop(loop, "ollama")
+        assert isinstance(openai_client, DefaultAioHttpClient)
+        assert isinstance(ollama_transport, AiohttpTransport)
+        assert clients.for_loop(loop, "openai") is openai_client
+        assert clients.for_loop(loop, "ollama") is ollama_transport
+        ollama_transport.client = ollama_transport.get_client()  # as its first request does
         await clients.aclose()
-        assert client.is_closed
-        reopened = clients.for_loop(loop)  # a later call opens a new one
-        assert reopened is not client
+        assert openai_client.is_closed and ollama_transport.client.closed
+        reopened = clients.for_loop(loop, "openai")  # a later call opens a new one
+        assert reopened is not openai_client
         await clients.aclose()
-        return client
+        return openai_client
 
     assert asyncio.run(on_one_loop()) is not asyncio.run(on_one_loop())
 
 
 def test_both_tiers_under_ainvoke_share_the_routers_client_and_sync_models_do_not() -> None:
-    setup = RouterSetup.build(settings(openai_async_http_client="aiohttp"), both_openai())
+    setup = RouterSetup.build(settings(async_http_client="aiohttp"), both_openai())
     plan = setup.plan(None)
 
     async def build() -> tuple[Any, Any, Any]:
         loop = asyncio.get_running_loop()
         local = _prepare(plan, "local", setup.settings, loop)[1]
         frontier = _prepare(plan, "frontier", setup.settings, loop)[1]
-        shared = setup.http_clients.for_loop(loop)
+        shared = setup.http_clients.for_loop(loop, "openai")
         await setup.aclose()
         return local, frontier, shared
 
@@ -73,28 +91,59 @@ def test_both_tiers_under_ainvoke_share_the_routers_client_and_sync_models_do_no
     assert synchronous.http_async_client is None  # type: ignore[attr-defined]
 
 
-def test_aiohttp_without_the_package_names_the_fix(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(sys.modules, "aiohttp", None)  # import aiohttp now raises ImportError
+def test_an_ollama_tier_under_ainvoke_sends_through_the_shared_transport() -> None:
+    setup = RouterSetup.build(settings(async_http_client="aiohttp"), ollama_and_openai())
+    plan = setup.plan(None)
 
-    async def ask() -> None:
-        AsyncHttpClients("aiohttp").for_loop(asyncio.get_running_loop())
+    async def build() -> tuple[Any, Any]:
+        loop = asyncio.get_running_loop()
+        local = _prepare(plan, "local", setup.settings, loop)[1]
+        transport = setup.http_clients.for_loop(loop, "ollama")
+        await setup.aclose()
+        return local, transport
+
+    local, transport = asyncio.run(build())
+    assert local._async_client._client._transport is transport
+    synchronous = _prepare(plan, "local", setup.settings)[1]
+    assert synchronous._async_client._client._transport is not transport  # type: ignore[attr-defined]
+
+
+def test_aiohttp_without_the_packages_names_the_fix(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "aiohttp", None)  # import aiohttp now raises ImportError
+    monkeypatch.setitem(sys.modules, "httpx_aiohttp", None)
+
+    async def ask(provider: str) -> None:
+        AsyncHttpClients("aiohttp").for_loop(asyncio.get_running_loop(), provider)
 
     with pytest.raises(ConfigurationError, match=r"pip install 'openai\[aiohttp\]'.*httpx"):
-        asyncio.run(ask())
+        asyncio.run(ask("openai"))
+    with pytest.raises(ConfigurationError, match=r"pip install 'httpx-aiohttp'.*httpx"):
+        asyncio.run(ask("ollama"))
 
 
 def test_a_bad_choice_is_a_settings_error() -> None:
-    with pytest.raises(ValueError, match=r"openai_async_http_client|ASYMROUTE_OPENAI_ASYNC"):
-        settings(openai_async_http_client="requests")
+    with pytest.raises(ValueError, match=r"async_http_client|ASYMROUTE_ASYNC_HTTP_CLIENT"):
+        settings(async_http_client="requests")
+
+
+def test_the_first_environment_name_still_works(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ASYMROUTE_OPENAI_ASYNC_HTTP_CLIENT", "aiohttp")
+    assert Settings(_env_file=None).async_http_client == "aiohttp"  # type: ignore[call-arg]
+    monkeypatch.setenv("ASYMROUTE_ASYNC_HTTP_CLIENT", "httpx")  # the current name wins
+    assert Settings(_env_file=None).async_http_client == "httpx"  # type: ignore[call-arg]
 
 
 def test_serve_uses_the_environments_choice_else_aiohttp_when_installed(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     assert http_client_of(settings()) == "aiohttp"  # installed with asymroute
-    assert http_client_of(settings(openai_async_http_client="httpx")) == "httpx"
-    monkeypatch.setitem(sys.modules, "aiohttp", None)
+    assert http_client_of(settings(async_http_client="httpx")) == "httpx"
     import importlib.util
 
-    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
-    assert http_client_of(settings()) == "httpx"
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name: None if name == "httpx_aiohttp" else real_find_spec(name),
+    )
+    assert http_client_of(settings()) == "httpx"  # one transport missing: both stay httpx

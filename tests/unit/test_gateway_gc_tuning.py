@@ -72,8 +72,8 @@ def test_serve_workers_get_the_choice_through_the_environment(
         ("ALLOW_UNAUTHENTICATED_REMOTE", "false"),
     ):
         monkeypatch.setenv(f"ASYMROUTE_GATEWAY_{name}", value)
-    monkeypatch.setenv("ASYMROUTE_OPENAI_ASYNC_HTTP_CLIENT", "httpx")
+    monkeypatch.setenv("ASYMROUTE_ASYNC_HTTP_CLIENT", "httpx")
     monkeypatch.setattr(uvicorn, "run", lambda app, **options: None)
     assert main(["serve", "--port", "1", "--workers", "2", *flags]) == 0
     assert os.environ["ASYMROUTE_GATEWAY_TUNE_GC"] == expected
-    assert os.environ["ASYMROUTE_OPENAI_ASYNC_HTTP_CLIENT"] == "httpx"  # the environment's
+    assert os.environ["ASYMROUTE_ASYNC_HTTP_CLIENT"] == "httpx"  # the environment's
