@@ -15,6 +15,9 @@ evaluated on prompts it trained on:
 The learned router is trained with the same trainer and defaults as `asymroute train`.
 heuristic and keywords are fixed rules; random is its exact expectation (a straight line,
 APGR 0.5); oracle is the best possible. Costs are estimated (see `asymroute.evaluation.costs`).
+On the MMLU splits, `subject` is a reference, not a router: it scores every prompt with its
+subject's own gain (strong minus weak accuracy, measured on the very rows scored), i.e. the
+ceiling of any router that knows only the subject, and knows it perfectly.
 """
 
 from __future__ import annotations
@@ -57,6 +60,16 @@ def splits(data: LabeledData) -> dict[str, tuple[LabeledData, LabeledData]]:
     }
 
 
+def subject_ceiling(test: LabeledData) -> np.ndarray | None:
+    """Each row's subject gain, measured on `test` itself; None for a single-subject split."""
+    groups = np.array(test.groups)
+    if len(set(test.groups)) < 2:
+        return None
+    gain = test.strong_correct.astype(float) - test.weak_correct.astype(float)
+    by_group = {group: float(gain[groups == group].mean()) for group in set(test.groups)}
+    return np.array([by_group[group] for group in test.groups])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
@@ -70,6 +83,8 @@ def main() -> None:
         scores = {"learned": np.array([model.probability(p) for p in test.prompts])}
         for rule in ("heuristic", "keywords"):
             scores[rule] = score_prompts(get_classifier(rule), test.prompts, show_progress=False)
+        if (ceiling := subject_ceiling(test)) is not None:
+            scores["subject"] = ceiling
         report = evaluate(test, scores)
         results[name] = {"recipe": recipe, "inner_cv_apgr": inner, **report.as_json()}
         if not args.json:
