@@ -24,6 +24,7 @@ import numpy.typing as npt
 
 from asymroute.errors import ConfigurationError
 from asymroute.learning.answer_features import ANSWER_FEATURES, answer_features
+from asymroute.learning.json_files import read_json_file, write_json_file
 
 FILE_FORMAT = "asymroute-answer-scorer/1"
 SHIPPED_FILE = "answer_scorer_gsm8k.json"
@@ -68,11 +69,7 @@ class AnswerScorer:
         }
 
     def save(self, path: str | Path) -> None:
-        out = Path(path)
-        try:
-            out.write_text(json.dumps(self.to_json(), indent=1) + "\n", encoding="utf-8")
-        except OSError as exc:
-            raise AnswerScorerFileError(f"cannot write answer scorer {out}: {exc}") from None
+        write_json_file(path, self.to_json(), what="answer scorer", error=AnswerScorerFileError)
 
     def summary(self) -> str:
         meta = self.meta
@@ -115,14 +112,7 @@ def load_answer_scorer(path: str | None) -> AnswerScorer:
         text = files("asymroute.validators").joinpath("weights", SHIPPED_FILE).read_text("utf-8")
         return AnswerScorer.from_json(json.loads(text), f"the shipped {SHIPPED_FILE}")
     file = Path(path).expanduser()
-    try:
-        data = json.loads(file.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise AnswerScorerFileError(f"answer scorer file {file} does not exist") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise AnswerScorerFileError(
-            f"answer scorer file {file} is not readable JSON ({exc})"
-        ) from None
+    data = read_json_file(file, what="answer scorer file", error=AnswerScorerFileError)
     return AnswerScorer.from_json(data, f"answer scorer file {file}")
 
 

@@ -11,7 +11,6 @@ word-rarity `vocabulary` (or null), and provenance (`weak`, `strong`, `target`, 
 from __future__ import annotations
 
 import base64
-import json
 import math
 import zlib
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ import numpy.typing as npt
 
 from asymroute.errors import ConfigurationError
 from asymroute.learning.features import FeatureSpec, Vocabulary, extract
+from asymroute.learning.json_files import read_json_file, write_json_file
 
 FILE_FORMAT = "asymroute-logistic/1"
 FloatArray = npt.NDArray[np.float64]
@@ -98,11 +98,7 @@ class LogisticModel:
         }
 
     def save(self, path: str | Path) -> None:
-        out = Path(path)
-        try:
-            out.write_text(json.dumps(self.to_json(), indent=1) + "\n", encoding="utf-8")
-        except OSError as exc:
-            raise ModelFileError(f"cannot write router file {out}: {exc.strerror}") from None
+        write_json_file(path, self.to_json(), what="router file", error=ModelFileError)
 
     def summary(self) -> str:
         meta = self.meta
@@ -117,12 +113,7 @@ class LogisticModel:
     @classmethod
     def load(cls, path: str | Path) -> LogisticModel:
         file = Path(path)
-        try:
-            data = json.loads(file.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise ModelFileError(f"router file {file} does not exist") from None
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise ModelFileError(f"router file {file} is not readable JSON ({exc})") from None
+        data = read_json_file(file, what="router file", error=ModelFileError)
         if not isinstance(data, dict) or data.get("format") != FILE_FORMAT:
             raise ModelFileError(
                 f"router file {file} is not an asymroute router (expected format "

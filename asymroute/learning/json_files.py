@@ -1,0 +1,49 @@
+"""Reading and writing the trained-model files (router, answer scorer): one JSON document each.
+
+Writes go to a temporary file beside the target and replace it in one step, so a failed or
+interrupted `asymroute train -o FILE` never leaves a half-written model where a gateway would
+load it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from asymroute.errors import ConfigurationError
+
+
+def write_json_file(
+    path: str | Path, data: Any, *, what: str, error: type[ConfigurationError]
+) -> None:
+    """Write `data` to `path` atomically; `error(...)` names `what` and the file on failure."""
+    out = Path(path)
+    text = json.dumps(data, indent=1) + "\n"
+    temporary: str | None = None
+    try:
+        descriptor, temporary = tempfile.mkstemp(
+            prefix=f".{out.name}.", suffix=".tmp", dir=out.parent
+        )
+        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+            file.write(text)
+        os.replace(temporary, out)
+        temporary = None
+    except OSError as exc:
+        raise error(f"cannot write {what} {out}: {exc.strerror or exc}") from None
+    finally:
+        if temporary is not None:
+            Path(temporary).unlink(missing_ok=True)
+
+
+def read_json_file(path: str | Path, *, what: str, error: type[ConfigurationError]) -> Any:
+    """The JSON document at `path`; `error(...)` names `what` and the file when it is unusable."""
+    file = Path(path)
+    try:
+        return json.loads(file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise error(f"{what} {file} does not exist") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise error(f"{what} {file} is not readable JSON ({exc})") from None
