@@ -10,7 +10,7 @@ where the end-to-end difference is the latency a client really gains.
 
     python bench/gateway_load.py [--requests 2000] [--concurrency 200] [--workers 1] [--layers]
                                  [--upstream-delay-ms 0] [--rate REQUESTS_PER_S] [--no-gc-tuning]
-                                 [--http-client aiohttp|httpx]
+                                 [--http-client aiohttp|httpx] [--local openai|ollama]
 
 `--upstream-delay-ms` makes the stub take that long per completion (a model's latency, spent
 waiting, not computing): the same concurrency then offers the gateway fewer requests per
@@ -19,7 +19,9 @@ loop: requests arrive at random (Poisson) at R per second, however fast earlier 
 answered, as independent users do; below the gateway's capacity this measures its overhead
 without the queue a saturating load builds. `--layers` then times, in this process and one
 request at a time, each layer a request goes through (HTTP client, openai SDK, LangChain, the
-router graph, the gateway app).
+router graph, the gateway app). `--local ollama` serves the local tier over Ollama's native
+API (`ollama:` through ChatOllama) instead of the OpenAI-compatible one. The load generator is
+bench/load_client.py, shared with bench/litellm_comparison.py.
 """
 
 from __future__ import annotations
@@ -27,219 +29,26 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import random
-import statistics
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.load_client import (  # noqa: E402
+    KEY,
+    PROMPTS,
+    Connection,
+    Target,
+    add_load_arguments,
+    compare,
+    phase_name,
+)
 from tests.support.processes import free_port, running_server  # noqa: E402
 
-KEY = "sk-bench"
-KEEP_ALIVE_REUSE_S = 3.0
-"""Idle connections older than this are not reused (uvicorn closes them after 5 s idle)."""
-PROMPTS = (
-    "What is 2+3?",  # local, then validated
-    "Analyze and debug this parser, then refactor it to be thread-safe.",  # frontier
-)
-
-
-@dataclass
-class Sample:
-    latencies_ms: list[float] = field(default_factory=list)
-    overheads_ms: list[float] = field(default_factory=list)
-    tiers: dict[str, int] = field(default_factory=dict)
-    errors: list[str] = field(default_factory=list)
-    wall_s: float = 0.0
-
-
-def quantiles(values: list[float]) -> tuple[float, float, float]:
-    if len(values) < 2:
-        return (values[0],) * 3 if values else (float("nan"),) * 3
-    q = statistics.quantiles(values, n=100, method="inclusive")
-    return q[49], q[94], q[98]
-
-
-class Connection:
-    """A minimal keep-alive HTTP/1.1 client: the load generator must not be the bottleneck
-    (httpx's pool costs more CPU per request than the stub upstream does)."""
-
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.reader, self.writer = reader, writer
-
-    @classmethod
-    async def open(cls, url: str) -> Connection:
-        host, port = url.removeprefix("http://").split(":")
-        return cls(*await asyncio.open_connection(host, int(port)))
-
-    async def post(self, path: str, body: bytes) -> tuple[int, dict[str, str], bytes]:
-        self.writer.write(
-            f"POST {path} HTTP/1.1\r\nhost: bench\r\ncontent-type: application/json\r\n"
-            f"authorization: Bearer {KEY}\r\ncontent-length: {len(body)}\r\n\r\n".encode()
-            + body
-        )
-        head = (await self.reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
-        headers = {}
-        for line in head[1:]:
-            name, _, value = line.partition(":")
-            if name:
-                headers[name.strip().lower()] = value.strip()
-        payload = await self.reader.readexactly(int(headers.get("content-length", 0)))
-        return int(head[0].split(" ")[1]), headers, payload
-
-    def close(self) -> None:
-        self.writer.close()
-
-
-async def load(url: str, path: str, model: str, n: int, concurrency: int, gateway: bool) -> Sample:
-    """`concurrency` clients, each sending its next request when the last one is answered."""
-    sample = Sample()
-    bodies = [
-        json.dumps({"model": model, "messages": [{"role": "user", "content": p}]}).encode()
-        for p in PROMPTS
-    ]
-    remaining = iter(range(n))
-
-    async def client() -> None:
-        connection = await Connection.open(url)
-        try:
-            for i in remaining:
-                started = time.perf_counter()
-                try:
-                    status, headers, payload = await connection.post(path, bodies[i % 2])
-                except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
-                    sample.errors.append(f"{type(exc).__name__}: {exc}")
-                    connection.close()
-                    connection = await Connection.open(url)
-                    continue
-                elapsed = (time.perf_counter() - started) * 1000
-                if status != 200:
-                    sample.errors.append(f"{status}: {payload[:200]!r}")
-                    continue
-                sample.latencies_ms.append(elapsed)
-                if gateway:
-                    sample.overheads_ms.append(float(headers["x-asymroute-overhead-ms"]))
-                    tier = headers["x-asymroute-tier"]
-                    sample.tiers[tier] = sample.tiers.get(tier, 0) + 1
-        finally:
-            connection.close()
-
-    started = time.perf_counter()
-    await asyncio.gather(*(client() for _ in range(min(concurrency, n))))
-    sample.wall_s = time.perf_counter() - started
-    return sample
-
-
-async def load_at_rate(
-    url: str, path: str, model: str, n: int, rate: float, gateway: bool
-) -> Sample:
-    """Open loop: `n` requests sent at Poisson arrival times, `rate` per second on average,
-    each on an idle keep-alive connection (a new one when none is idle or recently used: the
-    server closes connections idle for 5 s)."""
-    sample = Sample()
-    bodies = [
-        json.dumps({"model": model, "messages": [{"role": "user", "content": p}]}).encode()
-        for p in PROMPTS
-    ]
-    idle: list[tuple[Connection, float]] = []
-    arrivals = random.Random(0)
-
-    async def connection_to_use() -> Connection:
-        while idle:
-            connection, used = idle.pop()
-            if time.perf_counter() - used < KEEP_ALIVE_REUSE_S:
-                return connection
-            connection.close()
-        return await Connection.open(url)
-
-    async def one(i: int) -> None:
-        connection = await connection_to_use()
-        started = time.perf_counter()
-        try:
-            status, headers, payload = await connection.post(path, bodies[i % 2])
-        except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
-            sample.errors.append(f"{type(exc).__name__}: {exc}")
-            connection.close()
-            return
-        idle.append((connection, time.perf_counter()))
-        if status != 200:
-            sample.errors.append(f"{status}: {payload[:200]!r}")
-            return
-        sample.latencies_ms.append((time.perf_counter() - started) * 1000)
-        if gateway:
-            sample.overheads_ms.append(float(headers["x-asymroute-overhead-ms"]))
-            tier = headers["x-asymroute-tier"]
-            sample.tiers[tier] = sample.tiers.get(tier, 0) + 1
-
-    started = time.perf_counter()
-    due = started
-    tasks = []
-    for i in range(n):
-        due += arrivals.expovariate(rate)
-        await asyncio.sleep(max(0.0, due - time.perf_counter()))
-        tasks.append(asyncio.create_task(one(i)))
-    await asyncio.gather(*tasks)
-    sample.wall_s = time.perf_counter() - started
-    for connection, _ in idle:
-        connection.close()
-    return sample
-
-
-def report(label: str, sample: Sample, n: int) -> None:
-    p50, p95, p99 = quantiles(sample.latencies_ms)
-    rate = len(sample.latencies_ms) / sample.wall_s
-    print(f"{label:<34} {rate:>8.0f} {p50:>9.2f} {p95:>9.2f} {p99:>9.2f} {len(sample.errors):>7}")
-    for error in sample.errors[:3]:
-        print(f"    error: {error}")
-
-
-async def run(args: argparse.Namespace, stub_url: str, gateway_url: str) -> int:
-    direct_path, routed_path = "/v1/chat/completions", "/v1/chat/completions"
-    n, c = args.requests, args.concurrency
-    await load(stub_url, direct_path, "stub-frontier", 400, c, False)  # warm-up
-    await load(gateway_url, routed_path, "asymroute", 400, c, True)
-    load_before = os.getloadavg()
-    if args.rate:
-        direct = await load_at_rate(stub_url, direct_path, "stub-frontier", n, args.rate, False)
-        routed = await load_at_rate(gateway_url, routed_path, "asymroute", n, args.rate, True)
-    else:
-        direct = await load(stub_url, direct_path, "stub-frontier", n, c, False)
-        routed = await load(gateway_url, routed_path, "asymroute", n, c, True)
-    phase = f"{args.rate:g} req/s offered" if args.rate else f"{args.concurrency} concurrent"
-    single_direct = await load(stub_url, direct_path, "stub-frontier", args.sequential, 1, False)
-    single_routed = await load(gateway_url, routed_path, "asymroute", args.sequential, 1, True)
-    load_after = os.getloadavg()
-
-    loads = f"load average before {load_before[0]:.2f}, after {load_after[0]:.2f}"
-    print(f"cores: {os.cpu_count()}; {loads}")
-    print(f"gateway workers: {args.workers}; upstream delay: {args.upstream_delay_ms:g} ms")
-    print(f"tiers answered: {routed.tiers}")
-    print(
-        f"\n{'end to end':<34} {'req/s':>8} {'p50 ms':>9} {'p95 ms':>9} {'p99 ms':>9} {'errors':>7}"
-    )
-    report(f"upstream direct, {phase}", direct, args.requests)
-    report(f"through gateway, {phase}", routed, args.requests)
-    report("upstream direct, 1 at a time", single_direct, args.sequential)
-    report("through gateway, 1 at a time", single_routed, args.sequential)
-
-    o50, o95, o99 = quantiles(routed.overheads_ms)
-    s50, s95, s99 = quantiles(single_routed.overheads_ms)
-    d50 = quantiles(single_routed.latencies_ms)[0] - quantiles(single_direct.latencies_ms)[0]
-    print("\ngateway's own overhead (in-gateway time minus model-call time), ms")
-    print(f"  {phase}: p50 {o50:.2f}  p95 {o95:.2f}  p99 {o99:.2f}")
-    print(f"  1 at a time:    p50 {s50:.2f}  p95 {s95:.2f}  p99 {s99:.2f}")
-    print(f"  1 at a time, end-to-end gateway minus direct, p50: {d50:.2f}")
-    ratio = statistics.median(routed.latencies_ms) / statistics.median(direct.latencies_ms)
-    print(f"  {phase}, end-to-end p50 ratio gateway/direct: {ratio:.1f}x")
-    errors = sum(len(s.errors) for s in (direct, routed, single_direct, single_routed))
-    print(f"\nerrors: {errors}")
-    return 1 if errors else 0
+ASYMROUTE = Target("gateway", "asymroute", "x-asymroute-overhead-ms")
 
 
 async def layer_costs(stub_url: str, env: dict[str, str], n: int = 300) -> None:
@@ -259,6 +68,7 @@ async def layer_costs(stub_url: str, env: dict[str, str], n: int = 300) -> None:
     settings = load_settings(
         _env_file=None,
         openai_base_url=f"{stub_url}/v1",
+        ollama_base_url=stub_url,
         gateway_keys={"bench": KEY},
         price_overrides=json.loads(env["ASYMROUTE_PRICES"]),
     )
@@ -326,15 +136,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--requests", type=int, default=2000)
-    parser.add_argument("--concurrency", type=int, default=200)
-    parser.add_argument("--sequential", type=int, default=300, help="requests one at a time")
-    parser.add_argument("--workers", type=int, default=1, help="gateway worker processes")
+    add_load_arguments(parser)
     parser.add_argument(
-        "--rate", type=float, default=0.0, help="open loop: requests/s offered, Poisson arrivals"
-    )
-    parser.add_argument(
-        "--upstream-delay-ms", type=float, default=0.0, help="the stub's latency per completion"
+        "--local",
+        choices=("openai", "ollama"),
+        default="openai",
+        help="the local tier's protocol: OpenAI-compatible, or Ollama's native /api/chat",
     )
     parser.add_argument(
         "--layers", action="store_true", help="also time each layer of one request in process"
@@ -371,10 +178,11 @@ def main() -> int:
     )  # fmt: skip
     env = {
         "OPENAI_BASE_URL": f"{stub_url}/v1",
+        "OLLAMA_BASE_URL": stub_url,
         "ASYMROUTE_GATEWAY_KEYS": json.dumps({"bench": KEY}),
         "ASYMROUTE_GATEWAY_CONTEXT": json.dumps(
             {
-                "local_model": "openai:stub-local",
+                "local_model": f"{args.local}:stub-local",
                 "frontier_model": "openai:stub-frontier",
                 "classifier": "heuristic",
             }
@@ -382,7 +190,7 @@ def main() -> int:
         "ASYMROUTE_PRICES": json.dumps(
             {
                 "openai:stub-frontier": {"input_per_million": 2.5, "output_per_million": 10},
-                "openai:stub-local": {"input_per_million": 0, "output_per_million": 0},
+                f"{args.local}:stub-local": {"input_per_million": 0, "output_per_million": 0},
             }
         ),
         "LANGSMITH_TRACING": "false",
@@ -393,9 +201,9 @@ def main() -> int:
             gateway, f"{gateway_url}/v1/models", logs / "gateway.log", env=env, cwd=ROOT
         ),
     ):
-        phase = f"{args.rate:g} req/s offered" if args.rate else f"{args.concurrency} concurrent"
-        print(f"{args.requests} requests at {phase}; logs in {logs}")
-        status = asyncio.run(run(args, stub_url, gateway_url))
+        print(f"{args.requests} requests at {phase_name(args)}, local tier {args.local}:")
+        print(f"logs in {logs}")
+        status = asyncio.run(compare(args, stub_url, gateway_url, ASYMROUTE, "stub-frontier"))
         if args.layers:
             asyncio.run(layer_costs(stub_url, env))
         return status

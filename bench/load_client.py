@@ -1,0 +1,256 @@
+"""The load generator of the gateway benchmarks: a lean keep-alive client and the phases run.
+
+`bench/gateway_load.py` (asymroute) and `bench/litellm_comparison.py` (LiteLLM's proxy) drive
+their gateway with the same code: the same requests straight to the upstream stub and through
+the gateway, at fixed concurrency (or Poisson arrivals at `--rate`), then one at a time; each
+gateway's own overhead is read from its response header.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import statistics
+import time
+from dataclasses import dataclass, field
+
+KEY = "sk-bench"
+KEEP_ALIVE_REUSE_S = 3.0
+"""Idle connections older than this are not reused (uvicorn closes them after 5 s idle)."""
+PROMPTS = (
+    "What is 2+3?",  # local, then validated
+    "Analyze and debug this parser, then refactor it to be thread-safe.",  # frontier
+)
+
+
+@dataclass
+class Sample:
+    latencies_ms: list[float] = field(default_factory=list)
+    overheads_ms: list[float] = field(default_factory=list)
+    tiers: dict[str, int] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+    wall_s: float = 0.0
+
+    async def exchange(
+        self, connection: Connection, path: str, body: bytes, overhead_header: str | None
+    ) -> bool:
+        """One request, filed in this sample; False when the connection broke (and is closed).
+        `overhead_header` None: a direct call, with no gateway overhead to read."""
+        started = time.perf_counter()
+        try:
+            status, headers, payload = await connection.post(path, body)
+        except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
+            self.errors.append(f"{type(exc).__name__}: {exc}")
+            connection.close()
+            return False
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        if status != 200:
+            self.errors.append(f"{status}: {payload[:200]!r}")
+            return True
+        self.latencies_ms.append(elapsed_ms)
+        if overhead_header is not None:
+            self.overheads_ms.append(float(headers[overhead_header]))
+            if tier := headers.get("x-asymroute-tier"):  # other gateways have no tiers
+                self.tiers[tier] = self.tiers.get(tier, 0) + 1
+        return True
+
+
+def request_bodies(model: str) -> list[bytes]:
+    return [
+        json.dumps({"model": model, "messages": [{"role": "user", "content": p}]}).encode()
+        for p in PROMPTS
+    ]
+
+
+def quantiles(values: list[float]) -> tuple[float, float, float]:
+    if len(values) < 2:
+        return (values[0],) * 3 if values else (float("nan"),) * 3
+    q = statistics.quantiles(values, n=100, method="inclusive")
+    return q[49], q[94], q[98]
+
+
+class Connection:
+    """A minimal keep-alive HTTP/1.1 client: the load generator must not be the bottleneck
+    (httpx's pool costs more CPU per request than the stub upstream does)."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+
+    @classmethod
+    async def open(cls, url: str) -> Connection:
+        host, port = url.removeprefix("http://").split(":")
+        return cls(*await asyncio.open_connection(host, int(port)))
+
+    async def post(self, path: str, body: bytes) -> tuple[int, dict[str, str], bytes]:
+        self.writer.write(
+            f"POST {path} HTTP/1.1\r\nhost: bench\r\ncontent-type: application/json\r\n"
+            f"authorization: Bearer {KEY}\r\ncontent-length: {len(body)}\r\n\r\n".encode()
+            + body
+        )
+        head = (await self.reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
+        headers = {}
+        for line in head[1:]:
+            name, _, value = line.partition(":")
+            if name:
+                headers[name.strip().lower()] = value.strip()
+        payload = await self.reader.readexactly(int(headers.get("content-length", 0)))
+        return int(head[0].split(" ")[1]), headers, payload
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+async def load(
+    url: str,
+    path: str,
+    model: str,
+    n: int,
+    concurrency: int,
+    overhead_header: str | None = None,
+) -> Sample:
+    """`concurrency` clients, each sending its next request when the last one is answered."""
+    sample, bodies = Sample(), request_bodies(model)
+    remaining = iter(range(n))
+
+    async def client() -> None:
+        connection = await Connection.open(url)
+        try:
+            for i in remaining:
+                if not await sample.exchange(connection, path, bodies[i % 2], overhead_header):
+                    connection = await Connection.open(url)
+        finally:
+            connection.close()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(client() for _ in range(min(concurrency, n))))
+    sample.wall_s = time.perf_counter() - started
+    return sample
+
+
+async def load_at_rate(
+    url: str,
+    path: str,
+    model: str,
+    n: int,
+    rate: float,
+    overhead_header: str | None = None,
+) -> Sample:
+    """Open loop: `n` requests sent at Poisson arrival times, `rate` per second on average,
+    each on an idle keep-alive connection (a new one when none is idle or recently used: the
+    server closes connections idle for 5 s)."""
+    sample, bodies = Sample(), request_bodies(model)
+    idle: list[tuple[Connection, float]] = []
+    arrivals = random.Random(0)
+
+    async def connection_to_use() -> Connection:
+        while idle:
+            connection, used = idle.pop()
+            if time.perf_counter() - used < KEEP_ALIVE_REUSE_S:
+                return connection
+            connection.close()
+        return await Connection.open(url)
+
+    async def one(i: int) -> None:
+        connection = await connection_to_use()
+        if await sample.exchange(connection, path, bodies[i % 2], overhead_header):
+            idle.append((connection, time.perf_counter()))
+
+    started = time.perf_counter()
+    due = started
+    tasks = []
+    for i in range(n):
+        due += arrivals.expovariate(rate)
+        await asyncio.sleep(max(0.0, due - time.perf_counter()))
+        tasks.append(asyncio.create_task(one(i)))
+    await asyncio.gather(*tasks)
+    sample.wall_s = time.perf_counter() - started
+    for connection, _ in idle:
+        connection.close()
+    return sample
+
+
+def report(label: str, sample: Sample) -> None:
+    p50, p95, p99 = quantiles(sample.latencies_ms)
+    rate = len(sample.latencies_ms) / sample.wall_s
+    print(f"{label:<34} {rate:>8.0f} {p50:>9.2f} {p95:>9.2f} {p99:>9.2f} {len(sample.errors):>7}")
+    for error in sample.errors[:3]:
+        print(f"    error: {error}")
+
+
+@dataclass(frozen=True)
+class Target:
+    """The gateway under test: how the report names it, the model to ask, its overhead header."""
+
+    label: str
+    model: str
+    overhead_header: str
+
+
+def add_load_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, default=200)
+    parser.add_argument("--sequential", type=int, default=300, help="requests one at a time")
+    parser.add_argument(
+        "--workers", type=int, default=1, help="worker processes of the gateway under test"
+    )
+    parser.add_argument(
+        "--rate", type=float, default=0.0, help="open loop: requests/s offered, Poisson arrivals"
+    )
+    parser.add_argument(
+        "--upstream-delay-ms", type=float, default=0.0, help="the stub's latency per completion"
+    )
+
+
+def phase_name(args: argparse.Namespace) -> str:
+    return f"{args.rate:g} req/s offered" if args.rate else f"{args.concurrency} concurrent"
+
+
+async def compare(
+    args: argparse.Namespace, stub_url: str, gateway_url: str, target: Target, stub_model: str
+) -> int:
+    """Warm both up, run the loaded phase and the one-at-a-time phase, print the report;
+    returns 1 when any request failed."""
+    path, header = "/v1/chat/completions", target.overhead_header
+    n, c = args.requests, args.concurrency
+    await load(stub_url, path, stub_model, 400, c)  # warm-up
+    await load(gateway_url, path, target.model, 400, c, header)
+    load_before = os.getloadavg()
+    if args.rate:
+        direct = await load_at_rate(stub_url, path, stub_model, n, args.rate)
+        routed = await load_at_rate(gateway_url, path, target.model, n, args.rate, header)
+    else:
+        direct = await load(stub_url, path, stub_model, n, c)
+        routed = await load(gateway_url, path, target.model, n, c, header)
+    phase = phase_name(args)
+    single_direct = await load(stub_url, path, stub_model, args.sequential, 1)
+    single_routed = await load(gateway_url, path, target.model, args.sequential, 1, header)
+    load_after = os.getloadavg()
+
+    loads = f"load average before {load_before[0]:.2f}, after {load_after[0]:.2f}"
+    print(f"cores: {os.cpu_count()}; {loads}")
+    print(f"{target.label} workers: {args.workers}; upstream delay: {args.upstream_delay_ms:g} ms")
+    if routed.tiers:
+        print(f"tiers answered: {routed.tiers}")
+    print(
+        f"\n{'end to end':<34} {'req/s':>8} {'p50 ms':>9} {'p95 ms':>9} {'p99 ms':>9} {'errors':>7}"
+    )
+    report(f"upstream direct, {phase}", direct)
+    report(f"through {target.label}, {phase}", routed)
+    report("upstream direct, 1 at a time", single_direct)
+    report(f"through {target.label}, 1 at a time", single_routed)
+
+    o50, o95, o99 = quantiles(routed.overheads_ms)
+    s50, s95, s99 = quantiles(single_routed.overheads_ms)
+    d50 = quantiles(single_routed.latencies_ms)[0] - quantiles(single_direct.latencies_ms)[0]
+    print(f"\n{target.label}'s own overhead ({header}: in-gateway time minus model-call time), ms")
+    print(f"  {phase}: p50 {o50:.2f}  p95 {o95:.2f}  p99 {o99:.2f}")
+    print(f"  1 at a time:    p50 {s50:.2f}  p95 {s95:.2f}  p99 {s99:.2f}")
+    print(f"  1 at a time, end-to-end {target.label} minus direct, p50: {d50:.2f}")
+    ratio = statistics.median(routed.latencies_ms) / statistics.median(direct.latencies_ms)
+    print(f"  {phase}, end-to-end p50 ratio {target.label}/direct: {ratio:.1f}x")
+    errors = sum(len(s.errors) for s in (direct, routed, single_direct, single_routed))
+    print(f"\nerrors: {errors}")
+    return 1 if errors else 0
