@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from asymroute.evaluation.evaluate import quality_cells, quality_header
 from asymroute.evaluation.metrics import RouterReport
 
 
@@ -46,14 +47,12 @@ def format_cascade_report(report: CascadeReport) -> str:
     lines = [
         f"{report.n} rows; weak {report.weak} accuracy {report.weak_accuracy:.3f}, "
         f"strong {report.strong} accuracy {report.strong_accuracy:.3f}",
-        f"{'router':<{width}} {'APGR':>6} {'CPT(50%)':>9} {'CPT(80%)':>9} "
-        f"{'cost@95%gap':>12} {'cost@95%frontier':>17}",
+        f"{quality_header(width)} {'cost@95%gap':>12} {'cost@95%frontier':>17}",
     ]
     for r in report.reports:
         saving = report.savings_at_frontier_quality[r.name]
         lines.append(
-            f"{r.name:<{width}} {r.apgr:>6.3f} {_share(r.cpt50):>9} {_share(r.cpt80):>9} "
-            f"{_ratio(r.cost_saving_95):>12} {_ratio(saving):>17}"
+            f"{quality_cells(r, width)} {_ratio(r.cost_saving_95):>12} {_ratio(saving):>17}"
         )
     op = report.operating_point
     ratio = op["frontier_only_cost_usd"] / op["cost_usd"] if op["cost_usd"] else float("inf")
@@ -67,10 +66,6 @@ def format_cascade_report(report: CascadeReport) -> str:
         f"costs: {report.cost_source}",
     ]
     return "\n".join(lines)
-
-
-def _share(value: float | None) -> str:
-    return "never" if value is None else f"{value:.1%}"
 
 
 def _ratio(saving: float | None) -> str:

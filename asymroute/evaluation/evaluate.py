@@ -120,8 +120,21 @@ def evaluate(
     )
 
 
-def _percent(value: float | None) -> str:
+def format_share(value: float | None) -> str:
+    """A share of strong calls (CPT), or `never` when the curve never gets there."""
     return "never" if value is None else f"{value:.1%}"
+
+
+def quality_header(width: int) -> str:
+    """The columns every router table starts with: name, APGR, CPT(50%), CPT(80%)."""
+    return f"{'router':<{width}} {'APGR':>6} {'CPT(50%)':>9} {'CPT(80%)':>9}"
+
+
+def quality_cells(router: RouterReport, width: int) -> str:
+    return (
+        f"{router.name:<{width}} {router.apgr:>6.3f} {format_share(router.cpt50):>9} "
+        f"{format_share(router.cpt80):>9}"
+    )
 
 
 def format_saving(saving: float | None, ratio: float | None) -> str:
@@ -136,12 +149,11 @@ def format_report(report: EvaluationReport) -> str:
     lines = [
         f"{report.n} rows ({report.skipped} skipped); weak {report.weak} accuracy "
         f"{report.weak_accuracy:.3f}, strong {report.strong} accuracy {report.strong_accuracy:.3f}",
-        f"{'router':<{width}} {'APGR':>6} {'CPT(50%)':>9} {'CPT(80%)':>9} "
-        f"{'cost@95%strong':>20} {'saving@95%gain':>15}",
+        f"{quality_header(width)} {'cost@95%strong':>20} {'saving@95%gain':>15}",
     ]
     for r in report.routers:
         lines.append(
-            f"{r.name:<{width}} {r.apgr:>6.3f} {_percent(r.cpt50):>9} {_percent(r.cpt80):>9} "
+            f"{quality_cells(r, width)} "
             f"{format_saving(r.saving_at_95_strong, r.cheaper_at_95_strong):>20} "
             f"{'n/a' if r.cost_saving_95 is None else f'{r.cost_saving_95:.1%}':>15}"
         )
