@@ -29,6 +29,8 @@ def write_json_file(
         )
         with os.fdopen(descriptor, "w", encoding="utf-8") as file:
             file.write(text)
+        # mkstemp makes the file private (0600); give it the mode a plain write would have.
+        os.chmod(temporary, _mode_for(out))
         os.replace(temporary, out)
         temporary = None
     except OSError as exc:
@@ -36,6 +38,16 @@ def write_json_file(
     finally:
         if temporary is not None:
             Path(temporary).unlink(missing_ok=True)
+
+
+def _mode_for(out: Path) -> int:
+    """The replaced file's own permissions, else the default for new files (0666 - umask)."""
+    try:
+        return out.stat().st_mode & 0o777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def read_json_file(path: str | Path, *, what: str, error: type[ConfigurationError]) -> Any:

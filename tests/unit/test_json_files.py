@@ -25,6 +25,20 @@ def test_round_trip(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["router.json"]
 
 
+def test_the_file_gets_ordinary_permissions_not_the_temporary_files(tmp_path: Path) -> None:
+    fresh, kept = tmp_path / "fresh.json", tmp_path / "kept.json"
+    umask = os.umask(0o022)
+    try:
+        write_json_file(fresh, {}, what="router file", error=ExampleFileError)
+    finally:
+        os.umask(umask)
+    assert fresh.stat().st_mode & 0o777 == 0o644
+    kept.write_text("{}", encoding="utf-8")
+    kept.chmod(0o640)
+    write_json_file(kept, {"new": True}, what="router file", error=ExampleFileError)
+    assert kept.stat().st_mode & 0o777 == 0o640
+
+
 def test_a_failed_write_keeps_the_old_file_and_leaves_no_temporary(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
