@@ -71,10 +71,11 @@ def _prepare(
     model = models.get(tier)
     if model is None:
         options = model_options(plan, tier, settings)
+        provider = get_provider(spec)
         if loop is not None and plan.http_clients is not None:
-            client = plan.http_clients.for_loop(loop, spec.provider)
+            client = plan.http_clients.for_loop(loop, provider)
             options = replace(options, async_http_client=client)
-        model = models.setdefault(tier, get_provider(spec).create(spec.model, settings, options))
+        model = models.setdefault(tier, provider.create(spec.model, settings, options))
     return spec, model
 
 

@@ -41,6 +41,10 @@ class ModelOptions:
 
 
 class ModelProvider(Protocol):
+    """Optional hooks, looked up by name: `endpoint(model, settings)` (what a cooldown applies
+    to) and `new_aiohttp_client()` (the shared client for calls under `ainvoke` when
+    `ASYMROUTE_ASYNC_HTTP_CLIENT=aiohttp`; see `providers.async_http`)."""
+
     name: str
     example: str
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from asymroute.providers.async_http import missing_package
 from asymroute.providers.base import ModelOptions
 
 if TYPE_CHECKING:
@@ -21,6 +22,15 @@ class OllamaProvider:
 
     def endpoint(self, model: str, settings: Settings) -> str:
         return f"ollama {settings.ollama_base_url} {model}"
+
+    def new_aiohttp_client(self) -> Any:
+        """The shared transport under `ainvoke` when aiohttp is chosen (providers.async_http)."""
+        try:
+            from httpx_aiohttp import AiohttpTransport
+        except ImportError:
+            raise missing_package("httpx-aiohttp") from None
+        # Per-call timeouts come from the httpx client's `timeout`, sent with every request.
+        return AiohttpTransport()
 
     def create(self, model: str, settings: Settings, options: ModelOptions) -> BaseChatModel:
         import httpx

@@ -9,6 +9,7 @@ from pydantic import SecretStr
 
 from asymroute.errors import ConfigurationError
 from asymroute.privacy.scrub import known_secrets
+from asymroute.providers.async_http import missing_package
 from asymroute.providers.base import ModelOptions
 from asymroute.providers.masking import masking_errors, with_masked_errors
 
@@ -30,6 +31,17 @@ class OpenAIProvider:
 
     def endpoint(self, model: str, settings: Settings) -> str:
         return f"openai {settings.openai_base_url or 'https://api.openai.com/v1'} {model}"
+
+    def new_aiohttp_client(self) -> Any:
+        """The shared async client under `ainvoke` when aiohttp is chosen (providers.async_http)."""
+        try:
+            import aiohttp  # noqa: F401
+            from openai import DefaultAioHttpClient
+        except ImportError:
+            raise missing_package("openai[aiohttp]") from None
+        # The SDK's own defaults (connection limits, redirects); per-call timeouts still come
+        # from each model's `timeout`, which the SDK attaches to every request.
+        return DefaultAioHttpClient()
 
     def create(self, model: str, settings: Settings, options: ModelOptions) -> BaseChatModel:
         import httpx

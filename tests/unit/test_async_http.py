@@ -13,6 +13,7 @@ from asymroute.context import RouterContext
 from asymroute.errors import ConfigurationError
 from asymroute.model_calls import _prepare
 from asymroute.planning import RouterSetup
+from asymroute.providers import PROVIDERS
 from asymroute.providers.async_http import AsyncHttpClients
 from asymroute.settings import Settings
 
@@ -34,15 +35,16 @@ def ollama_and_openai() -> RouterContext:
 def test_httpx_leaves_each_model_its_default() -> None:
     async def check() -> None:
         loop = asyncio.get_running_loop()
-        assert AsyncHttpClients("httpx").for_loop(loop, "openai") is None
-        assert AsyncHttpClients("httpx").for_loop(loop, "ollama") is None
+        assert AsyncHttpClients("httpx").for_loop(loop, PROVIDERS["openai"]) is None
+        assert AsyncHttpClients("httpx").for_loop(loop, PROVIDERS["ollama"]) is None
 
     asyncio.run(check())
 
 
 def test_providers_without_http_get_nothing() -> None:
     async def check() -> None:
-        assert AsyncHttpClients("aiohttp").for_loop(asyncio.get_running_loop(), "llamacpp") is None
+        loop = asyncio.get_running_loop()
+        assert AsyncHttpClients("aiohttp").for_loop(loop, PROVIDERS["llamacpp"]) is None
 
     asyncio.run(check())
 
@@ -55,16 +57,16 @@ def test_aiohttp_gives_one_client_per_loop_and_provider_closed_by_aclose() -> No
 
     async def on_one_loop() -> Any:
         loop = asyncio.get_running_loop()
-        openai_client = clients.for_loop(loop, "openai")
-        ollama_transport = clients.for_loop(loop, "ollama")
+        openai_client = clients.for_loop(loop, PROVIDERS["openai"])
+        ollama_transport = clients.for_loop(loop, PROVIDERS["ollama"])
         assert isinstance(openai_client, DefaultAioHttpClient)
         assert isinstance(ollama_transport, AiohttpTransport)
-        assert clients.for_loop(loop, "openai") is openai_client
-        assert clients.for_loop(loop, "ollama") is ollama_transport
+        assert clients.for_loop(loop, PROVIDERS["openai"]) is openai_client
+        assert clients.for_loop(loop, PROVIDERS["ollama"]) is ollama_transport
         ollama_transport.client = ollama_transport.get_client()  # as its first request does
         await clients.aclose()
         assert openai_client.is_closed and ollama_transport.client.closed
-        reopened = clients.for_loop(loop, "openai")  # a later call opens a new one
+        reopened = clients.for_loop(loop, PROVIDERS["openai"])  # a later call opens a new one
         assert reopened is not openai_client
         await clients.aclose()
         return openai_client
@@ -80,7 +82,7 @@ def test_both_tiers_under_ainvoke_share_the_routers_client_and_sync_models_do_no
         loop = asyncio.get_running_loop()
         local = _prepare(plan, "local", setup.settings, loop)[1]
         frontier = _prepare(plan, "frontier", setup.settings, loop)[1]
-        shared = setup.http_clients.for_loop(loop, "openai")
+        shared = setup.http_clients.for_loop(loop, PROVIDERS["openai"])
         await setup.aclose()
         return local, frontier, shared
 
@@ -98,7 +100,7 @@ def test_an_ollama_tier_under_ainvoke_sends_through_the_shared_transport() -> No
     async def build() -> tuple[Any, Any]:
         loop = asyncio.get_running_loop()
         local = _prepare(plan, "local", setup.settings, loop)[1]
-        transport = setup.http_clients.for_loop(loop, "ollama")
+        transport = setup.http_clients.for_loop(loop, PROVIDERS["ollama"])
         await setup.aclose()
         return local, transport
 
@@ -113,7 +115,7 @@ def test_aiohttp_without_the_packages_names_the_fix(monkeypatch: pytest.MonkeyPa
     monkeypatch.setitem(sys.modules, "httpx_aiohttp", None)
 
     async def ask(provider: str) -> None:
-        AsyncHttpClients("aiohttp").for_loop(asyncio.get_running_loop(), provider)
+        AsyncHttpClients("aiohttp").for_loop(asyncio.get_running_loop(), PROVIDERS[provider])
 
     with pytest.raises(ConfigurationError, match=r"pip install 'openai\[aiohttp\]'.*httpx"):
         asyncio.run(ask("openai"))
