@@ -25,6 +25,7 @@ from asymroute.gateway.completions import (
     routing_headers,
     run_context,
 )
+from asymroute.gateway.disconnect import ClientGone, unless_client_leaves
 from asymroute.gateway.errors import GatewayError, from_router_error
 from asymroute.gateway.gc_tuning import tune_for_serving
 from asymroute.gateway.profiles import profile_context, profile_names
@@ -69,8 +70,12 @@ class Gateway:
             context = run_context(chat, profile_context(chat.model, self.defaults))
             run = Run(chat, context, key_name, started)
             if chat.stream:
-                return await self.stream(run)
-            state = await self.graph.ainvoke(run.graph_input, context=run.context)
+                return await self.stream(request, run)
+            state = await unless_client_leaves(
+                request, self.graph.ainvoke(run.graph_input, context=run.context)
+            )
+        except ClientGone:
+            return client_gone(run)
         except GatewayError as exc:
             return exc.response()
         except AsymrouteError as exc:
@@ -82,7 +87,7 @@ class Gateway:
         headers = routing_headers(state) | {"x-asymroute-overhead-ms": f"{overhead_ms(run, state)}"}
         return Response(json.dumps(body), media_type=JSON, headers=headers)
 
-    async def stream(self, run: Run) -> Response:
+    async def stream(self, request: Request, run: Run) -> Response:
         headers: dict[str, str] = {"cache-control": "no-cache", "x-accel-buffering": "no"}
 
         async def record(state: Mapping[str, Any]) -> None:
@@ -91,7 +96,7 @@ class Gateway:
         events = CompletionStream(run, headers, record).events(self.graph)
         # Wait for the first event: errors before it are still proper HTTP errors, and the
         # routing headers are known by then.
-        first = await events.__anext__()
+        first = await unless_client_leaves(request, events.__anext__())
         return StreamingResponse(
             _prepend(first, events), media_type="text/event-stream", headers=headers
         )
@@ -149,6 +154,12 @@ def too_large(limit: int) -> GatewayError:
         "ASYMROUTE_GATEWAY_MAX_BODY_BYTES",
         code="request_too_large",
     )
+
+
+def client_gone(run: Run) -> Response:
+    """Nobody reads this response; it ends the handler (uvicorn drops it)."""
+    logger.info("client of %s disconnected before the answer started: run cancelled", run.id)
+    return Response(status_code=499)
 
 
 def internal_error() -> Response:

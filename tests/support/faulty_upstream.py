@@ -64,6 +64,8 @@ class ChatCall:
     completion_tokens: int = 0
     completed: bool = False
     """A full, well-formed reply with usage was sent: the client can account for it."""
+    abandoned: bool = False
+    """`hang`: the client closed the connection while waiting for the reply."""
 
 
 @dataclass
@@ -219,10 +221,15 @@ class FaultyUpstream:
             await _send(writer, 404, b'{"error": "not found"}')
             return True
         api = "openai" if route.startswith("/v1") else "ollama"
-        return await self._chat(api, headers, body, writer)
+        return await self._chat(api, headers, body, reader, writer)
 
     async def _chat(
-        self, api: str, headers: dict[str, str], body: bytes, writer: asyncio.StreamWriter
+        self,
+        api: str,
+        headers: dict[str, str],
+        body: bytes,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
     ) -> bool:
         fault = self._next_fault()
         try:
@@ -235,9 +242,7 @@ class FaultyUpstream:
         with self._lock:
             self.calls.append(call)
         if fault == "hang":
-            with contextlib.suppress(asyncio.TimeoutError):
-                assert self._closing is not None
-                await asyncio.wait_for(self._closing.wait(), self.hang_s)
+            call.abandoned = await self._hang(reader)
             return False
         if fault == "reset":
             return False
@@ -260,6 +265,19 @@ class FaultyUpstream:
             await _send(writer, 200, json.dumps(reply.whole()).encode())
         call.completed = True
         return True
+
+    async def _hang(self, reader: asyncio.StreamReader) -> bool:
+        """Never reply: wait for shutdown, `hang_s`, or the client hanging up (returns True)."""
+        assert self._closing is not None
+        closing = asyncio.ensure_future(self._closing.wait())
+        hang_up = asyncio.ensure_future(reader.read(1))
+        done, pending = await asyncio.wait(
+            {closing, hang_up}, timeout=self.hang_s, return_when=asyncio.FIRST_COMPLETED
+        )
+        for waiting in pending:
+            waiting.cancel()
+        # End of stream or a reset: either way the client has gone.
+        return hang_up in done and (hang_up.exception() is not None or hang_up.result() == b"")
 
     async def _send_error(
         self, api: str, fault: str, headers: dict[str, str], writer: asyncio.StreamWriter

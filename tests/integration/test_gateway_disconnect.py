@@ -1,0 +1,107 @@
+"""A client that hangs up before its answer starts cancels the run and its upstream call.
+
+`asymroute serve` routes a request to a frontier that never answers (tests/support/
+faulty_upstream.py, fault `hang`, 60 s); the client closes its connection once the call has
+reached the frontier. The frontier must then see the gateway hang up too (the run was
+cancelled, nothing keeps waiting for, or paying for, the answer), and the gateway must go on
+serving. Streamed and plain requests, through both async HTTP stacks.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import sys
+import time
+from collections.abc import Callable, Iterator
+
+import httpx
+import pytest
+
+from tests.integration.conftest import PROJECT_ROOT
+from tests.support.faulty_upstream import ChatCall, FaultyUpstream
+from tests.support.processes import free_port, running_server
+
+KEY = "sk-disconnect-tests"
+FRONTIER_PROMPT = "Refactor this parser"  # `keywords` scores it 1.0: the frontier
+LOCAL_PROMPT = "What is 2+3?"
+WAIT_S = 15.0
+"""How long the upstream may take to notice; without the cancellation it would wait 60 s."""
+
+
+@pytest.fixture(scope="module")
+def upstreams() -> Iterator[dict[str, FaultyUpstream]]:
+    with FaultyUpstream() as local, FaultyUpstream(default="hang", hang_s=60.0) as frontier:
+        yield {"local": local, "frontier": frontier}
+
+
+@pytest.fixture(scope="module", params=["httpx", "aiohttp"])
+def gateway_url(
+    request: pytest.FixtureRequest,
+    upstreams: dict[str, FaultyUpstream],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[str]:
+    port = free_port()
+    command = [
+        sys.executable, "-m", "asymroute.cli", "serve", "--port", str(port),
+        "--http-client", request.param,
+    ]  # fmt: skip
+    env = {
+        "OPENAI_BASE_URL": upstreams["frontier"].openai_url,
+        "OLLAMA_BASE_URL": upstreams["local"].url,
+        "ASYMROUTE_GATEWAY_KEYS": json.dumps({"tests": KEY}),
+        "ASYMROUTE_GATEWAY_CONTEXT": json.dumps(
+            {
+                "local_model": "ollama:m",
+                "frontier_model": "openai:m",
+                "classifier": "keywords",
+                "privacy": "off",
+            }
+        ),
+        "ASYMROUTE_FRONTIER_MAX_RETRIES": "0",
+        "LANGSMITH_TRACING": "false",
+    }
+    log = tmp_path_factory.mktemp("gateway") / "server.log"
+    url = f"http://127.0.0.1:{port}"
+    with running_server(command, f"{url}/v1/models", log, env=env, cwd=PROJECT_ROOT):
+        yield url
+
+
+def send_and_hang_up(url: str, stream: bool, frontier: FaultyUpstream) -> ChatCall:
+    """Send one frontier-bound request; hang up once the frontier has it; return that call."""
+    before = len(frontier.calls)
+    messages = [{"role": "user", "content": FRONTIER_PROMPT}]
+    body = json.dumps({"model": "asymroute", "stream": stream, "messages": messages}).encode()
+    host, port = url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port))) as connection:
+        connection.sendall(
+            f"POST /v1/chat/completions HTTP/1.1\r\nhost: tests\r\nauthorization: Bearer {KEY}\r\n"
+            f"content-type: application/json\r\ncontent-length: {len(body)}\r\n\r\n".encode()
+            + body
+        )
+        eventually(lambda: len(frontier.calls) > before, "the frontier never got the call")
+    return frontier.calls[before]
+
+
+def eventually(condition: Callable[[], bool], failure: str) -> None:
+    deadline = time.monotonic() + WAIT_S
+    while not condition():
+        assert time.monotonic() < deadline, failure
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["plain", "streamed"])
+def test_hanging_up_cancels_the_frontier_call_and_the_gateway_goes_on(
+    gateway_url: str, upstreams: dict[str, FaultyUpstream], stream: bool
+) -> None:
+    call = send_and_hang_up(gateway_url, stream, upstreams["frontier"])
+    eventually(lambda: call.abandoned, "the gateway kept the abandoned frontier call open")
+
+    reply = httpx.post(
+        f"{gateway_url}/v1/chat/completions",
+        headers={"authorization": f"Bearer {KEY}"},
+        json={"model": "asymroute", "messages": [{"role": "user", "content": LOCAL_PROMPT}]},
+        timeout=30,
+    )
+    assert reply.status_code == 200
+    assert reply.headers["x-asymroute-tier"] == "local"
