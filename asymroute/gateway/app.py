@@ -28,6 +28,7 @@ from asymroute.gateway.completions import (
 from asymroute.gateway.disconnect import ClientGone, unless_client_leaves
 from asymroute.gateway.errors import GatewayError, from_router_error
 from asymroute.gateway.gc_tuning import tune_for_serving
+from asymroute.gateway.health import Readiness, liveness
 from asymroute.gateway.profiles import profile_context, profile_names
 from asymroute.gateway.schemas import parse_chat_request, parse_json_body
 from asymroute.gateway.streaming import CompletionStream
@@ -200,6 +201,8 @@ def create_app(
             Route("/v1/chat/completions", gateway.chat_completions, methods=["POST"]),
             Route("/v1/models", gateway.list_models, methods=["GET"]),
             Route("/v1/models/{model:path}", gateway.retrieve_model, methods=["GET"]),
+            Route("/health/liveness", liveness, methods=["GET"]),
+            Route("/health/readiness", Readiness(gateway.keys).respond, methods=["GET"]),
         ],
     )
     app.state.gateway = gateway

@@ -42,3 +42,6 @@ def test_langgraph_dev_serves_the_gateway_beside_its_api(langgraph_dev_gateway: 
     # The LangGraph API is still served by the same server.
     assistants = httpx.post(f"{langgraph_dev_gateway}/assistants/search", json={}, timeout=30)
     assert "router" in {a["graph_id"] for a in assistants.json()}
+    # So are the gateway's health endpoints, for the deployment's probes.
+    ready = httpx.get(f"{langgraph_dev_gateway}/health/readiness", timeout=30)
+    assert ready.status_code == 200 and ready.json()["status"] == "ready"

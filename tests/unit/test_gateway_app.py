@@ -217,3 +217,10 @@ def test_without_keys_only_loopback_clients_are_served(fake_provider: FakeProvid
         response = remote.post("/v1/chat/completions", json={})
         assert response.status_code == 403
         assert "ASYMROUTE_GATEWAY_KEYS" in response.json()["error"]["message"]
+
+
+def test_readiness_without_budgets_needs_no_spend_store(http: TestClient) -> None:
+    ready = http.get("/health/readiness")
+    assert ready.status_code == 200
+    assert ready.json() == {"status": "ready", "spend_store": "not needed (no budgets)"}
+    assert http.post("/health/liveness").status_code == 405  # GET only

@@ -178,3 +178,23 @@ def test_a_failed_spend_write_is_logged_and_the_answer_still_sent(
     with shared_gateway(Path("unused")) as http, caplog.at_level(logging.ERROR):
         assert ask(client_for(http), COMPLEX).parse().model == "fake:frontier"
     assert "spend of $0.01250000 by key 'team' was not recorded" in caplog.text
+
+
+def test_health_endpoints_need_no_key_and_readiness_follows_the_spend_store(
+    fake_provider: FakeProvider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from asymroute.gateway import auth
+
+    broken = {"now": False}
+    monkeypatch.setattr(
+        auth, "open_spend_store", lambda settings: BrokenStore(lambda: broken["now"])
+    )
+    with shared_gateway(Path("unused")) as http:
+        assert http.get("/health/liveness").json() == {"status": "alive"}
+        ready = http.get("/health/readiness")
+        assert ready.status_code == 200 and ready.json()["status"] == "ready"
+        broken["now"] = True
+        down = http.get("/health/readiness")
+        assert down.status_code == 503 and down.json()["status"] == "not ready"
+        assert http.get("/health/liveness").status_code == 200  # alive all the same
+        assert fake_provider.created_models == []  # no model was built, let alone called

@@ -1,0 +1,48 @@
+"""Health endpoints for load balancers and orchestrators: no key needed, no model called.
+
+- `GET /health/liveness`: the process serves HTTP (restart it when this fails).
+- `GET /health/readiness`: it can take requests: when any key has a budget, the spend store
+  answers a read (without it, budgeted requests get 503; see `auth.KeyRing.check_budget`).
+  Models are not called: a probe every few seconds must not cost frontier tokens, and an
+  upstream outage is handled per request (retries, cooldowns, fallback to the other tier).
+
+Neither says more than the store's kind, so they can stay unauthenticated.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from asymroute.gateway.auth import KeyRing
+from asymroute.gateway.spend.base import SpendStoreError
+
+logger = logging.getLogger(__name__)
+PROBE_KEY = "__asymroute_readiness_probe__"
+"""Read, never written: a key name no configured key can have (names come from settings)."""
+
+
+def _json(status: int, body: dict[str, str]) -> Response:
+    return Response(json.dumps(body), status_code=status, media_type="application/json")
+
+
+async def liveness(request: Request) -> Response:
+    return _json(200, {"status": "alive"})
+
+
+class Readiness:
+    def __init__(self, keys: KeyRing) -> None:
+        self.keys = keys
+
+    async def respond(self, request: Request) -> Response:
+        if not self.keys.budgets_usd:
+            return _json(200, {"status": "ready", "spend_store": "not needed (no budgets)"})
+        try:
+            await self.keys.spend.aspent(PROBE_KEY)
+        except SpendStoreError as exc:
+            logger.error("readiness: the spend store cannot be read: %s", exc)
+            return _json(503, {"status": "not ready", "reason": "the spend store cannot be read"})
+        return _json(200, {"status": "ready", "spend_store": self.keys.spend.name})
