@@ -73,7 +73,8 @@ class Gateway:
             if chat.stream:
                 return await self.stream(request, run)
             state = await unless_client_leaves(
-                request, self.graph.ainvoke(run.graph_input, context=run.context)
+                request,
+                self.graph.ainvoke(run.graph_input, run.graph_config, context=run.context),
             )
         except ClientGone:
             return client_gone(run)
@@ -85,11 +86,12 @@ class Gateway:
             return internal_error()
         await self.keys.record_spend(key_name, state.get("total_cost_usd", 0.0))
         body = completion_body(run, state)
-        headers = routing_headers(state) | {"x-asymroute-overhead-ms": f"{overhead_ms(run, state)}"}
+        headers = routing_headers(state) | run.trace_header
+        headers["x-asymroute-overhead-ms"] = f"{overhead_ms(run, state)}"
         return Response(json.dumps(body), media_type=JSON, headers=headers)
 
     async def stream(self, request: Request, run: Run) -> Response:
-        headers: dict[str, str] = {"cache-control": "no-cache", "x-accel-buffering": "no"}
+        headers = {"cache-control": "no-cache", "x-accel-buffering": "no"} | run.trace_header
 
         async def record(state: Mapping[str, Any]) -> None:
             await self.keys.record_spend(run.key_name, state.get("total_cost_usd", 0.0))

@@ -26,10 +26,30 @@ class Run:
     started: float = field(default_factory=time.perf_counter)
     id: str = field(default_factory=lambda: f"chatcmpl-{uuid.uuid4().hex}")
     created: int = field(default_factory=lambda: int(time.time()))
+    trace_id: uuid.UUID = field(default_factory=uuid.uuid4)
+    """The id of the router graph's root run: the LangSmith trace of this request."""
 
     @property
     def graph_input(self) -> dict[str, Any]:
         return {"messages": self.request.messages}
+
+    @property
+    def graph_config(self) -> dict[str, Any]:
+        """Names the run after the request, so a response leads to its trace and back."""
+        return {
+            "run_id": self.trace_id,
+            "run_name": "asymroute gateway",
+            "metadata": {
+                "completion_id": self.id,
+                "gateway_key": self.key_name,
+                "gateway_model": self.request.model,
+                "stream": self.request.stream,
+            },
+        }
+
+    @property
+    def trace_header(self) -> dict[str, str]:
+        return {"x-asymroute-run-id": str(self.trace_id)}
 
 
 def run_context(request: ChatRequest, profile: RouterContext) -> RouterContext:

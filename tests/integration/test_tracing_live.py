@@ -1,13 +1,19 @@
-"""Routing facts reach LangSmith: a real CLI process traces to a capture server on loopback."""
+"""Routing facts reach LangSmith: a real CLI process (or gateway) traces to a capture server on
+loopback."""
 
 from __future__ import annotations
 
+import json
+import sys
 from pathlib import Path
 from typing import Any
+
+import httpx
 
 from tests.integration.conftest import FRONTIER_ALIAS, OLLAMA_MODEL
 from tests.integration.test_cli_live import run_cli
 from tests.support.langsmith_capture import LangSmithCapture
+from tests.support.processes import free_port, running_server
 
 ROUTING_KEYS = {"tier", "model", "score", "reasons", "escalated", "cost_usd"}
 
@@ -91,3 +97,37 @@ def test_escalation_is_traced_with_reason(
     assert frontier["tier"] == "frontier" and frontier["model"] == f"openai:{FRONTIER_ALIAS}"
     assert frontier["escalated"] is True
     assert runs["local_model"]["extra"]["metadata"]["error"]
+
+
+def test_a_gateway_response_leads_to_its_trace(
+    langsmith_capture: LangSmithCapture, ollama_server: str, tmp_path: Path
+) -> None:
+    port = free_port()
+    env = traced_env(
+        langsmith_capture,
+        OLLAMA_BASE_URL=ollama_server,
+        ASYMROUTE_GATEWAY_KEYS=json.dumps({"team-a": "sk-trace-tests"}),
+        ASYMROUTE_GATEWAY_CONTEXT=json.dumps(
+            {"local_model": f"ollama:{OLLAMA_MODEL}", "max_output_tokens": 16}
+        ),
+    )
+    command = [sys.executable, "-m", "asymroute.cli", "serve", "--port", str(port)]
+    url = f"http://127.0.0.1:{port}"
+    with running_server(command, f"{url}/health/liveness", tmp_path / "gateway.log", env=env):
+        reply = httpx.post(
+            f"{url}/v1/chat/completions",
+            headers={"authorization": "Bearer sk-trace-tests"},
+            json={"model": "asymroute", "messages": [{"role": "user", "content": "What is 2+3?"}]},
+            timeout=120,
+        )
+    assert reply.status_code == 200
+    run_id = reply.headers["x-asymroute-run-id"]
+
+    runs = langsmith_capture.wait_for(lambda runs: runs.get(run_id, {}).get("end_time"))
+    root = runs[run_id]
+    assert root["name"] == "asymroute gateway" and not root.get("parent_run_id")
+    metadata = root["extra"]["metadata"]
+    assert metadata["completion_id"] == reply.json()["id"]
+    assert metadata["gateway_key"] == "team-a" and metadata["gateway_model"] == "asymroute"
+    nodes = {r["name"] for r in runs.values() if r.get("trace_id") == root["trace_id"]}
+    assert {"classify", "local_model", "validate"} <= nodes

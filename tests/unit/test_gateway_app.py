@@ -102,9 +102,9 @@ def test_response_format_reaches_the_run_context(http: TestClient) -> None:
     graph = gateway_state.graph
 
     class Spy:
-        async def ainvoke(self, graph_input: Any, context: RouterContext) -> Any:
+        async def ainvoke(self, graph_input: Any, config: Any, context: RouterContext) -> Any:
             seen.append(context)
-            return await graph.ainvoke(graph_input, context=context)
+            return await graph.ainvoke(graph_input, config, context=context)
 
     gateway_state.graph = Spy()
     ask(client_for(http), response_format={"type": "json_object"})
@@ -217,6 +217,23 @@ def test_without_keys_only_loopback_clients_are_served(fake_provider: FakeProvid
         response = remote.post("/v1/chat/completions", json={})
         assert response.status_code == 403
         assert "ASYMROUTE_GATEWAY_KEYS" in response.json()["error"]["message"]
+
+
+def test_a_response_names_its_trace_and_the_trace_names_the_response(http: TestClient) -> None:
+    configs: list[Any] = []
+    gateway_state = http.app.state.gateway  # type: ignore[attr-defined]
+    graph = gateway_state.graph
+
+    class Spy:
+        async def ainvoke(self, graph_input: Any, config: Any, context: RouterContext) -> Any:
+            configs.append(config)
+            return await graph.ainvoke(graph_input, config, context=context)
+
+    gateway_state.graph = Spy()
+    raw = ask(client_for(http))
+    assert str(configs[0]["run_id"]) == raw.headers["x-asymroute-run-id"]
+    assert configs[0]["metadata"]["completion_id"] == raw.parse().id
+    assert configs[0]["metadata"]["gateway_model"] == "asymroute"
 
 
 def test_readiness_without_budgets_needs_no_spend_store(http: TestClient) -> None:
