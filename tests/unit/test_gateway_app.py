@@ -96,19 +96,25 @@ def test_parameters_reach_the_models(http: TestClient, fake_provider: FakeProvid
     assert options.stop == ("\n\n", "END")
 
 
-def test_response_format_reaches_the_run_context(http: TestClient) -> None:
-    seen: list[RouterContext] = []
+def spy_on_graph(http: TestClient) -> list[tuple[Any, RouterContext]]:
+    """Each (config, context) the gateway runs its graph with, from now on."""
+    seen: list[tuple[Any, RouterContext]] = []
     gateway_state = http.app.state.gateway  # type: ignore[attr-defined]
     graph = gateway_state.graph
 
     class Spy:
         async def ainvoke(self, graph_input: Any, config: Any, context: RouterContext) -> Any:
-            seen.append(context)
+            seen.append((config, context))
             return await graph.ainvoke(graph_input, config, context=context)
 
     gateway_state.graph = Spy()
+    return seen
+
+
+def test_response_format_reaches_the_run_context(http: TestClient) -> None:
+    seen = spy_on_graph(http)
     ask(client_for(http), response_format={"type": "json_object"})
-    assert seen[0].response_format == {"type": "json_object"}
+    assert seen[0][1].response_format == {"type": "json_object"}
 
 
 @pytest.mark.parametrize(
@@ -220,20 +226,12 @@ def test_without_keys_only_loopback_clients_are_served(fake_provider: FakeProvid
 
 
 def test_a_response_names_its_trace_and_the_trace_names_the_response(http: TestClient) -> None:
-    configs: list[Any] = []
-    gateway_state = http.app.state.gateway  # type: ignore[attr-defined]
-    graph = gateway_state.graph
-
-    class Spy:
-        async def ainvoke(self, graph_input: Any, config: Any, context: RouterContext) -> Any:
-            configs.append(config)
-            return await graph.ainvoke(graph_input, config, context=context)
-
-    gateway_state.graph = Spy()
+    seen = spy_on_graph(http)
     raw = ask(client_for(http))
-    assert str(configs[0]["run_id"]) == raw.headers["x-asymroute-run-id"]
-    assert configs[0]["metadata"]["completion_id"] == raw.parse().id
-    assert configs[0]["metadata"]["gateway_model"] == "asymroute"
+    config = seen[0][0]
+    assert str(config["run_id"]) == raw.headers["x-asymroute-run-id"]
+    assert config["metadata"]["completion_id"] == raw.parse().id
+    assert config["metadata"]["gateway_model"] == "asymroute"
 
 
 def test_readiness_without_budgets_needs_no_spend_store(http: TestClient) -> None:
