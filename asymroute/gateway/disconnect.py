@@ -4,8 +4,9 @@ Why: uvicorn (and the LangGraph server) keep running a handler whose client has 
 abandoned request would still wait for, and pay for, its whole frontier answer. Until the
 response starts, the gateway therefore races the graph against the client's `http.disconnect`
 and cancels the run (and with it the model call and its upstream connection) when the client
-leaves first. Once a streamed response has started, Starlette's `StreamingResponse` watches for
-the hang-up itself and stops the stream the same way.
+leaves first. Once a streamed response has started, this race is over: Starlette notices a gone
+client only when it next sends (ASGI 2.4), so a stream that stalls mid-answer keeps its
+upstream call until the model's timeout (a known limitation, see the README).
 
 What an abandoned call had already cost upstream is unknown (no usage comes back), so nothing
 is recorded against the key's budget for it; the log says which request was dropped.
