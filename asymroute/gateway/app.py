@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Coroutine, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.applications import Starlette
@@ -25,7 +26,11 @@ from asymroute.gateway.completions import (
     routing_headers,
     run_context,
 )
-from asymroute.gateway.disconnect import ClientGone, unless_client_leaves
+from asymroute.gateway.disconnect import (
+    ClientGone,
+    events_until_client_leaves,
+    unless_client_leaves,
+)
 from asymroute.gateway.errors import GatewayError, from_router_error
 from asymroute.gateway.gc_tuning import tune_for_serving
 from asymroute.gateway.health import Readiness, liveness
@@ -58,6 +63,13 @@ class Gateway:
     defaults: RouterContext
     keys: KeyRing
     max_body_bytes: int
+    background: set[asyncio.Task[None]] = field(default_factory=set)
+    """Spend records started where the request's own task could not await them."""
+
+    def in_background(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self.background.add(task)  # the loop keeps only weak references to tasks
+        task.add_done_callback(self.background.discard)
 
     async def chat_completions(self, request: Request) -> Response:
         started = time.perf_counter()
@@ -96,12 +108,22 @@ class Gateway:
         async def record(state: Mapping[str, Any]) -> None:
             await self.keys.record_spend(run.key_name, state.get("total_cost_usd", 0.0))
 
-        events = CompletionStream(run, headers, record).events(self.graph)
+        def record_abandoned(cost_usd: float) -> None:
+            if cost_usd > 0:
+                logger.info("client left %s mid-stream; charging $%.8f", run.id, cost_usd)
+                self.in_background(self.keys.record_spend(run.key_name, cost_usd))
+
+        plan = self.setup.plan(run.context)
+        frontier = plan.spec("frontier")
+        price = plan.price_table.price_for(frontier.provider, frontier.model)
+        stream = CompletionStream(run, headers, record, record_abandoned, price)
+        events = stream.events(self.graph)
         # Wait for the first event: errors before it are still proper HTTP errors, and the
         # routing headers are known by then.
         first = await unless_client_leaves(request, events.__anext__())
+        rest = events_until_client_leaves(request, events, self.in_background)
         return StreamingResponse(
-            _prepend(first, events), media_type="text/event-stream", headers=headers
+            _prepend(first, rest), media_type="text/event-stream", headers=headers
         )
 
     async def list_models(self, request: Request) -> Response:
@@ -194,6 +216,7 @@ def create_app(
         if settings.gateway_tune_gc:
             tune_for_serving()
         yield
+        await asyncio.gather(*gateway.background)  # spend records still being written
         await gateway.setup.aclose()
         gateway.keys.spend.close()
 

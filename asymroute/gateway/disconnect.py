@@ -1,23 +1,24 @@
-"""Cancel a request's work when its client hangs up before the answer has started.
+"""Cancel a request's work when its client hangs up.
 
 Why: uvicorn (and the LangGraph server) keep running a handler whose client has gone, so an
-abandoned request would still wait for, and pay for, its whole frontier answer. Until the
-response starts, the gateway therefore races the graph against the client's `http.disconnect`
-and cancels the run (and with it the model call and its upstream connection) when the client
-leaves first. Once a streamed response has started, this race is over: Starlette notices a gone
-client only when it next sends (ASGI 2.4), so a stream that stalls mid-answer keeps its
-upstream call until the model's timeout (a known limitation, see the README).
+abandoned request would still wait for, and pay for, its whole frontier answer. The gateway
+therefore races the graph against the client's `http.disconnect` and cancels the run (and with
+it the model call and its upstream connection) when the client leaves first:
+- before the response starts (`unless_client_leaves`): plain requests, and a stream's first
+  event;
+- while a stream runs (`events_until_client_leaves`): Starlette notices a gone client only when
+  it next sends (ASGI 2.4), which a stalled upstream may never let happen.
 
-What an abandoned call had already cost upstream is unknown (no usage comes back), so nothing
-is recorded against the key's budget for it; the log says which request was dropped.
+A plain request cancelled before its answer has no usage to record, so nothing is charged for
+it; a stream cut off mid-answer charges what it streamed (`gateway.streaming`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable
-from typing import TypeVar
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Coroutine
+from typing import Any, TypeVar
 
 from starlette.requests import Request
 
@@ -46,6 +47,43 @@ async def unless_client_leaves(request: Request, work: Awaitable[T]) -> T:
     with contextlib.suppress(asyncio.CancelledError):
         await task
     raise ClientGone
+
+
+async def events_until_client_leaves(
+    request: Request,
+    events: AsyncGenerator[bytes, None],
+    in_background: Callable[[Coroutine[Any, Any, None]], None],
+) -> AsyncIterator[bytes]:
+    """`events` until they end, or until the client hangs up; either way `events` is closed
+    afterwards (which cancels a run still going), by `in_background`: this generator may be
+    ending inside a cancelled scope (Starlette's own disconnect watch), where nothing can await.
+    """
+    hang_up = asyncio.ensure_future(_hang_up(request))
+    step: asyncio.Future[bytes] | None = None
+    try:
+        while True:
+            step = asyncio.ensure_future(anext(events))
+            await asyncio.wait({step, hang_up}, return_when=asyncio.FIRST_COMPLETED)
+            if hang_up.done():  # even if an event is ready: nobody will read it
+                return
+            try:
+                event = step.result()
+            except StopAsyncIteration:
+                return
+            step = None
+            yield event
+    finally:
+        hang_up.cancel()
+        in_background(_close(events, step))
+
+
+async def _close(events: AsyncGenerator[bytes, None], step: asyncio.Future[bytes] | None) -> None:
+    if step is not None and not step.done():
+        step.cancel()
+    if step is not None:
+        with contextlib.suppress(asyncio.CancelledError, Exception):  # nobody awaits its outcome
+            await step
+    await events.aclose()
 
 
 async def _hang_up(request: Request) -> None:

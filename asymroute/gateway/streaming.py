@@ -4,17 +4,25 @@ Frontier tokens go straight to the client. Local tokens are held until `validate
 local answer through; when it escalates they are dropped and the frontier's answer streams
 instead, so a client never sees a rejected answer. Headers go out with the first token, when
 the answering tier is known.
+
+A client that hangs up mid-answer stops the stream before the run's cost is known. So that
+hanging up is not a way around a key's budget, the stream then charges what it can tell was
+spent: the recorded cost if the frontier call had finished, else an estimate from the request
+and the frontier text already streamed (`on_abandoned`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+import math
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from typing import Any
 
 from langchain_core.messages import BaseMessage
 
+from asymroute.budget import CHARS_PER_TOKEN, estimate_input_tokens
 from asymroute.errors import AsymrouteError
 from asymroute.gateway.completions import (
     Run,
@@ -25,6 +33,7 @@ from asymroute.gateway.completions import (
     routing_details,
 )
 from asymroute.gateway.errors import GatewayError, from_router_error
+from asymroute.pricing import ModelPrice
 from asymroute.providers import ModelSpec, parse_model
 from asymroute.requests import content_text
 
@@ -51,9 +60,16 @@ class CompletionStream:
         run: Run,
         headers: dict[str, str],
         on_finish: Callable[[Mapping[str, Any]], Awaitable[None]],
+        on_abandoned: Callable[[float], None] = lambda cost_usd: None,
+        frontier_price: ModelPrice | None = None,
     ) -> None:
         self.run = run
         self.on_finish = on_finish  # given the final state, once the graph has finished
+        # Given what a stream cut off mid-answer spent; it must not await (the stream is being
+        # closed or cancelled), so the gateway records the spend in a task of its own.
+        self.on_abandoned = on_abandoned
+        self.frontier_price = frontier_price
+        self.frontier_chars_sent = 0
         self.headers = headers  # filled in before the first chunk is yielded
         self.local = parse_model(run.context.local_model)
         self.frontier = parse_model(run.context.frontier_model)
@@ -88,7 +104,7 @@ class CompletionStream:
         self.sent.append(text)
         return sse(self.chunk_data(model, delta))
 
-    async def events(self, graph: Any) -> AsyncIterator[bytes]:
+    async def events(self, graph: Any) -> AsyncGenerator[bytes, None]:
         try:
             async for mode, payload in graph.astream(
                 self.run.graph_input,
@@ -103,6 +119,9 @@ class CompletionStream:
                 else:
                     for event in self.token(*payload):
                         yield event
+        except (asyncio.CancelledError, GeneratorExit):
+            self.on_abandoned(self.abandoned_cost())
+            raise
         except Exception as exc:
             if isinstance(exc, AsymrouteError):
                 failure = from_router_error(exc)
@@ -122,12 +141,23 @@ class CompletionStream:
         for event in self.finish():
             yield event
 
+    def abandoned_cost(self) -> float:
+        """The run's recorded cost, else an estimate of the frontier call cut off mid-answer."""
+        recorded = float(self.state.get("total_cost_usd") or 0.0)
+        if recorded or not self.frontier_chars_sent or self.frontier_price is None:
+            return recorded
+        output_tokens = math.ceil(self.frontier_chars_sent / CHARS_PER_TOKEN)
+        return self.frontier_price.cost(
+            estimate_input_tokens(self.run.request.messages), output_tokens
+        )
+
     def token(self, message: BaseMessage, metadata: Mapping[str, Any]) -> list[bytes]:
         text = content_text(message)
         node = metadata.get("langgraph_node")
         if not text or node not in ("local_model", "frontier_model"):
             return []
         if node == "frontier_model" and not is_local_run(metadata, self.local, self.frontier):
+            self.frontier_chars_sent += len(text)
             return [self.content(self.frontier.id, text, "frontier")]
         self.held.append(text)  # a local answer: it waits for validation
         return []

@@ -1,10 +1,12 @@
-"""A client that hangs up before its answer starts cancels the run and its upstream call.
+"""A client that hangs up cancels the run and its upstream call, and pays for what it used.
 
 `asymroute serve` routes a request to a frontier that never answers (tests/support/
-faulty_upstream.py, fault `hang`, 60 s); the client closes its connection once the call has
-reached the frontier. The frontier must then see the gateway hang up too (the run was
-cancelled, nothing keeps waiting for, or paying for, the answer), and the gateway must go on
-serving. Streamed and plain requests, through both async HTTP stacks.
+faulty_upstream.py, fault `hang`, 60 s), or that streams a few tokens and stalls
+(`stall_mid_stream`); the client closes its connection once the call has reached the
+frontier. The frontier must then see the gateway hang up too (the run was cancelled, nothing
+keeps waiting for, or paying for, the answer), and the gateway must go on serving. A stream cut
+off mid-answer is charged to the key's budget. Streamed and plain requests, through both async
+HTTP stacks.
 """
 
 from __future__ import annotations
@@ -14,10 +16,12 @@ import socket
 import sys
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 
+from asymroute.gateway.spend.sqlite import SqliteSpendStore
 from tests.integration.conftest import PROJECT_ROOT
 from tests.support.faulty_upstream import ChatCall, FaultyUpstream
 from tests.support.processes import free_port, running_server
@@ -35,10 +39,16 @@ def upstreams() -> Iterator[dict[str, FaultyUpstream]]:
         yield {"local": local, "frontier": frontier}
 
 
+@pytest.fixture(scope="module")
+def spend_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("spend") / "spend.sqlite"
+
+
 @pytest.fixture(scope="module", params=["httpx", "aiohttp"])
 def gateway_url(
     request: pytest.FixtureRequest,
     upstreams: dict[str, FaultyUpstream],
+    spend_path: Path,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[str]:
     port = free_port()
@@ -50,6 +60,11 @@ def gateway_url(
         "OPENAI_BASE_URL": upstreams["frontier"].openai_url,
         "OLLAMA_BASE_URL": upstreams["local"].url,
         "ASYMROUTE_GATEWAY_KEYS": json.dumps({"tests": KEY}),
+        "ASYMROUTE_GATEWAY_KEY_BUDGETS": json.dumps({"tests": 1000.0}),
+        "ASYMROUTE_GATEWAY_SPEND_PATH": str(spend_path),
+        "ASYMROUTE_PRICES": json.dumps(
+            {"openai:m": {"input_per_million": 1_000_000, "output_per_million": 1_000_000}}
+        ),
         "ASYMROUTE_GATEWAY_CONTEXT": json.dumps(
             {
                 "local_model": "ollama:m",
@@ -67,8 +82,11 @@ def gateway_url(
         yield url
 
 
-def send_and_hang_up(url: str, stream: bool, frontier: FaultyUpstream) -> ChatCall:
-    """Send one frontier-bound request; hang up once the frontier has it; return that call."""
+def send_and_hang_up(
+    url: str, stream: bool, frontier: FaultyUpstream, *, read_response: bool = False
+) -> ChatCall:
+    """Send one frontier-bound request; hang up once the frontier has it (and, if asked, once
+    the response has started); return that call."""
     before = len(frontier.calls)
     messages = [{"role": "user", "content": FRONTIER_PROMPT}]
     body = json.dumps({"model": "asymroute", "stream": stream, "messages": messages}).encode()
@@ -80,6 +98,9 @@ def send_and_hang_up(url: str, stream: bool, frontier: FaultyUpstream) -> ChatCa
             + body
         )
         eventually(lambda: len(frontier.calls) > before, "the frontier never got the call")
+        if read_response:
+            connection.settimeout(WAIT_S)
+            assert connection.recv(65536).startswith(b"HTTP/1.1 200")
     return frontier.calls[before]
 
 
@@ -105,3 +126,18 @@ def test_hanging_up_cancels_the_frontier_call_and_the_gateway_goes_on(
     )
     assert reply.status_code == 200
     assert reply.headers["x-asymroute-tier"] == "local"
+
+
+def test_a_stream_cut_off_mid_answer_closes_the_frontier_call_and_is_charged(
+    gateway_url: str, upstreams: dict[str, FaultyUpstream], spend_path: Path
+) -> None:
+    frontier = upstreams["frontier"]
+    before = SqliteSpendStore(spend_path).spent("tests")
+    frontier.script("stall_mid_stream")
+    call = send_and_hang_up(gateway_url, True, frontier, read_response=True)
+    eventually(lambda: call.abandoned, "the gateway kept the stalled frontier stream open")
+    # $1 a token: the request's tokens plus the streamed words, estimated from characters.
+    eventually(
+        lambda: SqliteSpendStore(spend_path).spent("tests") - before >= 5.0,
+        "the cut-off stream was not charged",
+    )

@@ -15,7 +15,9 @@ rate_limited (429 with `Retry-After: retry_after`), server_error (500), unavaila
 malformed_json (200 with a body that is not JSON), truncated (the body stops half way and the
 connection closes), empty (a well-formed completion with no text), reset (closes the
 connection without a reply), echo_auth (401 quoting the request's Authorization header back,
-as a careless upstream might). Connection refused: use `refused_url`, a port bound but never
+as a careless upstream might), stall_mid_stream (a streamed reply's first events, then nothing:
+a generation that stalls). `hang` and `stall_mid_stream` record whether the client hung up
+(`ChatCall.abandoned`). Connection refused: use `refused_url`, a port bound but never
 listening. Usage is counted here, at the server, for consistency checks.
 """
 
@@ -45,6 +47,7 @@ FAULTS = (
     "empty",
     "reset",
     "echo_auth",
+    "stall_mid_stream",
 )
 STATUS_TEXT = {200: "OK", 401: "Unauthorized", 404: "Not Found", 429: "Too Many Requests"}
 STATUS_TEXT |= {500: "Internal Server Error", 503: "Service Unavailable"}
@@ -65,7 +68,7 @@ class ChatCall:
     completed: bool = False
     """A full, well-formed reply with usage was sent: the client can account for it."""
     abandoned: bool = False
-    """`hang`: the client closed the connection while waiting for the reply."""
+    """`hang` / `stall_mid_stream`: the client closed the connection while waiting."""
 
 
 @dataclass
@@ -259,6 +262,14 @@ class FaultyUpstream:
             return True
         if fault == "truncated":
             return await self._send_truncated(reply, stream, writer)
+        if fault == "stall_mid_stream":  # a few tokens, then nothing: a generation that stalls
+            writer.write(_chunk_headers(api))
+            for event in reply.stream_events(payload)[:3] if stream else []:
+                part = _encode_event(event, api)
+                writer.write(f"{len(part):x}\r\n".encode() + part + b"\r\n")
+            await writer.drain()
+            call.abandoned = await self._hang(reader)
+            return False
         if stream:
             await _send_chunked(writer, reply.stream_events(payload), api)
         else:

@@ -128,3 +128,49 @@ def test_an_error_after_tokens_is_an_error_event() -> None:
     events, _ = run_stream([token("Big", "frontier_model"), NoAnswerError("broke")])
     assert contents(events) == [("openai:big", "Big")]
     assert events[-2]["error"]["message"] == "broke"
+
+
+class StalledGraph(ScriptedGraph):
+    """Streams its events, then waits as a frontier call still generating would."""
+
+    async def astream(self, *args: Any, **kwargs: Any) -> AsyncIterator[tuple[str, Any]]:
+        async for event in super().astream(*args, **kwargs):
+            yield event
+        await asyncio.Event().wait()
+
+
+def abandon_after_first_chunk(events: list[Any], price: Any) -> list[float]:
+    """Read one chunk, then hang up; returns what the stream charged for being abandoned."""
+    charged: list[float] = []
+    run = Run(
+        ChatRequest(model="asymroute", messages=[HumanMessage("q" * 400)], stream=True),
+        CONTEXT,
+        "k",
+    )
+
+    async def never(state: Any) -> None:
+        raise AssertionError("an abandoned stream has no final state to charge")
+
+    async def consume() -> None:
+        stream = CompletionStream(run, {}, never, charged.append, price).events(
+            StalledGraph(events)
+        )
+        await stream.__anext__()
+        await stream.aclose()  # what the gateway does when the client hangs up
+
+    asyncio.run(consume())
+    return charged
+
+
+def test_a_stream_cut_off_mid_frontier_answer_charges_an_estimate() -> None:
+    from asymroute.pricing import ModelPrice
+
+    price = ModelPrice(input_per_million=1_000_000.0, output_per_million=2_000_000.0)
+    charged = abandon_after_first_chunk([token("x" * 40, "frontier_model")], price)
+    # 400 chars in (100 tokens + 4 per message), 40 chars out (10 tokens), at $1 / $2 a token
+    assert charged == [pytest.approx(104 * 1.0 + 10 * 2.0)]
+
+
+def test_a_cut_off_stream_charges_the_recorded_cost_once_it_is_known() -> None:
+    events = [("values", {"total_cost_usd": 0.25}), token("x" * 40, "frontier_model")]
+    assert abandon_after_first_chunk(events, None) == [0.25]
