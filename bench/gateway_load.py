@@ -45,6 +45,7 @@ from bench.load_client import (  # noqa: E402
     add_load_arguments,
     compare,
     phase_name,
+    stub_command,
 )
 from tests.support.processes import free_port, running_server  # noqa: E402
 
@@ -162,14 +163,7 @@ def main() -> int:
     stub_port, gateway_port = free_port(), free_port()
     stub_url = f"http://127.0.0.1:{stub_port}"
     gateway_url = f"http://127.0.0.1:{gateway_port}"
-    stub = [
-        sys.executable,
-        str(ROOT / "tests" / "support" / "upstream_stub.py"),
-        "--port",
-        str(stub_port),
-        "--delay-ms",
-        str(args.upstream_delay_ms),
-    ]
+    stub = stub_command(stub_port, args.upstream_delay_ms)
     gateway = [
         sys.executable, "-m", "asymroute.cli", "serve", "--port", str(gateway_port),
         "--no-access-log", "--workers", str(args.workers),

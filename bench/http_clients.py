@@ -26,6 +26,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.load_client import stub_command  # noqa: E402
 from tests.support.processes import free_port, running_server  # noqa: E402
 
 MESSAGES = [{"role": "user", "content": "What is 2+3?"}]
@@ -109,8 +110,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=100)
     args = parser.parse_args()
     port = free_port()
-    stub_script = ROOT / "tests" / "support" / "upstream_stub.py"
-    stub = [sys.executable, str(stub_script), "--port", str(port)]
+    stub = stub_command(port)
     log = Path(tempfile.mkdtemp(prefix="http-clients-")) / "stub.log"
     with running_server(stub, f"http://127.0.0.1:{port}/v1/models", log):
         asyncio.run(compare(f"http://127.0.0.1:{port}", args.calls, args.concurrency))

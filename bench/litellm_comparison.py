@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.load_client import (  # noqa: E402
+    COMPLETIONS_PATH,
     KEY,
     PROMPTS,
     Connection,
@@ -37,11 +38,11 @@ from bench.load_client import (  # noqa: E402
     add_load_arguments,
     compare,
     phase_name,
+    stub_command,
 )
 from tests.support.processes import free_port, running_server  # noqa: E402
 
 MODEL = "stub-frontier"
-PATH = "/v1/chat/completions"
 OVERHEAD_HEADER = "x-litellm-overhead-duration-ms"
 LITELLM = Target("LiteLLM", MODEL, OVERHEAD_HEADER)
 VERSION_CHECK = (
@@ -101,7 +102,7 @@ async def probe(proxy_url: str) -> str:
     connection = await Connection.open(proxy_url)
     body = json.dumps({"model": MODEL, "messages": [{"role": "user", "content": PROMPTS[0]}]})
     try:
-        status, headers, payload = await connection.post(PATH, body.encode())
+        status, headers, payload = await connection.post(COMPLETIONS_PATH, body.encode())
     finally:
         connection.close()
     if status != 200 or OVERHEAD_HEADER not in headers:
@@ -126,10 +127,7 @@ def main() -> int:
     proxy_url = f"http://127.0.0.1:{proxy_port}"
     config = work / "config.yaml"
     config.write_text(json.dumps(proxy_config(stub_url), indent=2))  # JSON is valid YAML
-    stub = [
-        sys.executable, str(ROOT / "tests" / "support" / "upstream_stub.py"),
-        "--port", str(stub_port), "--delay-ms", str(args.upstream_delay_ms),
-    ]  # fmt: skip
+    stub = stub_command(stub_port, args.upstream_delay_ms)
     proxy = [
         args.litellm_python, "-m", "litellm.proxy.proxy_cli", "--config", str(config),
         "--host", "127.0.0.1", "--port", str(proxy_port), "--num_workers", str(args.workers),

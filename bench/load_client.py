@@ -14,9 +14,13 @@ import json
 import os
 import random
 import statistics
+import sys
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
+STUB_SCRIPT = Path(__file__).resolve().parents[1] / "tests" / "support" / "upstream_stub.py"
+COMPLETIONS_PATH = "/v1/chat/completions"
 KEY = "sk-bench"
 KEEP_ALIVE_REUSE_S = 3.0
 """Idle connections older than this are not reused (uvicorn closes them after 5 s idle)."""
@@ -180,6 +184,11 @@ def report(label: str, sample: Sample) -> None:
         print(f"    error: {error}")
 
 
+def stub_command(port: int, delay_ms: float = 0.0) -> list[str]:
+    """The instant upstream stub (tests/support/upstream_stub.py) on `port`, as a command."""
+    return [sys.executable, str(STUB_SCRIPT), "--port", str(port), "--delay-ms", str(delay_ms)]
+
+
 @dataclass(frozen=True)
 class Target:
     """The gateway under test: how the report names it, the model to ask, its overhead header."""
@@ -213,7 +222,7 @@ async def compare(
 ) -> int:
     """Warm both up, run the loaded phase and the one-at-a-time phase, print the report;
     returns 1 when any request failed."""
-    path, header = "/v1/chat/completions", target.overhead_header
+    path, header = COMPLETIONS_PATH, target.overhead_header
     n, c = args.requests, args.concurrency
     await load(stub_url, path, stub_model, 400, c)  # warm-up
     await load(gateway_url, path, target.model, 400, c, header)

@@ -78,9 +78,8 @@ async def events_until_client_leaves(
 
 
 async def _close(events: AsyncGenerator[bytes, None], step: asyncio.Future[bytes] | None) -> None:
-    if step is not None and not step.done():
-        step.cancel()
     if step is not None:
+        step.cancel()  # a no-op once it is done
         with contextlib.suppress(asyncio.CancelledError, Exception):  # nobody awaits its outcome
             await step
     await events.aclose()
