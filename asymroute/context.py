@@ -30,10 +30,11 @@ class RouterContext:
     """Check the local answer and escalate when it falls short."""
     validators: tuple[str, ...] = field(default=("structural",))
     """Validators applied to a local answer, in order: structural, format, confidence,
-    scorer, self_verify (the last costs local calls). How they combine: validation_combine."""
+    scorer, self_verify, consistency (the last two cost local calls). How they combine:
+    validation_combine."""
     validation_combine: str = "all"
     """all: every validator must pass; mean: structural/format must pass and the mean
-    confidence of confidence/scorer/self_verify must reach min_confidence."""
+    confidence of confidence/scorer/self_verify/consistency must reach min_confidence."""
     min_confidence: float = 0.5
     """With validation_combine=mean: the lowest mean confidence that keeps a local answer."""
     confidence_min_mean_logprob: float = -1.0
@@ -44,6 +45,10 @@ class RouterContext:
     """self_verify: local verification calls per answer (majority of parsed verdicts)."""
     self_verify_min_agreement: float = 0.5
     """self_verify: the share of 'correct' verdicts an answer needs."""
+    consistency_samples: int = 2
+    """consistency: local re-solutions per answer, each under a different solving instruction."""
+    consistency_min_agreement: float = 0.5
+    """consistency: the share of re-solutions that must reach the answer's final answer."""
     scorer_threshold: float = 0.3
     """scorer: escalate when the learned P(answer wrong), cost-weighted by default, is at or
     above this (0.3: 96% of frontier accuracy on the GSM8K replay, escalating 42%)."""
@@ -128,6 +133,8 @@ class RouterContext:
             min_token_logprob=self.confidence_min_token_logprob,
             self_verify_samples=self.self_verify_samples,
             self_verify_min_agreement=self.self_verify_min_agreement,
+            consistency_samples=self.consistency_samples,
+            consistency_min_agreement=self.consistency_min_agreement,
             scorer_threshold=self.scorer_threshold,
             scorer_model=self.scorer_model,
             scorer_cost_aware=self.scorer_cost_aware,

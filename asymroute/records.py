@@ -42,7 +42,8 @@ class ValidationVerdict(TypedDict):
     validators: list[str]
     skipped: bool
     confidence: NotRequired[float | None]
-    """Mean confidence of the estimating validators (confidence, self_verify, scorer)."""
+    """Mean confidence of the estimating validators (confidence, scorer, self_verify,
+    consistency)."""
     failed: NotRequired[list[str]]
     """Names of the validators that failed the answer."""
     judgements: NotRequired[dict[str, ValidatorJudgement]]

@@ -48,7 +48,8 @@ def make_validate(setup: RouterSetup) -> RunnableCallable:
         error = local_usage["error"] if local_usage else "no local call was made"
         prompt = request_prompt(state["messages"], setup.settings.max_prompt_chars)
         candidate = candidate_from(local, prompt, error, state["messages"])
-        # Validators that call the local model (self_verify, a format retry) yield requests.
+        # Validators that call the local model (self_verify, consistency, a format retry)
+        # yield requests.
         steps = validation_steps(
             candidate, plan.validators, plan.context.validation_policy(), plan.context.validate
         )

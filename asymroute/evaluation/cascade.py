@@ -7,18 +7,20 @@ Each row goes through the router's two decisions, with the router's own code:
 2. answer second: the recorded weak answer is judged by the policy's validators (the same
    `Validator` objects and `combine` the `validate` node uses). A failed check (structural,
    format) always escalates; otherwise the answer's risk is 1 − the mean confidence of the
-   estimators (scorer, confidence, self_verify). Sweeping the risk threshold gives the curve;
-   the policy's own thresholds give the operating point. With `scorer_cost_aware` (default)
-   the scorer's confidence is 1 − its cost-weighted risk (`validators.scorer.cost_weighted`),
-   so the sweep ranks cheap escalations first, as the live `validate` node decides.
+   estimators (scorer, confidence, self_verify, consistency). Sweeping the risk threshold
+   gives the curve; the policy's own thresholds give the operating point. With
+   `scorer_cost_aware` (default) the scorer's confidence is 1 − its cost-weighted risk
+   (`validators.scorer.cost_weighted`), so the sweep ranks cheap escalations first, as the
+   live `validate` node decides.
 
 Cost: every request that reaches the local tier pays the local call; an escalated one also pays
 the frontier call (`costs.row_costs`: recorded, else tokens × list prices; `local_free` prices
 the local call at $0, as for an in-process model). The learned scorer is cross-fitted: each
 row is scored by a model trained on the other folds, never on itself.
 
-`self_verify` needs a live local model: pass `reply` (messages -> CandidateAnswer), as
-`asymroute eval --cascade --live-local` does; without it, it reports "not measured".
+`self_verify` and `consistency` need a live local model: pass `reply` (messages ->
+CandidateAnswer), as `asymroute eval --cascade --live-local` does; without it they report
+"not measured".
 """
 
 from __future__ import annotations

@@ -8,15 +8,11 @@ from typing import Any
 import numpy as np
 from langchain_core.messages import BaseMessage
 
-from asymroute.evaluation.cascade import (
-    FloatArray,
-    Reply,
-    evaluate_cascade,
-)
+from asymroute.evaluation.cascade import FloatArray, evaluate_cascade
 from asymroute.evaluation.cascade_report import CascadeReport
 from asymroute.evaluation.datasets import LabeledData
 from asymroute.evaluation.output import emit_report
-from asymroute.validators import CandidateAnswer
+from asymroute.validators import CallingValidator, CandidateAnswer
 
 
 def add_cascade_arguments(parser: Any) -> None:
@@ -49,15 +45,22 @@ def add_cascade_arguments(parser: Any) -> None:
     group.add_argument(
         "--live-local",
         action="store_true",
-        help="run self_verify against the configured local model (real calls; slow)",
+        help="run self_verify and consistency with a real local model (real calls; slow)",
+    )
+    group.add_argument(
+        "--local-model",
+        metavar="PROVIDER:MODEL",
+        help="the local model --live-local calls (default: RouterContext's local_model); "
+        "endpoints come from the environment / .env as for every run",
     )
     group.add_argument("--limit", type=int, help="replay only the first N rows")
 
 
 def run_cascade(
     args: Any, data: LabeledData, prompt_scores: dict[str, FloatArray]
-) -> CascadeReport:
-    """The `--cascade` branch of `asymroute eval`; raises ConfigurationError on bad options."""
+) -> tuple[CascadeReport, LiveLocalReply | None]:
+    """The `--cascade` branch of `asymroute eval` (the report, and the live local calls it
+    made with --live-local); raises ConfigurationError on bad options."""
     from dataclasses import replace
 
     from asymroute.context import RouterContext
@@ -80,8 +83,18 @@ def run_cascade(
         keep = np.arange(len(data)) < args.limit
         data = data.subset(keep)
         prompt_scores = {name: scores[keep] for name, scores in prompt_scores.items()}
-    reply = live_local_reply() if args.live_local else None
-    return evaluate_cascade(
+    if args.local_model is not None and not args.live_local:
+        raise ConfigurationError("--local-model is the model --live-local calls; add --live-local")
+    reply = None
+    if args.live_local:
+        calling = [v.name for v in get_validators(names) if isinstance(v, CallingValidator)]
+        if not calling:
+            raise ConfigurationError(
+                "--live-local calls the local model for validators that need it "
+                "(self_verify, consistency, format), and --validators names none of them"
+            )
+        reply = LiveLocalReply(args.local_model)
+    report = evaluate_cascade(
         data,
         names,
         policy,
@@ -92,21 +105,39 @@ def run_cascade(
         local_free=args.local_free,
         reply=reply,
     )
+    return report, reply
 
 
-def live_local_reply() -> Reply:
-    """Real calls to the local tier of the default context (settings from env / .env)."""
-    from asymroute.model_calls import call_tier
-    from asymroute.planning import RouterSetup
-    from asymroute.requests import content_text
-    from asymroute.settings import load_settings
-    from asymroute.validators.confidence import token_logprobs_of
+class LiveLocalReply:
+    """Real calls to a local model (settings from env / .env), counted for the report."""
 
-    setup = RouterSetup.build(load_settings())
-    plan = setup.plan(None)
+    def __init__(self, local_model: str | None = None) -> None:
+        from asymroute.context import RouterContext
+        from asymroute.errors import ConfigurationError
+        from asymroute.planning import RouterSetup
+        from asymroute.settings import load_settings
 
-    def reply(messages: Sequence[BaseMessage]) -> CandidateAnswer:
-        call = call_tier(plan, "local", messages, setup.settings)
+        try:
+            context = RouterContext() if local_model is None else RouterContext(local_model)
+            self.setup = RouterSetup.build(load_settings(), defaults=context)
+        except ConfigurationError as exc:
+            if local_model is None:
+                raise
+            raise ConfigurationError(f"--local-model {local_model}: {exc}") from exc
+        self.plan = self.setup.plan(None)
+        self.model = self.plan.local.id
+        self.calls = 0
+        self.failures: list[str] = []
+
+    def __call__(self, messages: Sequence[BaseMessage]) -> CandidateAnswer:
+        from asymroute.model_calls import call_tier
+        from asymroute.requests import content_text
+        from asymroute.validators.confidence import token_logprobs_of
+
+        call = call_tier(self.plan, "local", messages, self.setup.settings)
+        self.calls += 1
+        if call.error is not None:
+            self.failures.append(call.error)
         message = call.message
         return CandidateAnswer(
             prompt="",
@@ -116,7 +147,13 @@ def live_local_reply() -> Reply:
             token_logprobs=token_logprobs_of(message.response_metadata) if message else None,
         )
 
-    return reply
+    def summary(self) -> dict[str, Any]:
+        return {
+            "model": self.model,
+            "calls": self.calls,
+            "failed": len(self.failures),
+            "first_error": self.failures[0] if self.failures else None,
+        }
 
 
 def print_cascade(args: Any, data: LabeledData, prompt_scores: dict[str, FloatArray]) -> int:
@@ -124,13 +161,22 @@ def print_cascade(args: Any, data: LabeledData, prompt_scores: dict[str, FloatAr
 
     from asymroute.evaluation.cascade_report import format_cascade_report
 
-    report = run_cascade(args, data, prompt_scores)
+    report, live = run_cascade(args, data, prompt_scores)
+    as_json, as_text = report.as_json(), format_cascade_report(report)
+    if live is not None:
+        summary = live.summary()
+        as_json["live_local"] = summary
+        as_text += (
+            f"\nlive local calls: {summary['calls']} to {summary['model']}, "
+            f"{summary['failed']} failed"
+            + (f" (first: {summary['first_error']})" if summary["first_error"] else "")
+        )
     return emit_report(
         args,
         [r.curve for r in report.reports],
         weak=(report.weak, report.weak_accuracy),
         strong=(report.strong, report.strong_accuracy),
         title=f"Validate-then-escalate cascade on {report.n} prompts",
-        as_json=report.as_json(),
-        as_text=format_cascade_report(report),
+        as_json=as_json,
+        as_text=as_text,
     )

@@ -16,6 +16,7 @@ from asymroute.validators.base import (
     Validator,
 )
 from asymroute.validators.confidence import ConfidenceValidator
+from asymroute.validators.consistency import ConsistencyValidator
 from asymroute.validators.format import FormatValidator
 from asymroute.validators.scorer import ScorerValidator
 from asymroute.validators.self_verify import SelfVerifyValidator
@@ -26,6 +27,7 @@ VALIDATORS: dict[str, Callable[[ValidationPolicy], Validator]] = {
     "format": FormatValidator,
     "confidence": ConfidenceValidator,
     "self_verify": SelfVerifyValidator,
+    "consistency": ConsistencyValidator,
     "scorer": ScorerValidator,
 }
 

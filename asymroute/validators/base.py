@@ -60,6 +60,8 @@ class ValidationPolicy:
     min_token_logprob: float | None = None
     self_verify_samples: int = 3
     self_verify_min_agreement: float = 0.5
+    consistency_samples: int = 2
+    consistency_min_agreement: float = 0.5
     scorer_threshold: float = 0.3
     scorer_model: str | None = None
     scorer_cost_aware: bool = True
@@ -85,6 +87,7 @@ class ValidationPolicy:
         unit = (
             ("min_confidence", self.min_confidence),
             ("self_verify_min_agreement", self.self_verify_min_agreement),
+            ("consistency_min_agreement", self.consistency_min_agreement),
             ("scorer_threshold", self.scorer_threshold),
         )
         for name, number in unit:
@@ -97,11 +100,10 @@ class ValidationPolicy:
         for name, bound in logprobs:
             if bound is not None and (not _is_number(bound) or bound > 0):
                 raise ConfigurationError(f"{name} must be a log-probability (<= 0), got {bound!r}")
-        samples = self.self_verify_samples
-        if isinstance(samples, bool) or not isinstance(samples, int) or not 1 <= samples <= 15:
-            raise ConfigurationError(
-                f"self_verify_samples must be an integer from 1 to 15, got {samples!r}"
-            )
+        for name in ("self_verify_samples", "consistency_samples"):
+            samples = getattr(self, name)
+            if isinstance(samples, bool) or not isinstance(samples, int) or not 1 <= samples <= 15:
+                raise ConfigurationError(f"{name} must be an integer from 1 to 15, got {samples!r}")
         if not isinstance(self.scorer_cost_aware, bool):
             raise ConfigurationError(
                 f"scorer_cost_aware must be true or false, got {self.scorer_cost_aware!r}"

@@ -87,3 +87,26 @@ def test_unreachable_local_endpoint_fails_fast_without_frontier(tmp_path: Path) 
     )  # fmt: skip
     assert done.returncode == 1
     assert "no frontier is configured" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_eval_cascade_live_local_calls_the_real_local_model_per_resample(
+    ollama_server: str, tmp_path: Path
+) -> None:
+    from tests.unit.test_cli_eval_cascade import PAIR, write_sums
+
+    data = write_sums(tmp_path / "sums.csv", [(2, 3), (4, 5), (7, 8)])
+    done = run_cli(
+        "eval", str(data), *PAIR, "--cascade", "--folds", "2", "--router", "heuristic",
+        "--validators", "structural,consistency", "--live-local",
+        "--local-model", f"ollama:{OLLAMA_MODEL}", "--json",
+        env={"OLLAMA_BASE_URL": ollama_server}, cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    # Every recorded answer states a final answer, so each gets consistency_samples (2) calls.
+    assert report["live_local"] == {
+        "model": f"ollama:{OLLAMA_MODEL}",
+        "calls": 6,
+        "failed": 0,
+        "first_error": None,
+    }

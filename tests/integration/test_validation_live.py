@@ -1,10 +1,13 @@
-"""Validators against real local inference: log-probs (llama.cpp server and embedded) and
-self-verification calls. SmolLM2 is tiny: assert calls, parsing and accounting, not wisdom."""
+"""Validators against real local inference: log-probs (llama.cpp server and embedded),
+self-verification and self-consistency calls. SmolLM2 is tiny: assert calls, parsing and
+accounting, not wisdom."""
 
 from __future__ import annotations
 
 from asymroute.context import RouterContext
+from asymroute.requests import content_text
 from asymroute.settings import Settings
+from asymroute.validators.consistency import final_answer_key
 from graphs.router import build_router
 from tests.integration.conftest import FRONTIER_ALIAS, OLLAMA_MODEL
 
@@ -100,4 +103,29 @@ def test_self_verify_calls_the_real_local_model_and_parses_its_verdicts(
         assert reason.startswith("not measured, abstains: none of 2 verifications gave a verdict")
     else:
         assert "verdicts say correct" in reason
+    assert result["escalated"] == (not result["verdict"]["passed"])
+
+
+def test_consistency_resolves_with_the_real_local_model_and_compares_final_answers(
+    settings: Settings,
+) -> None:
+    result = ask(
+        settings,
+        local_model=f"ollama:{OLLAMA_MODEL}",
+        validators=("structural", "consistency"),
+        consistency_samples=2,
+        max_output_tokens=64,
+    )
+    local_calls = [u for u in result["usage"] if u["tier"] == "local"]
+    assert final_answer_key(content_text(result["local_answer"])) is not None
+    assert len(local_calls) == 3  # the answer and two re-solutions
+    assert all(u["error"] is None and u["output_tokens"] > 0 for u in local_calls)
+    # Each re-solution carries a solving instruction on top of the question.
+    assert all(u["input_tokens"] > local_calls[0]["input_tokens"] for u in local_calls[1:])
+    judgement = result["verdict"]["judgements"]["consistency"]
+    # At temperature 0 SmolLM2 states a final answer in its re-solutions; whether they agree
+    # with "2 + 3 = 5" is its wisdom, not ours to assert.
+    assert judgement["confidence"] in (0.0, 0.5, 1.0)
+    assert "resamples reach the same final answer (5; " in judgement["reasons"][0]
+    assert judgement["passed"] == (judgement["confidence"] >= 0.5)
     assert result["escalated"] == (not result["verdict"]["passed"])

@@ -40,6 +40,8 @@ def test_router_context_defaults() -> None:
         "confidence_min_token_logprob": None,
         "self_verify_samples": 3,
         "self_verify_min_agreement": 0.5,
+        "consistency_samples": 2,
+        "consistency_min_agreement": 0.5,
         "scorer_threshold": 0.3,
         "scorer_model": None,
         "scorer_cost_aware": True,

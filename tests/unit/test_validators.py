@@ -98,7 +98,14 @@ def test_get_validators_builds_each_named_validator() -> None:
 
     assert [v.name for v in validators] == ["structural", "structural"]
     assert all(isinstance(v, StructuralValidator) for v in validators)
-    assert sorted(VALIDATORS) == ["confidence", "format", "scorer", "self_verify", "structural"]
+    assert sorted(VALIDATORS) == [
+        "confidence",
+        "consistency",
+        "format",
+        "scorer",
+        "self_verify",
+        "structural",
+    ]
 
 
 def test_get_validators_accepts_a_tuple() -> None:
@@ -111,11 +118,12 @@ def test_get_validators_rejects_unknown_names() -> None:
 
     message = str(raised.value)
     assert "unknown validator(s) 'llm_judge', 'regex'" in message
-    assert "choose from: confidence, format, scorer, self_verify, structural" in message
+    names = "confidence, consistency, format, scorer, self_verify, structural"
+    assert f"choose from: {names}" in message
 
 
 @pytest.mark.parametrize("names", [[], (), "structural"])
 def test_get_validators_rejects_empty_lists_and_bare_strings(names: object) -> None:
-    names_list = "confidence, format, scorer, self_verify, structural"
+    names_list = "confidence, consistency, format, scorer, self_verify, structural"
     with pytest.raises(ConfigurationError, match=f"non-empty list of names from: {names_list}"):
         get_validators(names)  # type: ignore[arg-type]

@@ -128,6 +128,45 @@ def test_self_verify_incorrect_verdicts_escalate(router: Any) -> None:
     assert [u["tier"] for u in state["usage"]] == ["local", "local", "local", "frontier"]
 
 
+def resolver(final: str) -> Callable[[list[BaseMessage]], str]:
+    """Answers the question with SOUND; re-solutions (a solving instruction) end on `final`."""
+    return lambda messages: (
+        f"3 * 4 = 12, 12 - 2 = 10\nAnswer: {final}" if messages[0].type == "system" else SOUND
+    )
+
+
+@pytest.mark.parametrize("driver", ["invoke", "ainvoke"])
+def test_consistency_resolves_k_times_and_keeps_an_agreeing_answer(
+    router: Any, driver: str
+) -> None:
+    graph, provider = router(resolver("10 apples"), validators=("structural", "consistency"))
+    if driver == "invoke":
+        state = ask(graph)
+    else:
+        state = asyncio.run(graph.ainvoke({"messages": [("user", QUESTION)]}))
+    assert state["answered_by"] == "local" and not state["escalated"]
+    resolutions = provider.seen["local"][1:]
+    assert len(resolutions) == 2  # consistency_samples defaults to 2
+    assert all(m[-1].content == QUESTION for m in resolutions)
+    assert len({m[0].content for m in resolutions}) == 2  # different solving instructions
+    assert [u["tier"] for u in state["usage"]] == ["local"] * 3
+    assert state["verdict"]["judgements"]["consistency"]["confidence"] == 1.0
+
+
+def test_consistency_disagreement_escalates(router: Any) -> None:
+    graph, _provider = router(
+        resolver("14"), validators=("structural", "consistency"), consistency_samples=3
+    )
+    state = ask(graph)
+    assert state["escalated"] and state["answered_by"] == "frontier"
+    assert state["escalation_reason"] == (
+        "consistency: 0/3 resamples reach the same final answer (10; 0 of 3 stated none or "
+        "failed): below 0.5"
+    )
+    assert state["local_answer"].content == SOUND
+    assert [u["tier"] for u in state["usage"]] == ["local"] * 4 + ["frontier"]
+
+
 def test_format_retry_answer_replaces_the_invalid_one(router: Any) -> None:
     def local(messages: list[BaseMessage]) -> str:
         return '{"total": 10}' if len(messages) > 1 else "The total is 10."

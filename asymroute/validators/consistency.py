@@ -1,0 +1,147 @@
+"""consistency: the local model solves the request again, and the answers must agree.
+
+Self-consistency as a confidence (Wang et al., 2023), in the cascade form of Yue et al. (2024,
+"LLM cascades with mixture of thought representations"): a weak model that reaches the same
+final answer by different routes is usually right, and one that does not is often wrong. The
+local model answers the request `consistency_samples` more times, each under a different
+solving instruction, so the samples differ even at temperature 0. The share of samples whose
+final answer equals the original's (among those that state one) is the confidence; below
+`consistency_min_agreement` the answer fails.
+
+Final answers are compared by meaning: numbers numerically (`$1,200` = `1200.0`), choice
+letters as letters, anything else as normalised text. An answer with no final answer to
+compare (free prose) cannot be judged this way: the validator says so and abstains (or fails,
+with `unmeasured_policy=escalate`). Every sample is a local call, recorded in usage by the
+`validate` node; in an offline replay there is no model to ask.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import string
+from collections.abc import Sequence
+
+from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
+
+from asymroute.learning.answer_features import NUMBER, final_answer_text, parse_number
+from asymroute.validators.base import (
+    CandidateAnswer,
+    Judgement,
+    ValidationPolicy,
+    ValidatorSteps,
+    unmeasured,
+)
+
+FINAL_LINE = "End with a last line of the form 'Answer: <final answer>'."
+SOLVING_INSTRUCTIONS = (
+    f"Solve the problem step by step. {FINAL_LINE}",
+    "First list the facts and quantities the problem gives, then work out what it asks "
+    f"for. {FINAL_LINE}",
+    f"Write every calculation as an equation, one per line, then state the result. {FINAL_LINE}",
+    f"Solve the problem, then check the result against each condition in it. {FINAL_LINE}",
+)
+ANSWER_LINE = re.compile(r"^\W*(?:final\s+)?answer\s*[:=]\s*(.+?)\s*$", re.I | re.M)
+CHOICE = re.compile(r"^\(?([A-E])\)?(?:[.):,]|\s|$)")
+ARTICLES = re.compile(r"^(?:the|a|an)\s+")
+MAX_KEY_CHARS = 80
+
+
+def final_answer_key(text: str) -> tuple[str, str | float] | None:
+    """What an answer finally states, comparable across wordings: ("number", 42.0),
+    ("choice", "B") or ("text", "paris"); None when it states no final answer."""
+    stated = _stated_final(text)
+    if stated is None:
+        return None
+    choice = CHOICE.match(stated)
+    if choice:
+        return ("choice", choice.group(1))
+    number = parse_number(stated)
+    if number is not None:
+        return ("number", number)
+    words = ARTICLES.sub("", stated.lower().translate(str.maketrans("", "", string.punctuation)))
+    words = " ".join(words.split())[:MAX_KEY_CHARS]
+    return ("text", words) if words else None
+
+
+def _stated_final(text: str) -> str | None:
+    lines = ANSWER_LINE.findall(text)
+    if lines:
+        return str(lines[-1]).strip()
+    marked = final_answer_text(text)
+    if marked is not None:
+        return marked
+    lines = [line for line in text.splitlines() if line.strip()]
+    # An unmarked worked solution ends on its result ("... = 12 apples."); prose does not.
+    numbers = NUMBER.findall(lines[-1]) if lines else []
+    return str(numbers[-1]) if numbers else None
+
+
+def same_answer(a: tuple[str, str | float], b: tuple[str, str | float]) -> bool:
+    if a[0] != b[0]:
+        return False
+    if a[0] == "number":
+        return math.isclose(float(a[1]), float(b[1]), rel_tol=1e-6, abs_tol=1e-6)
+    return a[1] == b[1]
+
+
+def resample_messages(answer: CandidateAnswer, sample: int) -> list[BaseMessage]:
+    """The request again (its whole conversation when it has one), under the sample's
+    solving instruction; an existing system prompt is kept, the instruction follows it."""
+    instruction = SOLVING_INSTRUCTIONS[sample % len(SOLVING_INSTRUCTIONS)]
+    conversation: Sequence[BaseMessage] = answer.messages or (HumanMessage(answer.prompt),)
+    first, rest = conversation[0], list(conversation[1:])
+    if isinstance(first, SystemMessage) and isinstance(first.content, str):
+        return [SystemMessage(f"{first.content}\n\n{instruction}"), *rest]
+    return [SystemMessage(instruction), first, *rest]
+
+
+class ConsistencyValidator:
+    name = "consistency"
+    kind = "estimate"
+
+    def __init__(self, policy: ValidationPolicy) -> None:
+        self.policy = policy
+
+    def check(self, answer: CandidateAnswer) -> Judgement:
+        if answer.error is not None or not answer.text.strip():
+            return Judgement(False, ("no answer to compare",), 0.0)
+        if final_answer_key(answer.text) is None:
+            return unmeasured(self.policy, "the answer states no final answer to compare")
+        return unmeasured(self.policy, "consistency needs live local calls (none here)")
+
+    def steps(self, answer: CandidateAnswer) -> ValidatorSteps:
+        original = final_answer_key(answer.text) if answer.error is None else None
+        if original is None:
+            return self.check(answer)
+        samples = self.policy.consistency_samples
+        agreeing = stated = 0
+        failures: list[str] = []
+        for sample in range(samples):
+            reply = yield resample_messages(answer, sample)
+            if reply.error is not None:
+                failures.append(reply.error)
+                continue
+            key = final_answer_key(reply.text)
+            if key is not None:
+                stated += 1
+                agreeing += same_answer(key, original)
+        if not stated:
+            why = f"none of {samples} resamples stated a final answer"
+            return unmeasured(self.policy, why + (f" ({failures[0]})" if failures else ""))
+        agreement = agreeing / stated
+        summary = (
+            f"{agreeing}/{stated} resamples reach the same final answer ({_shown(original)}; "
+            f"{samples - stated} of {samples} stated none or failed)"
+        )
+        minimum = self.policy.consistency_min_agreement
+        if agreement < minimum:
+            return Judgement(False, (f"{summary}: below {minimum}",), agreement)
+        return Judgement(True, (summary,), agreement)
+
+
+def _shown(key: tuple[str, str | float]) -> str:
+    value = key[1]
+    if isinstance(value, float):
+        return f"{value:g}"
+    return value
