@@ -9,7 +9,8 @@ final answer equals the original's (among those that state one) is the confidenc
 `consistency_min_agreement` the answer fails.
 
 Final answers are compared by meaning: numbers numerically (`$1,200` = `1200.0`), choice
-letters as letters, anything else as normalised text. An answer with no final answer to
+letters as letters, anything else as normalised text, where a short answer agrees with a
+longer one that contains it word for word. An answer with no final answer to
 compare (free prose) cannot be judged this way: the validator says so and abstains (or fails,
 with `unmeasured_policy=escalate`). Every sample is a local call, recorded in usage by the
 `validate` node; in an offline replay there is no model to ask.
@@ -42,7 +43,8 @@ SOLVING_INSTRUCTIONS = (
     f"Solve the problem, then check the result against each condition in it. {FINAL_LINE}",
 )
 ANSWER_LINE = re.compile(r"^\W*(?:final\s+)?answer\s*[:=]\s*(.+?)\s*$", re.I | re.M)
-CHOICE = re.compile(r"^\(?([A-E])\)?(?:[.):,]|\s|$)")
+# "(B) ...", "B) ...", "B. ...", "B" alone; not "A dog", which is text.
+CHOICE = re.compile(r"^(?:\(([A-E])\)|([A-E])(?:[.):,]|\s*$))")
 ARTICLES = re.compile(r"^(?:the|a|an)\s+")
 MAX_KEY_CHARS = 80
 
@@ -55,7 +57,7 @@ def final_answer_key(text: str) -> tuple[str, str | float] | None:
         return None
     choice = CHOICE.match(stated)
     if choice:
-        return ("choice", choice.group(1))
+        return ("choice", choice.group(1) or choice.group(2))
     number = parse_number(stated)
     if number is not None:
         return ("number", number)
@@ -82,6 +84,10 @@ def same_answer(a: tuple[str, str | float], b: tuple[str, str | float]) -> bool:
         return False
     if a[0] == "number":
         return math.isclose(float(a[1]), float(b[1]), rel_tol=1e-6, abs_tol=1e-6)
+    if a[0] == "text":
+        # "Paris" and "Paris, the capital of France" state the same answer.
+        short, long = sorted((str(a[1]).split(), str(b[1]).split()), key=len)
+        return any(long[i : i + len(short)] == short for i in range(len(long) - len(short) + 1))
     return a[1] == b[1]
 
 

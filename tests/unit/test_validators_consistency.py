@@ -51,6 +51,8 @@ def drive(
         ("\\boxed{-5}", ("number", -5.0)),
         ("Answer: (B) because the rest are wrong", ("choice", "B")),
         ("Answer: C", ("choice", "C")),
+        ("Answer: D. Paris", ("choice", "D")),
+        ("Answer: A dog", ("text", "dog")),
         ("The answer is Paris.", ("text", "paris")),
         ("Answer: the Eiffel Tower!", ("text", "eiffel tower")),
         ("3 boxes x 4 apples = 12 apples.", ("number", 12.0)),
@@ -67,6 +69,13 @@ def test_numbers_compare_numerically_and_kinds_never_match() -> None:
     assert same_answer(("number", 900.0), ("number", 900.0000000001))
     assert not same_answer(("number", 900.0), ("number", 901.0))
     assert not same_answer(("choice", "B"), ("text", "b"))
+
+
+def test_a_short_text_answer_agrees_with_a_longer_one_that_states_it() -> None:
+    assert same_answer(("text", "paris"), ("text", "paris the capital of france"))
+    assert same_answer(("text", "new york city"), ("text", "new york city"))
+    assert not same_answer(("text", "york"), ("text", "new yorkshire"))
+    assert not same_answer(("text", "lyon"), ("text", "paris the capital of france"))
 
 
 def test_asks_k_times_with_differing_instructions_and_agreement_passes() -> None:
