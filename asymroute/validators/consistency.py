@@ -33,6 +33,7 @@ from asymroute.validators.base import (
     ValidatorSteps,
     unmeasured,
 )
+from asymroute.validators.votes import collect_votes, judge_votes
 
 FINAL_LINE = "End with a last line of the form 'Answer: <final answer>'."
 SOLVING_INSTRUCTIONS = (
@@ -120,30 +121,26 @@ class ConsistencyValidator:
         original = final_answer_key(answer.text) if answer.error is None else None
         if original is None:
             return self.check(answer)
-        samples = self.policy.consistency_samples
-        agreeing = stated = 0
-        failures: list[str] = []
-        for sample in range(samples):
-            reply = yield resample_messages(answer, sample)
-            if reply.error is not None:
-                failures.append(reply.error)
-                continue
-            key = final_answer_key(reply.text)
-            if key is not None:
-                stated += 1
-                agreeing += same_answer(key, original)
-        if not stated:
-            why = f"none of {samples} resamples stated a final answer"
-            return unmeasured(self.policy, why + (f" ({failures[0]})" if failures else ""))
-        agreement = agreeing / stated
-        summary = (
-            f"{agreeing}/{stated} resamples reach the same final answer ({_shown(original)}; "
-            f"{samples - stated} of {samples} stated none or failed)"
+        asked = self.policy.consistency_samples
+        votes = yield from collect_votes(
+            (resample_messages(answer, sample) for sample in range(asked)),
+            lambda text: _agrees(final_answer_key(text), original),
         )
-        minimum = self.policy.consistency_min_agreement
-        if agreement < minimum:
-            return Judgement(False, (f"{summary}: below {minimum}",), agreement)
-        return Judgement(True, (summary,), agreement)
+        summary = (
+            f"{votes.agreeing}/{votes.voted} resamples reach the same final answer "
+            f"({_shown(original)}; {asked - votes.voted} of {asked} stated none or failed)"
+        )
+        return judge_votes(
+            self.policy,
+            votes,
+            self.policy.consistency_min_agreement,
+            no_vote="resamples stated a final answer",
+            summary=summary,
+        )
+
+
+def _agrees(key: tuple[str, str | float] | None, original: tuple[str, str | float]) -> bool | None:
+    return None if key is None else same_answer(key, original)
 
 
 def _shown(key: tuple[str, str | float]) -> str:

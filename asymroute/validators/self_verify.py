@@ -21,6 +21,7 @@ from asymroute.validators.base import (
     ValidatorSteps,
     unmeasured,
 )
+from asymroute.validators.votes import collect_votes, judge_votes
 
 INSTRUCTION = (
     "You check answers. Read the question and the proposed answer, then reply with one line: "
@@ -89,26 +90,19 @@ class SelfVerifyValidator:
     def steps(self, answer: CandidateAnswer) -> ValidatorSteps:
         if answer.error is not None or not answer.text.strip():
             return self.check(answer)
-        votes: list[bool] = []
-        failures: list[str] = []
-        for sample in range(self.policy.self_verify_samples):
-            reply = yield verification_messages(answer.prompt, answer.text, sample)
-            if reply.error is not None:
-                failures.append(reply.error)
-                continue
-            vote = parse_verdict(reply.text)
-            if vote is not None:
-                votes.append(vote)
         asked = self.policy.self_verify_samples
-        if not votes:
-            why = f"none of {asked} verifications gave a verdict"
-            return unmeasured(self.policy, why + (f" ({failures[0]})" if failures else ""))
-        agreement = sum(votes) / len(votes)
-        summary = (
-            f"{sum(votes)}/{len(votes)} verdicts say correct "
-            f"({asked - len(votes)} of {asked} unparsed or failed)"
+        votes = yield from collect_votes(
+            (verification_messages(answer.prompt, answer.text, s) for s in range(asked)),
+            parse_verdict,
         )
-        minimum = self.policy.self_verify_min_agreement
-        if agreement < minimum:
-            return Judgement(False, (f"{summary}: below {minimum}",), agreement)
-        return Judgement(True, (summary,), agreement)
+        summary = (
+            f"{votes.agreeing}/{votes.voted} verdicts say correct "
+            f"({asked - votes.voted} of {asked} unparsed or failed)"
+        )
+        return judge_votes(
+            self.policy,
+            votes,
+            self.policy.self_verify_min_agreement,
+            no_vote="verifications gave a verdict",
+            summary=summary,
+        )

@@ -16,6 +16,7 @@ from asymroute.validators.consistency import (
     resample_messages,
     same_answer,
 )
+from tests.unit.steps_driver import drive
 
 QUESTION = "A shirt costs $1,200 and is 25% off. What does it cost now?"
 ANSWER = CandidateAnswer(QUESTION, "25% of 1200 is 300.\nThe answer is $900.", "stop")
@@ -23,22 +24,6 @@ ANSWER = CandidateAnswer(QUESTION, "25% of 1200 is 300.\nThe answer is $900.", "
 
 def reply(text: str, error: str | None = None) -> CandidateAnswer:
     return CandidateAnswer("", text, "stop", error=error)
-
-
-def drive(
-    validator: ConsistencyValidator,
-    replies: list[CandidateAnswer],
-    answer: CandidateAnswer = ANSWER,
-) -> tuple[Any, list[Any]]:
-    steps = validator.steps(answer)
-    sent: list[Any] = []
-    try:
-        request = next(steps)
-        while True:
-            sent.append(request)
-            request = steps.send(replies.pop(0))
-    except StopIteration as done:
-        return done.value, sent
 
 
 @pytest.mark.parametrize(
@@ -80,7 +65,7 @@ def test_a_short_text_answer_agrees_with_a_longer_one_that_states_it() -> None:
 
 def test_asks_k_times_with_differing_instructions_and_agreement_passes() -> None:
     validator = ConsistencyValidator(ValidationPolicy(consistency_samples=3))
-    judgement, sent = drive(validator, [reply("Answer: 900 dollars")] * 3)
+    judgement, sent = drive(validator.steps(ANSWER), [reply("Answer: 900 dollars")] * 3)
 
     assert len(sent) == 3
     assert all(m[0].type == "system" and m[-1].content == QUESTION for m in sent)
@@ -94,7 +79,7 @@ def test_asks_k_times_with_differing_instructions_and_agreement_passes() -> None
 def test_disagreement_fails_with_its_share() -> None:
     validator = ConsistencyValidator(ValidationPolicy(consistency_samples=3))
     replies = [reply("Answer: 1500"), reply("Answer: 900"), reply("#### 300")]
-    judgement, _ = drive(validator, replies)
+    judgement, _ = drive(validator.steps(ANSWER), replies)
     assert not judgement.passed
     assert judgement.confidence == pytest.approx(1 / 3)
     assert judgement.reasons[0].endswith("0 of 3 stated none or failed): below 0.5")
@@ -102,21 +87,23 @@ def test_disagreement_fails_with_its_share() -> None:
 
 def test_the_threshold_is_the_policys() -> None:
     policy = ValidationPolicy(consistency_samples=2, consistency_min_agreement=1.0)
-    judgement, _ = drive(ConsistencyValidator(policy), [reply("Answer: 900"), reply("Answer: 9")])
+    judgement, _ = drive(
+        ConsistencyValidator(policy).steps(ANSWER), [reply("Answer: 900"), reply("Answer: 9")]
+    )
     assert not judgement.passed and judgement.confidence == 0.5
 
 
 def test_unstated_and_failed_resamples_are_left_out_and_counted() -> None:
     validator = ConsistencyValidator(ValidationPolicy(consistency_samples=3))
     replies = [reply("I am not sure."), reply("", "Timeout"), reply("Answer: 900")]
-    judgement, _ = drive(validator, replies)
+    judgement, _ = drive(validator.steps(ANSWER), replies)
     assert judgement.passed and judgement.confidence == 1.0
     assert "(900; 2 of 3 stated none or failed)" in judgement.reasons[0]
 
 
 def test_no_stated_answer_at_all_is_unmeasured_not_confident() -> None:
     validator = ConsistencyValidator(ValidationPolicy(consistency_samples=2))
-    judgement, _ = drive(validator, [reply("hmm"), reply("", "ConnectionError")])
+    judgement, _ = drive(validator.steps(ANSWER), [reply("hmm"), reply("", "ConnectionError")])
     assert judgement.passed and judgement.confidence is None
     assert judgement.reasons == (
         "not measured, abstains: none of 2 resamples stated a final answer (ConnectionError)",
@@ -126,14 +113,14 @@ def test_no_stated_answer_at_all_is_unmeasured_not_confident() -> None:
 def test_prose_without_a_final_answer_is_not_resampled() -> None:
     prose = CandidateAnswer("Tell me about Paris.", "Paris is lovely in spring.", "stop")
     policy = ValidationPolicy(unmeasured="escalate")
-    judgement, sent = drive(ConsistencyValidator(policy), [], prose)
+    judgement, sent = drive(ConsistencyValidator(policy).steps(prose), [])
     assert sent == [] and not judgement.passed and judgement.confidence is None
     assert "states no final answer to compare" in judgement.reasons[0]
 
 
 def test_failed_or_empty_answers_fail_without_calls() -> None:
     for answer in (CandidateAnswer("q", " ", "stop"), CandidateAnswer("q", "", None, "Timeout")):
-        judgement, sent = drive(ConsistencyValidator(ValidationPolicy()), [], answer)
+        judgement, sent = drive(ConsistencyValidator(ValidationPolicy()).steps(answer), [])
         assert sent == [] and not judgement.passed and judgement.confidence == 0.0
 
 

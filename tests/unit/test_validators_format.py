@@ -10,6 +10,7 @@ from langchain_core.messages import HumanMessage
 from asymroute.validators.base import CandidateAnswer, ValidationPolicy
 from asymroute.validators.format import FormatValidator, expected_schema
 from asymroute.validators.json_schema import schema_errors
+from tests.unit.steps_driver import drive
 
 SCHEMA = {
     "type": "json_schema",
@@ -37,17 +38,6 @@ def answer(text: str, **fields: Any) -> CandidateAnswer:
 
 def validator(response_format: Any, **policy: Any) -> FormatValidator:
     return FormatValidator(ValidationPolicy(response_format=response_format, **policy))
-
-
-def drive(steps: Any, replies: list[CandidateAnswer]) -> tuple[Any, list[Any]]:
-    sent: list[Any] = []
-    try:
-        request = next(steps)
-        while True:
-            sent.append(request)
-            request = steps.send(replies.pop(0))
-    except StopIteration as done:
-        return done.value, sent
 
 
 def test_without_a_requested_format_anything_passes() -> None:

@@ -2,30 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from asymroute.validators.base import CandidateAnswer, ValidationPolicy
 from asymroute.validators.self_verify import SelfVerifyValidator, parse_verdict
+from tests.unit.steps_driver import drive
 
 ANSWER = CandidateAnswer("What is 2+3?", "2 + 3 = 5", "stop")
 
 
 def reply(text: str, error: str | None = None) -> CandidateAnswer:
     return CandidateAnswer("", text, "stop", error=error)
-
-
-def drive(validator: SelfVerifyValidator, replies: list[CandidateAnswer]) -> tuple[Any, list[Any]]:
-    steps = validator.steps(ANSWER)
-    sent: list[Any] = []
-    try:
-        request = next(steps)
-        while True:
-            sent.append(request)
-            request = steps.send(replies.pop(0))
-    except StopIteration as done:
-        return done.value, sent
 
 
 @pytest.mark.parametrize(
@@ -45,7 +32,7 @@ def test_parse_verdict(text: str, verdict: bool | None) -> None:
 
 def test_asks_k_times_with_the_question_and_answer_and_differing_prompts() -> None:
     validator = SelfVerifyValidator(ValidationPolicy(self_verify_samples=3))
-    judgement, sent = drive(validator, [reply("Correct")] * 3)
+    judgement, sent = drive(validator.steps(ANSWER), [reply("Correct")] * 3)
 
     assert len(sent) == 3
     for messages in sent:
@@ -58,7 +45,9 @@ def test_asks_k_times_with_the_question_and_answer_and_differing_prompts() -> No
 
 def test_majority_incorrect_fails_with_its_share() -> None:
     validator = SelfVerifyValidator(ValidationPolicy(self_verify_samples=3))
-    judgement, _ = drive(validator, [reply("Incorrect"), reply("Correct"), reply("Incorrect")])
+    judgement, _ = drive(
+        validator.steps(ANSWER), [reply("Incorrect"), reply("Correct"), reply("Incorrect")]
+    )
     assert not judgement.passed
     assert judgement.confidence == pytest.approx(1 / 3)
     assert judgement.reasons == ("1/3 verdicts say correct (0 of 3 unparsed or failed): below 0.5",)
@@ -66,14 +55,16 @@ def test_majority_incorrect_fails_with_its_share() -> None:
 
 def test_unparsed_and_failed_verifications_are_left_out_and_counted() -> None:
     validator = SelfVerifyValidator(ValidationPolicy(self_verify_samples=3))
-    judgement, _ = drive(validator, [reply("5"), reply("", "Timeout"), reply("Correct")])
+    judgement, _ = drive(
+        validator.steps(ANSWER), [reply("5"), reply("", "Timeout"), reply("Correct")]
+    )
     assert judgement.passed and judgement.confidence == 1.0
     assert "(2 of 3 unparsed or failed)" in judgement.reasons[0]
 
 
 def test_no_verdict_at_all_is_unmeasured_not_confident() -> None:
     validator = SelfVerifyValidator(ValidationPolicy(self_verify_samples=2))
-    judgement, _ = drive(validator, [reply("hmm"), reply("", "ConnectionError")])
+    judgement, _ = drive(validator.steps(ANSWER), [reply("hmm"), reply("", "ConnectionError")])
     assert judgement.passed and judgement.confidence is None
     assert judgement.reasons == (
         "not measured, abstains: none of 2 verifications gave a verdict (ConnectionError)",
