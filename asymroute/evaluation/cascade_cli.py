@@ -118,7 +118,9 @@ class LiveLocalReply:
         from asymroute.settings import load_settings
 
         try:
-            context = RouterContext() if local_model is None else RouterContext(local_model)
+            context = (
+                RouterContext() if local_model is None else RouterContext(local_model=local_model)
+            )
             self.setup = RouterSetup.build(load_settings(), defaults=context)
         except ConfigurationError as exc:
             if local_model is None:

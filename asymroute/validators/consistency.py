@@ -10,9 +10,9 @@ final answer equals the original's (among those that state one) is the confidenc
 
 Final answers are compared by meaning: numbers numerically (`$1,200` = `1200.0`), choice
 letters as letters, anything else as normalised text, where a short answer agrees with a
-longer one that contains it word for word. An answer with no final answer to
-compare (free prose) cannot be judged this way: the validator says so and abstains (or fails,
-with `unmeasured_policy=escalate`). Every sample is a local call, recorded in usage by the
+longer one that contains it word for word. An answer with no final answer to compare (free
+prose) cannot be judged this way: the validator says so and abstains (or fails, with
+`unmeasured_policy=escalate`). Every sample is a local call, recorded in usage by the
 `validate` node; in an offline replay there is no model to ask.
 """
 
@@ -68,15 +68,15 @@ def final_answer_key(text: str) -> tuple[str, str | float] | None:
 
 
 def _stated_final(text: str) -> str | None:
-    lines = ANSWER_LINE.findall(text)
-    if lines:
-        return str(lines[-1]).strip()
+    answer_lines = ANSWER_LINE.findall(text)
+    if answer_lines:
+        return str(answer_lines[-1]).strip()
     marked = final_answer_text(text)
     if marked is not None:
         return marked
-    lines = [line for line in text.splitlines() if line.strip()]
+    written = [line for line in text.splitlines() if line.strip()]
     # An unmarked worked solution ends on its result ("... = 12 apples."); prose does not.
-    numbers = NUMBER.findall(lines[-1]) if lines else []
+    numbers = NUMBER.findall(written[-1]) if written else []
     return str(numbers[-1]) if numbers else None
 
 
