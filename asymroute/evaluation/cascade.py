@@ -105,7 +105,7 @@ def judge_answers(
         for i, (prompt, answer) in enumerate(zip(data.prompts, data.weak_responses, strict=True)):
             validators = validators_for(int(scorers[0][i]) if scorers is not None else 0)
             candidate = replay_candidate(prompt, answer)
-            judged = [(v.name, _judge(v, candidate, reply)) for v in validators]
+            judged = [(v.name, judge_one(v, candidate, reply)) for v in validators]
             verdict = combine(candidate, validators, judged, policy)
             passed[i] = verdict["passed"]
             failed.append(list(verdict.get("failed", [])))
@@ -114,7 +114,9 @@ def judge_answers(
     return AnswerJudgements(risk, passed, failed)
 
 
-def _judge(validator: Validator, candidate: CandidateAnswer, reply: Reply | None) -> Any:
+def judge_one(validator: Validator, candidate: CandidateAnswer, reply: Reply | None) -> Any:
+    """One validator's judgement: with its local calls made through `reply` when it has
+    some and a `reply` is given, else from `check` alone."""
     if reply is None or not isinstance(validator, CallingValidator):
         return validator.check(candidate)
     steps = validator.steps(candidate)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from langchain_core.messages import BaseMessage
@@ -13,6 +13,9 @@ from asymroute.evaluation.cascade_report import CascadeReport
 from asymroute.evaluation.datasets import LabeledData
 from asymroute.evaluation.output import emit_report
 from asymroute.validators import CallingValidator, CandidateAnswer
+
+if TYPE_CHECKING:
+    from asymroute.context import RouterContext
 
 
 def add_cascade_arguments(parser: Any) -> None:
@@ -93,7 +96,7 @@ def run_cascade(
                 "--live-local calls the local model for validators that need it "
                 "(self_verify, consistency, format), and --validators names none of them"
             )
-        reply = LiveLocalReply(args.local_model)
+        reply = live_local_reply(args.local_model)
     report = evaluate_cascade(
         data,
         names,
@@ -108,24 +111,27 @@ def run_cascade(
     return report, reply
 
 
-class LiveLocalReply:
-    """Real calls to a local model (settings from env / .env), counted for the report."""
+def live_local_reply(local_model: str | None) -> LiveLocalReply:
+    """--live-local's caller; a bad --local-model is named as the option."""
+    from asymroute.context import RouterContext
+    from asymroute.errors import ConfigurationError
 
-    def __init__(self, local_model: str | None = None) -> None:
-        from asymroute.context import RouterContext
-        from asymroute.errors import ConfigurationError
+    if local_model is None:
+        return LiveLocalReply()
+    try:
+        return LiveLocalReply(RouterContext(local_model=local_model))
+    except ConfigurationError as exc:
+        raise ConfigurationError(f"--local-model {local_model}: {exc}") from exc
+
+
+class LiveLocalReply:
+    """Real calls to a context's local model (settings from env / .env), counted."""
+
+    def __init__(self, context: RouterContext | None = None) -> None:
         from asymroute.planning import RouterSetup
         from asymroute.settings import load_settings
 
-        try:
-            context = (
-                RouterContext() if local_model is None else RouterContext(local_model=local_model)
-            )
-            self.setup = RouterSetup.build(load_settings(), defaults=context)
-        except ConfigurationError as exc:
-            if local_model is None:
-                raise
-            raise ConfigurationError(f"--local-model {local_model}: {exc}") from exc
+        self.setup = RouterSetup.build(load_settings(), defaults=context)
         self.plan = self.setup.plan(None)
         self.model = self.plan.local.id
         self.calls = 0
