@@ -26,8 +26,9 @@ import numpy as np
 from langchain_core.messages import HumanMessage
 
 from asymroute.context import RouterContext
-from asymroute.evaluation.cascade import judge_one
+from asymroute.evaluation.cascade import CURVE_BINS, judge_one
 from asymroute.evaluation.cascade_cli import LiveLocalReply
+from asymroute.evaluation.metrics import saving_at_strong_quality, threshold_curve
 from asymroute.validators import CandidateAnswer, ValidationPolicy
 from asymroute.validators.consistency import ConsistencyValidator, final_answer_key, same_answer
 from asymroute.validators.scorer import ScorerValidator
@@ -57,26 +58,15 @@ def questions(count: int, seed: int) -> list[tuple[str, float]]:
 
 
 def cheaper_at_quality(risk: np.ndarray, right: np.ndarray) -> float:
-    """Frontier-only cost / cost, escalating the riskiest first (ties in expectation) until
-    accuracy reaches 95% of an always-right frontier."""
-    n = len(risk)
-    target = FRONTIER_QUALITY * n
-    correct = float(right.sum())
-    escalated = 0.0
-    for value in sorted(set(risk.tolist()), reverse=True):
-        if correct >= target:
-            break
-        group = risk == value
-        gain = float((~right[group]).sum())
-        size = float(group.sum())
-        needed = target - correct
-        if gain >= needed:
-            escalated += size * needed / gain
-            correct = target
-            break
-        escalated += size
-        correct += gain
-    return n / escalated if escalated else float("inf")
+    """Frontier-only cost / cost where a cascade escalating the riskiest first reaches 95% of
+    an always-right frontier: local calls $0, every escalation $1 (the product's curve code)."""
+    frontier_right = np.ones(len(risk), dtype=bool)
+    curve = threshold_curve(
+        "cascade", risk, right, frontier_right, np.zeros(len(risk)), np.ones(len(risk)),
+        bins=CURVE_BINS,
+    )  # fmt: skip
+    found = saving_at_strong_quality(curve, 1.0, float(len(risk)), FRONTIER_QUALITY)
+    return found[1] if found else float("nan")
 
 
 def main() -> None:

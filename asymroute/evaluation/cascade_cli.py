@@ -71,7 +71,7 @@ def run_cascade(
     from asymroute.validators import get_validators
 
     names = [n.strip() for n in args.validators.split(",") if n.strip()]
-    get_validators(names)  # names the unknown ones
+    validators = get_validators(names)  # names the unknown ones
     policy = RouterContext().validation_policy()
     overrides = {
         "combine": args.combine,
@@ -90,8 +90,7 @@ def run_cascade(
         raise ConfigurationError("--local-model is the model --live-local calls; add --live-local")
     reply = None
     if args.live_local:
-        calling = [v.name for v in get_validators(names) if isinstance(v, CallingValidator)]
-        if not calling:
+        if not any(isinstance(v, CallingValidator) for v in validators):
             raise ConfigurationError(
                 "--live-local calls the local model for validators that need it "
                 "(self_verify, consistency, format), and --validators names none of them"
