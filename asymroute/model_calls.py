@@ -14,6 +14,7 @@ from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.runnables import RunnableConfig
 
 from asymroute.errors import AsymrouteError
+from asymroute.json_mode import unfenced_reply
 from asymroute.planning import RunPlan, model_options
 from asymroute.privacy.policy import outgoing, restore_answer
 from asymroute.privacy.scrub import known_secrets, scrub_secrets
@@ -209,6 +210,8 @@ class _TierCall:
         message = reply if isinstance(reply, AIMessage) else AIMessage(content=str(reply.content))
         if self.outgoing.redaction is not None:
             message = restore_answer(message, self.outgoing.redaction)
+        # JSON mode: the answer is the bare JSON, whichever tier fenced it.
+        message = unfenced_reply(message, self.plan.context.response_format)
         return self._account(message, None)
 
     def unanswered(self, refusal: BaseException | None) -> ModelCall:

@@ -12,6 +12,7 @@ from langchain_core.language_models import BaseChatModel
 from asymroute.classifiers import Classifier, get_classifier
 from asymroute.context import RouterContext
 from asymroute.errors import ConfigurationError
+from asymroute.json_mode import wants_json
 from asymroute.pricing import PriceTable, get_price_table
 from asymroute.providers import ModelOptions, ModelSpec, get_provider, parse_model
 from asymroute.providers.async_http import AsyncHttpClients
@@ -61,9 +62,19 @@ def plan_run(context: RouterContext | None, settings: Settings) -> RunPlan:
         frontier=frontier,
         frontier_available=get_provider(frontier).is_configured(settings),
         classifier=get_classifier(context.classifier),
-        validators=tuple(get_validators(context.validators, context.validation_policy())),
+        validators=tuple(get_validators(validator_names(context), context.validation_policy())),
         price_table=get_price_table(settings.price_table, settings.price_overrides),
     )
+
+
+def validator_names(context: RouterContext) -> tuple[str, ...]:
+    """The context's validators, with `format` right after `structural` when the request asks
+    for JSON: an answer that is not the JSON asked for must never pass."""
+    names = context.validators
+    if not wants_json(context.response_format) or "format" in names:
+        return names
+    at = names.index("structural") + 1 if "structural" in names else 0
+    return (*names[:at], "format", *names[at:])
 
 
 def connect_timeout(tier: Tier, settings: Settings) -> float:
@@ -85,6 +96,7 @@ def model_options(plan: RunPlan, tier: Tier, settings: Settings) -> ModelOptions
         stop=plan.context.stop,
         # The confidence validator reads the local answer's token log-probs.
         logprobs=local and "confidence" in plan.context.validators,
+        response_format=plan.context.response_format,
     )
 
 

@@ -9,6 +9,10 @@ A client that hangs up mid-answer stops the stream before the run's cost is know
 hanging up is not a way around a key's budget, the stream then charges what it can tell was
 spent: the recorded cost if the frontier call had finished, else an estimate from the request
 and the frontier text already streamed (`on_abandoned`).
+
+A JSON-mode answer (`response_format`) is sent whole when the run ends, from either tier: the
+client can only parse it complete, and it is sent as bare JSON, with any fence a model put
+around it removed, which a token-by-token stream could not undo.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from asymroute.gateway.completions import (
     routing_details,
 )
 from asymroute.gateway.errors import GatewayError, from_router_error
+from asymroute.json_mode import wants_json
 from asymroute.pricing import ModelPrice
 from asymroute.providers import ModelSpec, parse_model
 from asymroute.requests import content_text
@@ -73,6 +78,7 @@ class CompletionStream:
         self.headers = headers  # filled in before the first chunk is yielded
         self.local = parse_model(run.context.local_model)
         self.frontier = parse_model(run.context.frontier_model)
+        self.whole_answer = wants_json(run.context.response_format)
         self.sent: list[str] = []
         self.held: list[str] = []
         self.released = False
@@ -158,6 +164,8 @@ class CompletionStream:
             return []
         if node == "frontier_model" and not is_local_run(metadata, self.local, self.frontier):
             self.frontier_chars_sent += len(text)
+            if self.whole_answer:
+                return []  # sent by `finish`, as the final answer
             return [self.content(self.frontier.id, text, "frontier")]
         self.held.append(text)  # a local answer: it waits for validation
         return []

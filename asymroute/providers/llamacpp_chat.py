@@ -63,6 +63,9 @@ class ChatLlamaCppEmbedded(BaseChatModel):
     """Record each generated token's log-prob (response_metadata["logprobs"], OpenAI shape)."""
     timeout_s: float | None = None
     """Wall-time limit of one call, waiting for the shared weights included."""
+    response_format: dict[str, Any] | None = None
+    """JSON mode in llama.cpp's form ({"type": "json_object", "schema": {...}}): generation is
+    constrained by a grammar built from the schema, so the answer is JSON matching it."""
 
     @property
     def _llm_type(self) -> str:
@@ -97,6 +100,7 @@ class ChatLlamaCppEmbedded(BaseChatModel):
                 stop=stop or self.stop_sequences or None,
                 seed=self.seed,
                 logits_processor=processors,  # type: ignore[arg-type]
+                response_format=self.response_format,  # type: ignore[arg-type]
             )
         finally:
             loaded.lock.release()

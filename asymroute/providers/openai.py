@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import SecretStr
 
 from asymroute.errors import ConfigurationError
+from asymroute.json_mode import json_object_with_schema
 from asymroute.privacy.scrub import known_secrets
 from asymroute.providers.async_http import missing_package
 from asymroute.providers.base import ModelOptions
@@ -69,8 +70,19 @@ class OpenAIProvider:
             if settings.openai_base_url
             else None,
             http_async_client=options.async_http_client,  # None: the SDK's default
+            model_kwargs=response_format_kwargs(options, settings),
         )
         return with_masked_errors(chat_model, known_secrets(settings))
+
+
+def response_format_kwargs(options: ModelOptions, settings: Settings) -> dict[str, Any]:
+    """JSON mode in OpenAI's terms, or in the older json_object-with-schema form for servers
+    that read only that (`ASYMROUTE_OPENAI_SCHEMA_FORM=json_object`: llama-cpp-python's)."""
+    if not options.response_format:
+        return {}
+    if settings.openai_schema_form == "json_object":
+        return {"response_format": json_object_with_schema(options.response_format)}
+    return {"response_format": dict(options.response_format)}
 
 
 @cache
