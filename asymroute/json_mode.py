@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel
 
@@ -54,7 +54,9 @@ def json_object_with_schema(response_format: Mapping[str, Any] | None) -> dict[s
     return {"type": "json_object", "schema": dict(schema)} if schema else {"type": "json_object"}
 
 
-def ollama_format(response_format: Mapping[str, Any] | None) -> dict[str, Any] | str | None:
+def ollama_format(
+    response_format: Mapping[str, Any] | None,
+) -> dict[str, Any] | Literal["json"] | None:
     """Ollama's `format`: the JSON schema itself, or "json" for any JSON; None: free text."""
     asked, schema = expected_schema(response_format)
     if not asked:

@@ -43,9 +43,36 @@ class RunPlan:
     """The router's breakers and retry clock; None outside a router (no cooldowns)."""
     http_clients: AsyncHttpClients | None = field(default=None, compare=False, repr=False)
     """The router's async HTTP clients, one per event loop; None: each model's default."""
+    served: dict[Tier, ModelSpec] = field(default_factory=dict, compare=False, repr=False)
+    """Each tier's model as its server names it, once asked (`providers.served_models`)."""
 
     def spec(self, tier: Tier) -> ModelSpec:
-        return self.local if tier == "local" else self.frontier
+        """The tier's model: as served, once known, else as configured."""
+        return self.served.get(tier) or (self.local if tier == "local" else self.frontier)
+
+    def use_served(self, tier: Tier, name: str | None) -> None:
+        """Name (and call) the tier's model as its server does; None: not known (yet)."""
+        configured = self.local if tier == "local" else self.frontier
+        if name is None or self.served.get(tier) == (served := replace(configured, model=name)):
+            return
+        self.served[tier] = served
+        self.models.pop(tier, None)  # built under the configured name
+        for models in self.async_models.values():
+            models.pop(tier, None)
+
+
+def resolve_served_model(plan: RunPlan, tier: Tier, settings: Settings) -> None:
+    """Ask the tier's server, once, which model answers (blocking; for `call_tier`)."""
+    lookup = getattr(get_provider(plan.spec(tier)), "served_model", None)
+    if tier not in plan.served and lookup is not None:
+        plan.use_served(tier, lookup(plan.spec(tier).model, settings))
+
+
+async def aresolve_served_model(plan: RunPlan, tier: Tier, settings: Settings) -> None:
+    """`resolve_served_model` without blocking the event loop (for `acall_tier`)."""
+    lookup = getattr(get_provider(plan.spec(tier)), "aserved_model", None)
+    if tier not in plan.served and lookup is not None:
+        plan.use_served(tier, await lookup(plan.spec(tier).model, settings))
 
 
 def plan_run(context: RouterContext | None, settings: Settings) -> RunPlan:

@@ -116,7 +116,7 @@ class Gateway:
         plan = self.setup.plan(run.context)
         frontier = plan.spec("frontier")
         price = plan.price_table.price_for(frontier.provider, frontier.model)
-        stream = CompletionStream(run, headers, record, record_abandoned, price)
+        stream = CompletionStream(run, headers, record, record_abandoned, price, plan)
         events = stream.events(self.graph)
         # Wait for the first event: errors before it are still proper HTTP errors, and the
         # routing headers are known by then.

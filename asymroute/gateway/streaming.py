@@ -38,6 +38,7 @@ from asymroute.gateway.completions import (
 )
 from asymroute.gateway.errors import GatewayError, from_router_error
 from asymroute.json_mode import wants_json
+from asymroute.planning import RunPlan
 from asymroute.pricing import ModelPrice
 from asymroute.providers import ModelSpec, parse_model
 from asymroute.requests import content_text
@@ -67,6 +68,7 @@ class CompletionStream:
         on_finish: Callable[[Mapping[str, Any]], Awaitable[None]],
         on_abandoned: Callable[[float], None] = lambda cost_usd: None,
         frontier_price: ModelPrice | None = None,
+        plan: RunPlan | None = None,
     ) -> None:
         self.run = run
         self.on_finish = on_finish  # given the final state, once the graph has finished
@@ -77,12 +79,17 @@ class CompletionStream:
         self.frontier_chars_sent = 0
         self.headers = headers  # filled in before the first chunk is yielded
         self.local = parse_model(run.context.local_model)
-        self.frontier = parse_model(run.context.frontier_model)
+        self.configured_frontier = parse_model(run.context.frontier_model)
+        self.plan = plan  # names the frontier as its server does, once known
         self.whole_answer = wants_json(run.context.response_format)
         self.sent: list[str] = []
         self.held: list[str] = []
         self.released = False
         self.state: Mapping[str, Any] = {}
+
+    @property
+    def frontier(self) -> ModelSpec:
+        return self.plan.spec("frontier") if self.plan else self.configured_frontier
 
     def chunk_data(
         self, model: str | None, delta: dict[str, Any], finish: str | None = None

@@ -46,8 +46,10 @@ class ModelOptions:
 
 class ModelProvider(Protocol):
     """Optional hooks, looked up by name: `endpoint(model, settings)` (what a cooldown applies
-    to) and `new_aiohttp_client()` (the shared client for calls under `ainvoke` when
-    `ASYMROUTE_ASYNC_HTTP_CLIENT=aiohttp`; see `providers.async_http`)."""
+    to), `new_aiohttp_client()` (the shared client for calls under `ainvoke` when
+    `ASYMROUTE_ASYNC_HTTP_CLIENT=aiohttp`; see `providers.async_http`), and
+    `served_model(model, settings)` / async `aserved_model` (the name the server really
+    answers with, None when unknown; see `providers.served_models`)."""
 
     name: str
     example: str

@@ -13,6 +13,7 @@ from asymroute.privacy.scrub import known_secrets
 from asymroute.providers.async_http import missing_package
 from asymroute.providers.base import ModelOptions
 from asymroute.providers.masking import masking_errors, with_masked_errors
+from asymroute.providers.served_models import aserved_model, served_model
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -32,6 +33,13 @@ class OpenAIProvider:
 
     def endpoint(self, model: str, settings: Settings) -> str:
         return f"openai {settings.openai_base_url or 'https://api.openai.com/v1'} {model}"
+
+    def served_model(self, model: str, settings: Settings) -> str | None:
+        """The model a self-hosted server really answers with (providers.served_models)."""
+        return served_model(model, settings)
+
+    async def aserved_model(self, model: str, settings: Settings) -> str | None:
+        return await aserved_model(model, settings)
 
     def new_aiohttp_client(self) -> Any:
         """The shared async client under `ainvoke` when aiohttp is chosen (providers.async_http)."""
