@@ -53,7 +53,10 @@ def _lookup(settings: Settings) -> tuple[str, dict[str, str], httpx.Timeout]:
 
 def _model_ids(response: httpx.Response) -> list[str]:
     response.raise_for_status()
-    data: Any = response.json().get("data")
+    payload: Any = response.json()
+    data = payload.get("data") if isinstance(payload, dict) else None
+    if not isinstance(data, list):
+        raise ValueError("the reply has no 'data' list of models")
     return [str(item["id"]) for item in data if isinstance(item, dict) and "id" in item]
 
 
@@ -98,7 +101,7 @@ def served_model(model: str, settings: Settings) -> str | None:
     try:
         with httpx.Client(timeout=timeout) as client:
             return _remember(settings, model, _model_ids(client.get(url, headers=headers)))
-    except (httpx.HTTPError, ValueError, TypeError, AttributeError) as exc:
+    except (httpx.HTTPError, ValueError) as exc:
         _failed(settings, exc)
         return None
 
@@ -113,6 +116,6 @@ async def aserved_model(model: str, settings: Settings) -> str | None:
         async with httpx.AsyncClient(timeout=timeout) as client:
             response = await client.get(url, headers=headers)
         return _remember(settings, model, _model_ids(response))
-    except (httpx.HTTPError, ValueError, TypeError, AttributeError) as exc:
+    except (httpx.HTTPError, ValueError) as exc:
         _failed(settings, exc)
         return None
