@@ -74,18 +74,23 @@ class OpenAIProvider:
             top_logprobs=1 if options.logprobs else None,
             stop_sequences=list(options.stop) or None,
             # OpenAI now reads max_completion_tokens; compatible servers still read max_tokens.
-            extra_body={"max_tokens": options.max_output_tokens}
-            if settings.openai_base_url
-            else None,
+            extra_body={
+                **({"max_tokens": options.max_output_tokens} if settings.openai_base_url else {}),
+                **response_format_body(options, settings),
+            }
+            or None,
             http_async_client=options.async_http_client,  # None: the SDK's default
-            model_kwargs=response_format_kwargs(options, settings),
         )
         return with_masked_errors(chat_model, known_secrets(settings))
 
 
-def response_format_kwargs(options: ModelOptions, settings: Settings) -> dict[str, Any]:
+def response_format_body(options: ModelOptions, settings: Settings) -> dict[str, Any]:
     """JSON mode in OpenAI's terms, or in the older json_object-with-schema form for servers
-    that read only that (`ASYMROUTE_OPENAI_SCHEMA_FORM=json_object`: llama-cpp-python's)."""
+    that read only that (`ASYMROUTE_OPENAI_SCHEMA_FORM=json_object`: llama-cpp-python's).
+
+    Sent in the request body, not as LangChain's `response_format`: with that, LangChain calls
+    the SDK's `parse`, which raises on an answer stopped at max_tokens (its billed tokens then
+    go unrecorded) where the router wants the answer and its finish reason."""
     if not options.response_format:
         return {}
     if settings.openai_schema_form == "json_object":

@@ -66,15 +66,18 @@ def test_ollama_format_is_the_schema_itself_or_json() -> None:
 def test_openai_models_are_sent_response_format_in_openai_terms() -> None:
     settings = Settings(OPENAI_API_KEY="sk-test")
     model: Any = OpenAIProvider().create("gpt-4o-mini", settings, options(JSON_SCHEMA))
-    assert model.model_kwargs == {"response_format": JSON_SCHEMA}
+    assert model.extra_body == {"response_format": JSON_SCHEMA}
     plain: Any = OpenAIProvider().create("gpt-4o-mini", settings, options(None))
-    assert "response_format" not in plain.model_kwargs
+    assert plain.extra_body is None
 
 
 def test_openai_schema_form_json_object_suits_llama_cpp_python_servers() -> None:
     settings = Settings(OPENAI_BASE_URL="http://127.0.0.1:9/v1", openai_schema_form="json_object")
     model: Any = OpenAIProvider().create("smollm2", settings, options(JSON_SCHEMA))
-    assert model.model_kwargs["response_format"] == {"type": "json_object", "schema": PLACE_SCHEMA}
+    assert model.extra_body == {
+        "max_tokens": 64,
+        "response_format": {"type": "json_object", "schema": PLACE_SCHEMA},
+    }
 
 
 def test_ollama_models_are_sent_the_schema_as_format() -> None:
