@@ -113,10 +113,8 @@ class Gateway:
                 logger.info("client left %s mid-stream; charging $%.8f", run.id, cost_usd)
                 self.in_background(self.keys.record_spend(run.key_name, cost_usd))
 
-        plan = self.setup.plan(run.context)
-        frontier = plan.spec("frontier")
-        price = plan.price_table.price_for(frontier.provider, frontier.model)
-        stream = CompletionStream(run, headers, record, record_abandoned, price, plan)
+        plan = self.setup.plan(run.context)  # prices and names the frontier as served
+        stream = CompletionStream(run, headers, record, record_abandoned, plan=plan)
         events = stream.events(self.graph)
         # Wait for the first event: errors before it are still proper HTTP errors, and the
         # routing headers are known by then.

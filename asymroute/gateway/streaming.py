@@ -157,12 +157,13 @@ class CompletionStream:
     def abandoned_cost(self) -> float:
         """The run's recorded cost, else an estimate of the frontier call cut off mid-answer."""
         recorded = float(self.state.get("total_cost_usd") or 0.0)
-        if recorded or not self.frontier_chars_sent or self.frontier_price is None:
+        price = self.frontier_price
+        if self.plan is not None:  # the frontier's price as served (known once it was called)
+            price = self.plan.price_table.price_for(self.frontier.provider, self.frontier.model)
+        if recorded or not self.frontier_chars_sent or price is None:
             return recorded
         output_tokens = math.ceil(self.frontier_chars_sent / CHARS_PER_TOKEN)
-        return self.frontier_price.cost(
-            estimate_input_tokens(self.run.request.messages), output_tokens
-        )
+        return price.cost(estimate_input_tokens(self.run.request.messages), output_tokens)
 
     def token(self, message: BaseMessage, metadata: Mapping[str, Any]) -> list[bytes]:
         text = content_text(message)
