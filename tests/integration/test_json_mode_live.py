@@ -22,7 +22,7 @@ from asymroute.context import RouterContext
 from asymroute.pricing import ModelPrice
 from asymroute.settings import Settings
 from graphs.router import build_router
-from tests.integration.conftest import FRONTIER_ALIAS
+from tests.integration.conftest import FRONTIER_ALIAS, OLLAMA_MODEL
 from tests.support.processes import free_port, running_server
 
 LOCAL, FRONTIER = "router-1", "router-0"
@@ -171,3 +171,27 @@ def test_a_price_the_user_set_costs_the_served_model(openai_server: str) -> None
     [usage] = state["usage"]
     assert usage["priced"] is True and usage["cost_usd"] > 0
     assert "price_unknown" not in state["flags"]
+
+
+def test_an_ollama_local_tier_gets_the_schema_as_format(
+    ollama_server: str, openai_server: str
+) -> None:
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        ollama_base_url=ollama_server,
+        openai_base_url=openai_server,
+    )
+    context = RouterContext(
+        local_model=f"ollama:{OLLAMA_MODEL}",
+        threshold=1.0,
+        response_format={
+            "type": "json_schema",
+            "json_schema": {"name": "Place", "schema": Place.model_json_schema()},
+        },
+    )
+    state = asyncio.run(
+        build_router(settings, defaults=context).ainvoke({"messages": [("user", PROMPT)]})
+    )
+
+    assert state["answered_by"] == "local", state.get("escalation_reason")
+    assert Place.model_validate_json(state["messages"][-1].content)
