@@ -73,3 +73,22 @@ def test_gateway_escalates_a_local_answer_stopped_at_the_router_s_own_cap(
         raw = ask(client_for(http), SIMPLE)
     assert raw.headers["x-asymroute-tier"] == "frontier"
     assert raw.headers["x-asymroute-escalated"] == "true"
+
+
+def test_ask_s_max_tokens_is_the_user_s_own_cap() -> None:
+    from asymroute.cli import build_parser
+    from asymroute.cli.ask import context_from_args
+
+    capped = context_from_args(build_parser().parse_args(["ask", "hi", "--max-tokens", "8"]))
+    assert (capped.max_output_tokens, capped.truncation_escalates) == (8, False)
+    plain = context_from_args(build_parser().parse_args(["ask", "hi"]))
+    assert plain.truncation_escalates is True
+
+
+def test_serve_s_max_tokens_is_the_gateway_s_own_cap() -> None:
+    from asymroute.cli import build_parser
+    from asymroute.cli.serve import gateway_defaults
+
+    args = build_parser().parse_args(["serve", "--max-tokens", "64"])
+    defaults = gateway_defaults(args, RouterContext())
+    assert (defaults.max_output_tokens, defaults.truncation_escalates) == (64, True)
