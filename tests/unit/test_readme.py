@@ -102,6 +102,26 @@ def test_every_relative_link_resolves() -> None:
     assert broken == []
 
 
+def anchors(page: Path) -> set[str]:
+    """The heading ids of a page, as MkDocs (and, for these headings, GitHub) make them."""
+    from markdown.extensions.toc import slugify
+
+    prose = FENCE.sub("", page.read_text())
+    headings = re.findall(r"^#{1,6} (.+)$", prose, re.MULTILINE)
+    return {slugify(heading, "-") for heading in headings}
+
+
+def test_every_anchor_in_a_link_exists() -> None:
+    broken = []
+    for page in documentation_files():
+        for target in relative_links(page):
+            parts = urlsplit(target)
+            linked = page.parent / unquote(parts.path) if parts.path else page
+            if parts.fragment and linked.suffix == ".md" and parts.fragment not in anchors(linked):
+                broken.append(f"{page.relative_to(ROOT)}: {target}")
+    assert broken == []
+
+
 def test_readme_links_to_every_docs_page() -> None:
     linked = {
         (README.parent / unquote(urlsplit(target).path)).resolve()
@@ -118,3 +138,9 @@ def test_the_link_checker_sees_a_broken_link(tmp_path: Path) -> None:
         "```\n[in code](not-a-link.md)\n```\n"
     )
     assert relative_links(page) == ["page.md", "missing.md#x"]
+
+
+def test_anchors_are_the_headings_ids(tmp_path: Path) -> None:
+    page = tmp_path / "page.md"
+    page.write_text("# Title\n\n## Graph `chat` (one turn)\n\n```\n# not a heading\n```\n")
+    assert anchors(page) == {"title", "graph-chat-one-turn"}
