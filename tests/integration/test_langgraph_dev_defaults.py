@@ -147,6 +147,39 @@ def test_queued_local_generations_delay_neither_health_checks_nor_the_frontier(
     assert finished.index("health") < drained and finished.index("frontier") < drained, finished
 
 
+def test_studio_style_streams_of_every_graph_end_cleanly(dev_server: str) -> None:
+    """What Studio asks for: several stream modes with subgraphs, through `langgraph_sdk`."""
+    from langgraph_sdk import get_client
+
+    inputs = {
+        "router": user(SIMPLE),
+        "chat": user("Hi there"),
+        "workflow": {"task": "Two steps.", "steps": [SIMPLE, "Name a fruit."]},
+    }
+
+    async def stream_all() -> dict[str, tuple[set[str], list[str]]]:
+        client = get_client(url=dev_server)
+        seen: dict[str, tuple[set[str], list[str]]] = {}
+        for graph, payload in inputs.items():
+            thread = (await client.threads.create())["thread_id"]
+            events = set()
+            async for part in client.runs.stream(
+                thread,
+                graph,
+                input=payload,
+                stream_mode=["values", "messages-tuple", "updates", "debug", "custom"],
+                stream_subgraphs=True,
+            ):
+                events.add(part.event.split("|")[0])
+            state = await client.threads.get_state(thread)
+            seen[graph] = (events, list(state["next"]))
+        return seen
+
+    for graph, (events, pending) in asyncio.run(stream_all()).items():
+        assert "error" not in events and {"values", "updates", "messages"} <= events, graph
+        assert pending == [], graph
+
+
 def test_the_server_reported_no_blocking_call(dev_server: str, dev_logs: Path) -> None:
     """Last in this module: every run above went through the server's blocking detector."""
     log = (dev_logs / "server.log").read_text(errors="replace")
