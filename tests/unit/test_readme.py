@@ -7,6 +7,7 @@ equal the compiled graphs, and the README must stay a front door.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -15,6 +16,7 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
+from asymroute.context import RouterContext
 from asymroute.settings import Settings
 from graphs.chat import build_chat
 from graphs.router import build_router
@@ -85,6 +87,20 @@ def test_ci_runs_the_readme_test_command() -> None:
 def test_ci_builds_the_docs_strictly() -> None:
     lines = CI_SCRIPT.read_text().splitlines()
     assert any("mkdocs build --strict" in line and not line.startswith("#") for line in lines)
+
+
+def table_column(text: str, column: int) -> set[str]:
+    """The cells of one column in every Markdown table row of a text."""
+    rows = [line.split("|") for line in text.splitlines() if line.startswith("|")]
+    return {row[column].strip() for row in rows if len(row) > column + 1}
+
+
+def test_the_configuration_reference_names_every_setting_and_context_field() -> None:
+    reference = (DOCS / "configuration.md").read_text()
+    settings = {f"`{name}`" for name in Settings.model_fields}
+    context = {f"`{field.name}`" for field in dataclasses.fields(RouterContext)}
+    assert settings - table_column(reference, 2) == set()  # | variable | field | ...
+    assert context - table_column(reference, 1) == set()  # | field | default | ...
 
 
 def test_readme_is_a_front_door() -> None:
