@@ -113,7 +113,7 @@ class Gateway:
                 logger.info("client left %s mid-stream; charging $%.8f", run.id, cost_usd)
                 self.in_background(self.keys.record_spend(run.key_name, cost_usd))
 
-        plan = self.setup.plan(run.context)  # prices and names the frontier as served
+        plan = await self.setup.aplan(run.context)  # prices and names the frontier as served
         stream = CompletionStream(run, headers, record, record_abandoned, plan=plan)
         events = stream.events(self.graph)
         # Wait for the first event: errors before it are still proper HTTP errors, and the
