@@ -74,6 +74,8 @@ class CompletionStream:
         self.local = parse_model(run.context.local_model)
         self.frontier = parse_model(run.context.frontier_model)
         self.sent: list[str] = []
+        self.streamed_call: str | None = None
+        """The id of the model call whose tokens went to the client (one per call)."""
         self.held: list[str] = []
         self.released = False
         self.state: Mapping[str, Any] = {}
@@ -124,11 +126,14 @@ class CompletionStream:
             raise
         except Exception as exc:
             if isinstance(exc, AsymrouteError):
-                failure = from_router_error(exc)
+                failure = from_router_error(exc, self.run.id)
             else:
                 logger.exception("the gateway failed while streaming %s", self.run.id)
                 failure = GatewayError(
-                    500, "internal error in the asymroute gateway; see its log", type="server_error"
+                    500,
+                    f"internal error in the asymroute gateway (request id {self.run.id}); its "
+                    "log has the details under that id",
+                    type="server_error",
                 )
             if not self.sent:
                 raise failure from exc
@@ -157,6 +162,11 @@ class CompletionStream:
         if not text or node not in ("local_model", "frontier_model"):
             return []
         if node == "frontier_model" and not is_local_run(metadata, self.local, self.frontier):
+            if self.streamed_call not in (None, message.id):
+                # Tokens of the call that failed mid-answer have gone out: what a retry or the
+                # local fallback says is not appended to them (`finish` ends with an error).
+                return []
+            self.streamed_call = message.id
             self.frontier_chars_sent += len(text)
             return [self.content(self.frontier.id, text, "frontier")]
         self.held.append(text)  # a local answer: it waits for validation
@@ -165,6 +175,8 @@ class CompletionStream:
     def release_validated_local(self) -> list[bytes]:
         if self.released or self.state.get("answered_by") != "local":
             return []
+        if self.frontier_chars_sent:
+            return []  # a fallback after the frontier failed mid-answer: `finish` says so
         self.released = True
         answer = answer_text(self.state)
         pieces = self.held if "".join(self.held) == answer else [answer]
@@ -176,13 +188,15 @@ class CompletionStream:
         answer, streamed = answer_text(state), "".join(self.sent)
         model = str(state.get("answer_model"))
         if streamed != answer or not self.sent:
-            if streamed and not answer.startswith(streamed):
-                # The frontier failed mid-answer and another tier's answer replaced it.
+            fell_back = self.frontier_chars_sent and state.get("answered_by") != "frontier"
+            if streamed and (fell_back or not answer.startswith(streamed)):
+                # The frontier failed mid-answer and another answer replaced it: appending
+                # that to the tokens already sent would hand the client a spliced text.
                 logger.warning("streamed answer diverged from the final answer of %s", self.run.id)
                 failure = GatewayError(
                     502,
-                    "the answering model failed mid-stream and the router answered from "
-                    "another tier; retry the request without streaming to get that answer",
+                    f"the answering model failed mid-stream (request id {self.run.id}); the "
+                    "text streamed so far is incomplete: retry the request",
                     type="server_error",
                     code="stream_diverged",
                 )

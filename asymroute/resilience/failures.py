@@ -37,6 +37,11 @@ TRANSIENT_CLASS_NAMES = frozenset(
     }
 )
 
+# A reply that arrived but cannot be read: the endpoint's fault, though not worth a retry.
+GARBLED_REPLY_CLASS_NAMES = frozenset(
+    {"JSONDecodeError", "APIResponseValidationError", "EmptyCompletion"}
+)
+
 
 @dataclass(frozen=True)
 class Failure:
@@ -45,6 +50,7 @@ class Failure:
     transient: bool
     status: int | None = None
     retry_after_s: float | None = None
+    garbled_reply: bool = False
 
 
 def _causes(exc: BaseException) -> list[BaseException]:
@@ -108,4 +114,5 @@ def classify_failure(exc: BaseException) -> Failure:
         names = {cls.__name__ for cls in type(cause).__mro__}
         if names & TRANSIENT_CLASS_NAMES:
             return Failure(True)
-    return Failure(False)
+    garbled = any(type(cause).__name__ in GARBLED_REPLY_CLASS_NAMES for cause in _causes(exc))
+    return Failure(False, garbled_reply=garbled)

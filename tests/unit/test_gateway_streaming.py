@@ -30,11 +30,14 @@ class ScriptedGraph:
             yield event
 
 
-def token(text: str, node: str, model: str | None = None) -> tuple[str, Any]:
+def token(
+    text: str, node: str, model: str | None = None, call: str | None = None
+) -> tuple[str, Any]:
+    """A streamed token; `call` is the id LangChain gives every chunk of one model call."""
     metadata: dict[str, Any] = {"langgraph_node": node}
     if model:
         metadata["ls_model_name"] = model
-    return ("messages", (AIMessageChunk(content=text), metadata))
+    return ("messages", (AIMessageChunk(content=text, id=call), metadata))
 
 
 def final(answer: str, tier: str, model: str, **extra: Any) -> tuple[str, Mapping[str, Any]]:
@@ -125,9 +128,54 @@ def test_an_error_before_any_token_is_raised_for_an_http_status() -> None:
 def test_an_error_after_tokens_is_an_error_event() -> None:
     from asymroute.errors import NoAnswerError
 
-    events, _ = run_stream([token("Big", "frontier_model"), NoAnswerError("broke")])
+    events, _ = run_stream(
+        [token("Big", "frontier_model"), NoAnswerError("frontier: Error code: 500 - boom")]
+    )
     assert contents(events) == [("openai:big", "Big")]
-    assert events[-2]["error"]["message"] == "broke"
+    message = events[-2]["error"]["message"]
+    assert "boom" not in message and "request id chatcmpl-" in message
+    assert events[-1] == "[DONE]"
+
+
+def test_a_frontier_stream_cut_mid_answer_gets_no_fallback_appended() -> None:
+    """Three frontier chunks, then the call fails and the local fallback answers in the same
+    node, from a model the stream cannot tell is local (the embedded tier names none)."""
+    events, _ = run_stream(
+        [
+            *[token(t, "frontier_model", "big", call="run-1") for t in ("The ", "answer ", "is")],
+            token("A whole local answer.", "frontier_model", call="run-2"),
+            final("A whole local answer.", "local", "llamacpp:smol", flags=["frontier_failed"]),
+        ]
+    )
+    assert [text for _, text in contents(events)] == ["The ", "answer ", "is"]
+    assert events[-2]["error"]["code"] == "stream_diverged"
+    assert "request id chatcmpl-" in events[-2]["error"]["message"]
+    assert events[-1] == "[DONE]"
+
+
+def test_a_fallback_that_starts_like_the_cut_stream_is_not_appended_either() -> None:
+    events, _ = run_stream(
+        [
+            token("The answer", "frontier_model", "big", call="run-1"),
+            token("The answer is 4.", "frontier_model", call="run-2"),
+            final("The answer is 4.", "local", "llamacpp:smol", flags=["frontier_failed"]),
+        ]
+    )
+    assert [text for _, text in contents(events)] == ["The answer"]
+    assert events[-2]["error"]["code"] == "stream_diverged"
+
+
+def test_a_frontier_retry_with_the_same_text_completes_the_cut_stream() -> None:
+    events, _ = run_stream(
+        [
+            token("The answer", "frontier_model", "big", call="run-1"),
+            token("The answer", "frontier_model", "big", call="run-2"),
+            token(" is 5.", "frontier_model", "big", call="run-2"),
+            final("The answer is 5.", "frontier", "openai:big"),
+        ]
+    )
+    assert "".join(text for _, text in contents(events)) == "The answer is 5."
+    assert "error" not in events[-2]
 
 
 class StalledGraph(ScriptedGraph):
