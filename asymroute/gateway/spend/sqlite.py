@@ -15,6 +15,7 @@ from pathlib import Path
 
 from asymroute.errors import ConfigurationError
 from asymroute.gateway.spend.base import SpendStore, SpendStoreError, checked_amount
+from asymroute.private_files import create_private_file
 from asymroute.settings import Settings
 
 BUSY_TIMEOUT_S = 30.0
@@ -47,6 +48,7 @@ class SqliteSpendStore(SpendStore):
         self.path = path
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
+            create_private_file(path)  # 0600: not readable by other local users
             # Autocommit (isolation_level=None): each statement is its own transaction.
             self.connection = sqlite3.connect(
                 path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
