@@ -151,7 +151,7 @@ class Gateway:
                 logger.info("client left %s mid-stream; charging $%.8f", run.id, cost_usd)
                 self.in_background(self.keys.record_spend(run.key_name, cost_usd))
 
-        plan = self.setup.plan(run.context)
+        plan = await self.setup.aplan(run.context)
         frontier = plan.spec("frontier")
         price = plan.price_table.price_for(frontier.provider, frontier.model)
         stream = CompletionStream(run, headers, record, record_abandoned, price)
