@@ -8,6 +8,7 @@ recognised by status code, response headers and exception class names, not by `i
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -41,6 +42,19 @@ TRANSIENT_CLASS_NAMES = frozenset(
 GARBLED_REPLY_CLASS_NAMES = frozenset(
     {"JSONDecodeError", "APIResponseValidationError", "EmptyCompletion"}
 )
+
+
+# How llama.cpp (embedded and server) and OpenAI-compatible APIs say a prompt does not fit.
+CONTEXT_WINDOW_OVERFLOW = re.compile(
+    r"exceeds? (the )?context window|context_length_exceeded|maximum context length"
+    r"|exceeds the available context size",
+    re.IGNORECASE,
+)
+
+
+def overflows_context_window(error: str) -> bool:
+    """Whether a recorded call error says the request was too long for the model's window."""
+    return CONTEXT_WINDOW_OVERFLOW.search(error) is not None
 
 
 @dataclass(frozen=True)

@@ -78,16 +78,22 @@ def graph_with_breakers(monkeypatch: pytest.MonkeyPatch) -> tuple[Any, BreakerRe
 
 
 @pytest.mark.parametrize("mode", ["invoke", "ainvoke"])
-@pytest.mark.parametrize("fault", [unencodable, over_the_window])
+@pytest.mark.parametrize(
+    ("fault", "error"), [(unencodable, NoAnswerError), (over_the_window, InvalidRequestError)]
+)
 def test_requests_failing_on_both_tiers_by_their_own_fault_open_no_breaker(
-    monkeypatch: pytest.MonkeyPatch, scripted: ScriptedProvider, mode: str, fault: Any
+    monkeypatch: pytest.MonkeyPatch,
+    scripted: ScriptedProvider,
+    mode: str,
+    fault: Any,
+    error: type[Exception],
 ) -> None:
     graph, breakers = graph_with_breakers(monkeypatch)
     payload = {"messages": [("user", "What is 2+3?")]}
     for _ in range(5):
         scripted.script("local", fault())
         scripted.script("frontier", fault())
-        with pytest.raises(NoAnswerError):
+        with pytest.raises(error):
             graph.invoke(payload) if mode == "invoke" else asyncio.run(graph.ainvoke(payload))
     assert [breakers.status(e).state for e in ("scripted:local", "scripted:frontier")] == [
         "closed",
@@ -105,3 +111,32 @@ def test_lone_surrogates_are_refused_at_the_python_entry(scripted: ScriptedProvi
     with pytest.raises(InvalidRequestError, match=r"message 0\.content.*surrogate"):
         graph.invoke({"messages": [("user", "hi \ud800")]})
     assert scripted.calls("local") + scripted.calls("frontier") == 0
+
+
+@pytest.mark.parametrize("mode", ["invoke", "ainvoke"])
+def test_a_prompt_over_the_local_window_goes_to_the_frontier_and_opens_no_breaker(
+    monkeypatch: pytest.MonkeyPatch, scripted: ScriptedProvider, mode: str
+) -> None:
+    graph, breakers = graph_with_breakers(monkeypatch)
+    payload = {"messages": [("user", "Summarise this long report.")]}
+    for _ in range(5):
+        scripted.script("local", over_the_window())
+        state = graph.invoke(payload) if mode == "invoke" else asyncio.run(graph.ainvoke(payload))
+        assert state["answered_by"] == "frontier" and state["escalated"]
+    assert breakers.status("scripted:local").state == "closed"
+
+
+@pytest.mark.parametrize("mode", ["invoke", "ainvoke"])
+def test_a_private_prompt_over_the_local_window_is_an_invalid_request_not_an_outage(
+    monkeypatch: pytest.MonkeyPatch, scripted: ScriptedProvider, mode: str
+) -> None:
+    """privacy=route-local keeps it off the frontier: no tier fits, so the request is a 400."""
+    graph, breakers = graph_with_breakers(monkeypatch)
+    payload = {"messages": [("user", "Summarise the mail of jane.doe@example.com for me.")]}
+    for _ in range(5):
+        scripted.script("local", over_the_window())
+        with pytest.raises(InvalidRequestError, match="too long for the context window"):
+            graph.invoke(payload) if mode == "invoke" else asyncio.run(graph.ainvoke(payload))
+    assert breakers.status("scripted:local").state == "closed"
+    assert scripted.calls("frontier") == 0
+    assert graph.invoke(payload)["answered_by"] == "local"  # the next private request is served
