@@ -23,7 +23,16 @@ from asymroute.errors import (
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 
-COMMANDS: tuple[str, ...] = ("ask", "run_workflow", "chat", "eval", "train", "calibrate", "serve")
+COMMANDS: tuple[str, ...] = (
+    "ask",
+    "run_workflow",
+    "chat",
+    "eval",
+    "train",
+    "calibrate",
+    "serve",
+    "models",
+)
 """Subcommand modules under `asymroute.cli`, in the order `--help` lists them."""
 
 
