@@ -29,6 +29,14 @@ def estimate_input_tokens(messages: Sequence[BaseMessage]) -> int:
     return math.ceil(chars / CHARS_PER_TOKEN) + TOKENS_PER_MESSAGE * len(messages)
 
 
+def estimated_usage(sent: Sequence[BaseMessage], reply: BaseMessage) -> dict[str, int]:
+    """Tokens of a call whose endpoint reported none, so that it is not free for a budget."""
+    return {
+        "input_tokens": estimate_input_tokens(sent),
+        "output_tokens": math.ceil(len(content_text(reply)) / CHARS_PER_TOKEN),
+    }
+
+
 def estimate_call_cost(
     price: ModelPrice | None, messages: Sequence[BaseMessage], max_output_tokens: int
 ) -> float:

@@ -13,6 +13,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.runnables import RunnableConfig
 
+from asymroute.budget import estimated_usage
 from asymroute.errors import AsymrouteError
 from asymroute.planning import RunPlan, model_options
 from asymroute.privacy.policy import outgoing, restore_answer
@@ -224,7 +225,11 @@ class _TierCall:
 
     def _account(self, message: AIMessage | None, error: str | None) -> ModelCall:
         replies = [*self.rejected, *([message] if message is not None else [])]
-        usages: list[Mapping[str, Any]] = [reply.usage_metadata or {} for reply in replies]
+        # An endpoint that reports no usage is estimated from the text, never counted as free.
+        usages: list[Mapping[str, Any]] = [
+            reply.usage_metadata or estimated_usage(self.outgoing.messages, reply)
+            for reply in replies
+        ]
         input_tokens = sum(int(usage.get("input_tokens", 0)) for usage in usages)
         output_tokens = sum(int(usage.get("output_tokens", 0)) for usage in usages)
         price = self.plan.price_table.price_for(self.spec.provider, self.spec.model)
@@ -242,4 +247,6 @@ class _TierCall:
             attempts=self.log.attempts,
             attempt_errors=list(self.log.errors),
         )
+        if any(not reply.usage_metadata for reply in replies):
+            record["tokens_estimated"] = True
         return ModelCall(message=message, usage=record)
