@@ -5,8 +5,8 @@ faulty_upstream.py, fault `hang`, 60 s), or that streams a few tokens and stalls
 (`stall_mid_stream`); the client closes its connection once the call has reached the
 frontier. The frontier must then see the gateway hang up too (the run was cancelled, nothing
 keeps waiting for, or paying for, the answer), and the gateway must go on serving. A request
-cut off during its frontier call is charged to the key's budget. Streamed and plain requests, through both async
-HTTP stacks.
+cut off during its frontier call is charged to the key's budget. Streamed and plain requests,
+through both async HTTP stacks.
 """
 
 from __future__ import annotations
