@@ -86,11 +86,12 @@ def test_detectors_are_registered_by_name() -> None:
         "email",
         "phone",
         "card_number",
+        "iban",
         "national_id",
     }
     assert get_detector("email").category == "email"
-    with pytest.raises(ConfigurationError, match="unknown privacy detector 'iban'"):
-        get_detector("iban")
+    with pytest.raises(ConfigurationError, match="unknown privacy detector 'passport'"):
+        get_detector("passport")
 
 
 def test_overlapping_matches_merge() -> None:
