@@ -22,7 +22,7 @@ from typing import Any
 
 from langchain_core.messages import BaseMessage
 
-from asymroute.budget import estimate_call_cost
+from asymroute.budget import most_input_tokens
 from asymroute.gateway.auth import KeyRing
 from asymroute.gateway.spend.reservations import Reservation
 from asymroute.planning import RunPlan
@@ -37,17 +37,18 @@ STREAM_MODES = ["values", "tasks"]
 def worst_case_cost(
     plan: RunPlan, messages: Sequence[BaseMessage], max_output_tokens: int
 ) -> float:
-    """One call on each tier with the whole prompt in and `max_output_tokens` out.
+    """One call on each tier, with at most a token per prompt byte in and `max_output_tokens`
+    out (`budget.most_input_tokens`).
 
     The router makes at most one call per tier that succeeds; what it can make beyond that
     (a frontier retry after an empty answer, extra local votes) is the documented overshoot.
     """
-    return sum(
-        estimate_call_cost(
-            plan.price_table.price_for(spec.provider, spec.model), messages, max_output_tokens
-        )
-        for spec in (plan.spec("local"), plan.spec("frontier"))
-    )
+    input_tokens = most_input_tokens(messages)
+    total = 0.0
+    for spec in (plan.spec("local"), plan.spec("frontier")):
+        price = plan.price_table.price_for(spec.provider, spec.model)
+        total += price.cost(input_tokens, max_output_tokens) if price is not None else 0.0
+    return total
 
 
 @dataclass

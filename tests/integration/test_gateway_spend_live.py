@@ -8,7 +8,6 @@ so these tests measure the budget, not inference. The Postgres tests start their
 from __future__ import annotations
 
 import json
-import math
 import subprocess
 import sys
 import threading
@@ -29,7 +28,7 @@ KEY = "sk-spend-tests"
 SIMPLE = "What is 2+3?"
 COMPLEX = "Analyze and debug this parser, then refactor it to be thread-safe."
 FRONTIER = "openai:stub-frontier"
-COMPLEX_WORST_CASE = (math.ceil(len(COMPLEX) / 4) + 4) * 5e-6 + 512 * 15e-6
+COMPLEX_WORST_CASE = (len(COMPLEX) + 4) * 5e-6 + 512 * 15e-6
 
 # Each process opens the store, waits for the start file so all of them write at once, then
 # adds 1.0 per step (exact in binary floating point, so the total is exact too).
@@ -184,7 +183,7 @@ def gateway_env(stub: str, spend_path: Path) -> dict[str, str]:
     return {
         "OPENAI_BASE_URL": f"{stub}/v1",
         "ASYMROUTE_GATEWAY_KEYS": json.dumps({"team": KEY}),
-        # Room for one worst case of COMPLEX (its prompt, 512 tokens out): once one frontier
+        # Room for one worst case of COMPLEX (a token a byte in, 512 out): once one frontier
         # answer is spent, the next worst case no longer fits.
         "ASYMROUTE_GATEWAY_KEY_BUDGETS": json.dumps({"team": COMPLEX_WORST_CASE}),
         "ASYMROUTE_GATEWAY_SPEND_PATH": str(spend_path),

@@ -155,3 +155,23 @@ def test_tool_call_arguments_are_scanned() -> None:
 )
 def test_near_misses_are_left_alone(text: str) -> None:
     assert sensitive_categories(text) == []
+
+
+def test_the_gateway_keeps_a_key_in_the_name_field_off_the_forced_frontier(
+    fake_provider: Any,
+) -> None:
+    from tests.support.gateway_app import client_for, gateway
+
+    def ask(name: str) -> Any:
+        return client_for(http).chat.completions.with_raw_response.create(
+            model="router-0",  # every request to the frontier, on complexity
+            messages=[{"role": "user", "content": "Say hi.", "name": name}],
+        )
+
+    with gateway() as http:
+        held = ask("AKIAIOSFODNN7EXAMPLE")
+        assert held.headers["x-asymroute-tier"] == "local"
+        assert held.parse().model_extra["asymroute"]["reasons"][0].startswith("privacy: api_key")
+        assert ask("ann").headers["x-asymroute-tier"] == "frontier"  # an ordinary name goes
+    names = [m.name for model, ms in fake_provider.seen if model == "frontier" for m in ms]
+    assert names == ["ann"]
