@@ -64,19 +64,35 @@ def describe_error(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
-def _prepare(
-    plan: RunPlan, tier: Tier, settings: Settings, loop: asyncio.AbstractEventLoop | None = None
-) -> tuple[ModelSpec, BaseChatModel]:
+def _prepare(plan: RunPlan, tier: Tier, settings: Settings) -> tuple[ModelSpec, BaseChatModel]:
     spec = plan.spec(tier)
-    models = plan.models if loop is None else plan.async_models.setdefault(loop, {})
+    model = plan.models.get(tier)
+    if model is None:
+        built = get_provider(spec).create(spec.model, settings, model_options(plan, tier, settings))
+        model = plan.models.setdefault(tier, built)
+    return spec, model
+
+
+async def _aprepare(
+    plan: RunPlan, tier: Tier, settings: Settings
+) -> tuple[ModelSpec, BaseChatModel]:
+    """`_prepare` for an event loop: the model is built in a worker thread.
+
+    Building one may touch the disk (a GGUF lookup, TLS certificates), which must not block
+    the loop; the HTTP client is taken on the loop, which it belongs to.
+    """
+    spec = plan.spec(tier)
+    loop = asyncio.get_running_loop()
+    models = plan.async_models.setdefault(loop, {})
     model = models.get(tier)
     if model is None:
         options = model_options(plan, tier, settings)
         provider = get_provider(spec)
-        if loop is not None and plan.http_clients is not None:
+        if plan.http_clients is not None:
             client = plan.http_clients.for_loop(loop, provider)
             options = replace(options, async_http_client=client)
-        model = models.setdefault(tier, provider.create(spec.model, settings, options))
+        built = await asyncio.to_thread(provider.create, spec.model, settings, options)
+        model = models.setdefault(tier, built)
     return spec, model
 
 
@@ -121,7 +137,7 @@ async def acall_tier(
     config: RunnableConfig | None = None,
 ) -> ModelCall:
     """`call_tier` without blocking the event loop: same accounting, same error handling."""
-    spec, model = _prepare(plan, tier, settings, asyncio.get_running_loop())
+    spec, model = await _aprepare(plan, tier, settings)
     call = _TierCall(plan, tier, spec, messages, settings)
     while (refusal := call.refusal()) is None:
         failure: BaseException | None

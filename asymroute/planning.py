@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from asyncio import AbstractEventLoop
+from collections import OrderedDict
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
 from weakref import WeakKeyDictionary
 
 from langchain_core.language_models import BaseChatModel
@@ -88,6 +90,9 @@ def model_options(plan: RunPlan, tier: Tier, settings: Settings) -> ModelOptions
     )
 
 
+PLAN_CACHE_SIZE = 256
+
+
 @dataclass(frozen=True)
 class RouterSetup:
     """What a router graph is built with: settings, and the context used when none is given."""
@@ -107,7 +112,8 @@ class RouterSetup:
             object.__setattr__(self, "http_clients", clients)
         # Every node of every run plans from its context; a gateway serves a handful of
         # distinct contexts, so plan each once (contexts are frozen, hence hashable).
-        object.__setattr__(self, "_plan_cached", lru_cache(maxsize=256)(self._plan_uncached))
+        object.__setattr__(self, "_plans", OrderedDict())
+        object.__setattr__(self, "_plans_lock", threading.Lock())
 
     @classmethod
     def build(cls, settings: Settings, defaults: RouterContext | None = None) -> RouterSetup:
@@ -121,10 +127,40 @@ class RouterSetup:
 
     def plan(self, context: RouterContext | None) -> RunPlan:
         context = context if context is not None else self.defaults
+        cached = self._cached_plan(context)
+        if cached is not None:
+            return cached
+        plan = self._plan_uncached(context)
         try:
-            return self._plan_cached(context)  # type: ignore[attr-defined,no-any-return]
-        except TypeError:  # not hashable: not a RouterContext, plan_run names the problem
-            return self._plan_uncached(context)
+            with self._plans_lock:  # type: ignore[attr-defined]
+                plans: OrderedDict[RouterContext, RunPlan] = self._plans  # type: ignore[attr-defined]
+                plan = plans.setdefault(context, plan)
+                if len(plans) > PLAN_CACHE_SIZE:
+                    plans.popitem(last=False)
+        except TypeError:  # not hashable: not a RouterContext (plan_run has named the problem)
+            pass
+        return plan
+
+    async def aplan(self, context: RouterContext | None) -> RunPlan:
+        """`plan` for an event loop: a plan not yet cached is built in a worker thread.
+
+        Building one loads the classifier's and validators' weight files, which blocks; the
+        LangGraph server's blocking detector rejects that on its event loop.
+        """
+        context = context if context is not None else self.defaults
+        cached = self._cached_plan(context)
+        return cached if cached is not None else await asyncio.to_thread(self.plan, context)
+
+    def _cached_plan(self, context: RouterContext) -> RunPlan | None:
+        try:
+            with self._plans_lock:  # type: ignore[attr-defined]
+                plans: OrderedDict[RouterContext, RunPlan] = self._plans  # type: ignore[attr-defined]
+                plan = plans.get(context)
+                if plan is not None:
+                    plans.move_to_end(context)
+                return plan
+        except TypeError:  # not hashable
+            return None
 
     def _plan_uncached(self, context: RouterContext) -> RunPlan:
         plan = plan_run(context, self.settings)

@@ -92,6 +92,14 @@ class Settings(BaseSettings):
     llamacpp_threads: int | None = Field(
         default=None, ge=1, validation_alias="ASYMROUTE_LLAMACPP_THREADS"
     )
+    llamacpp_instances: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        validation_alias="ASYMROUTE_LLAMACPP_INSTANCES",
+        description="copies of the embedded model that generate at once (each holds its own "
+        "weights and context); calls beyond them queue",
+    )
     checkpoint_path: Path = Field(
         default_factory=default_checkpoint_path,
         validation_alias="ASYMROUTE_CHECKPOINT_PATH",

@@ -24,7 +24,7 @@ def dual_node(name: str, setup: RouterSetup, body: NodeBody) -> RunnableCallable
         return run_steps(body(state, plan), plan, setup.settings)
 
     async def async_node(state: Any, runtime: Runtime[RouterContext]) -> dict[str, Any]:
-        plan = setup.plan(runtime.context)
+        plan = await setup.aplan(runtime.context)
         return await arun_steps(body(state, plan), plan, setup.settings)
 
     sync_node.__name__ = async_node.__name__ = name

@@ -104,14 +104,14 @@ class Gateway:
 
     async def meter(self, run: Run) -> Meter:
         """The run's meter, with its worst case reserved against the key's budget (or 429)."""
-        plan = self.setup.plan(run.context)
+        plan = await self.setup.aplan(run.context)
         estimate = worst_case_cost(plan, run.request.messages, run.context.max_output_tokens)
         reservation = await self.keys.reserve(run.key_name, estimate)
         return Meter(self.keys, run.key_name, run.id, estimate, reservation, self.in_background)
 
     async def stream(self, request: Request, run: Run, meter: Meter) -> Response:
         headers = {"cache-control": "no-cache", "x-accel-buffering": "no"} | run.trace_header
-        plan = self.setup.plan(run.context)
+        plan = await self.setup.aplan(run.context)
         frontier = plan.spec("frontier")
         price = plan.price_table.price_for(frontier.provider, frontier.model)
         stream = CompletionStream(run, headers, meter, price)

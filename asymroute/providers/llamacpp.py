@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,8 +21,12 @@ PACKAGED_MODELS = {
 }
 
 
+@lru_cache(maxsize=16)
 def packaged_gguf(name: str) -> Path:
-    """The GGUF inside a package, found without importing the package."""
+    """The GGUF inside a package, found without importing the package.
+
+    Walks the package's folder (blocking): async callers build models in a worker thread.
+    """
     package, install = PACKAGED_MODELS[name]
     spec = importlib.util.find_spec(package)
     locations = list(spec.submodule_search_locations or []) if spec else []
@@ -61,6 +66,7 @@ class LlamaCppProvider:
             model_name=model,
             n_ctx=settings.llamacpp_n_ctx,
             n_threads=settings.llamacpp_threads,
+            instances=settings.llamacpp_instances,
             max_tokens=options.max_output_tokens,
             temperature=options.temperature,
             stop_sequences=list(options.stop),

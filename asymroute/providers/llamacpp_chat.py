@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import atexit
+import asyncio
 import threading
 import time
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from langchain_core.language_models import BaseChatModel
@@ -14,38 +13,16 @@ from langchain_core.messages.ai import UsageMetadata
 from langchain_core.outputs import ChatGeneration, ChatResult
 from pydantic import Field
 
-from asymroute.errors import ConfigurationError
+from asymroute.providers import llamacpp_pool
 from asymroute.requests import content_text
 
 if TYPE_CHECKING:
-    from langchain_core.callbacks import CallbackManagerForLLMRun
+    from langchain_core.callbacks import (
+        AsyncCallbackManagerForLLMRun,
+        CallbackManagerForLLMRun,
+    )
 
 ROLE_BY_MESSAGE_TYPE = {"human": "user", "ai": "assistant", "system": "system", "tool": "tool"}
-
-
-class LoadedLlama:
-    """A loaded GGUF model; llama.cpp contexts are not thread-safe, hence the lock."""
-
-    def __init__(self, path: str, n_ctx: int, n_threads: int | None) -> None:
-        try:
-            from llama_cpp import Llama
-        except ImportError as exc:
-            raise ConfigurationError(
-                "the llamacpp provider needs llama-cpp-python: "
-                "CMAKE_ARGS=\"-DGGML_NATIVE=OFF\" pip install 'asymroute[local]'"
-            ) from exc
-        self.llama = Llama(model_path=path, n_ctx=n_ctx, n_threads=n_threads, verbose=False)
-        self.lock = threading.Lock()
-
-
-# Loading weights takes a second and ~100 MB per copy: keep the few recently used ones.
-@lru_cache(maxsize=4)
-def load_llama(path: str, n_ctx: int, n_threads: int | None) -> LoadedLlama:
-    return LoadedLlama(path, n_ctx, n_threads)
-
-
-# Free models before interpreter teardown: llama.cpp's finalizer fails noisily after it.
-atexit.register(load_llama.cache_clear)
 
 
 class ChatLlamaCppEmbedded(BaseChatModel):
@@ -63,6 +40,8 @@ class ChatLlamaCppEmbedded(BaseChatModel):
     """Record each generated token's log-prob (response_metadata["logprobs"], OpenAI shape)."""
     timeout_s: float | None = None
     """Wall-time limit of one call, waiting for the shared weights included."""
+    instances: int = 1
+    """Copies of the weights that generate at once (ASYMROUTE_LLAMACPP_INSTANCES)."""
 
     @property
     def _llm_type(self) -> str:
@@ -79,68 +58,120 @@ class ChatLlamaCppEmbedded(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        loaded = load_llama(self.model_path, self.n_ctx, self.n_threads)
+        return self._complete(messages, stop, Deadline(self.timeout_s), kwargs)
+
+    async def _agenerate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        """Queued on the pool's own threads; a cancelled call stops at its next token (or
+        never starts), so a client that leaves frees the model for the next one."""
+        deadline = Deadline(self.timeout_s)
+        pool = self._pool()
+        future = pool.submit(self._complete, messages, stop, deadline, kwargs)
+        try:
+            return await asyncio.wrap_future(future)
+        except asyncio.CancelledError:
+            deadline.cancel()
+            raise
+
+    def _pool(self) -> llamacpp_pool.LlamaPool:
+        return llamacpp_pool.load_llama(self.model_path, self.n_ctx, self.n_threads, self.instances)
+
+    def _complete(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None,
+        deadline: Deadline,
+        options: dict[str, Any],
+    ) -> ChatResult:
+        pool = self._pool()
         chat = [
             {"role": ROLE_BY_MESSAGE_TYPE.get(m.type, "user"), "content": content_text(m)}
             for m in messages
         ]
-        recorder = TokenLogprobRecorder() if self.logprobs else None
-        deadline = Deadline(self.timeout_s, int(loaded.llama.token_eos()))
-        processors: list[Any] = [deadline, *([recorder] if recorder is not None else [])]
-        if not loaded.lock.acquire(timeout=deadline.remaining()):
-            raise TimeoutError(f"embedded llama.cpp: no free model within {self.timeout_s} s")
+        loaded = pool.borrow(deadline.remaining())
         try:
+            deadline.start(int(loaded.llama.token_eos()))
+            recorder = TokenLogprobRecorder() if self.logprobs else None
+            processors: list[Any] = [deadline, *([recorder] if recorder is not None else [])]
             completion: Any = loaded.llama.create_chat_completion(
                 messages=chat,  # type: ignore[arg-type]
-                max_tokens=kwargs.get("max_tokens", self.max_tokens),
-                temperature=kwargs.get("temperature", self.temperature),
+                max_tokens=options.get("max_tokens", self.max_tokens),
+                temperature=options.get("temperature", self.temperature),
                 stop=stop or self.stop_sequences or None,
                 seed=self.seed,
                 logits_processor=processors,  # type: ignore[arg-type]
             )
+            logprobs = recorder.as_metadata(loaded.llama) if recorder is not None else None
         finally:
-            loaded.lock.release()
+            pool.give_back(loaded)
+        if deadline.cancelled:
+            raise asyncio.CancelledError("the caller left; generation stopped")
         if deadline.expired:
             raise TimeoutError(f"embedded llama.cpp generation exceeded {self.timeout_s} s")
-        choice = completion["choices"][0]
-        usage = completion.get("usage") or {}
-        usage_metadata = UsageMetadata(
-            input_tokens=int(usage.get("prompt_tokens", 0)),
-            output_tokens=int(usage.get("completion_tokens", 0)),
-            total_tokens=int(usage.get("total_tokens", 0)),
-        )
-        message = AIMessage(
-            content=choice["message"].get("content") or "",
-            usage_metadata=usage_metadata,
-            response_metadata={
-                "finish_reason": choice.get("finish_reason"),
-                "model_name": self.model_name,
-                "model_provider": "llamacpp",
-            }
-            | ({"logprobs": recorder.as_metadata(loaded.llama)} if recorder is not None else {}),
-        )
-        return ChatResult(generations=[ChatGeneration(message=message)])
+        return _chat_result(completion, self.model_name, logprobs)
+
+
+def _chat_result(completion: Any, model_name: str, logprobs: dict[str, Any] | None) -> ChatResult:
+    choice = completion["choices"][0]
+    usage = completion.get("usage") or {}
+    usage_metadata = UsageMetadata(
+        input_tokens=int(usage.get("prompt_tokens", 0)),
+        output_tokens=int(usage.get("completion_tokens", 0)),
+        total_tokens=int(usage.get("total_tokens", 0)),
+    )
+    message = AIMessage(
+        content=choice["message"].get("content") or "",
+        usage_metadata=usage_metadata,
+        response_metadata={
+            "finish_reason": choice.get("finish_reason"),
+            "model_name": model_name,
+            "model_provider": "llamacpp",
+        }
+        | ({"logprobs": logprobs} if logprobs is not None else {}),
+    )
+    return ChatResult(generations=[ChatGeneration(message=message)])
 
 
 class Deadline:
-    """A logits processor that ends generation once the call's time is up.
+    """A logits processor that ends generation once the call's time is up or its caller left.
 
     llama.cpp's chat API has no timeout or stop callback; forcing end-of-sequence is the one
     way to stop it between tokens. The call then raises, so a cut-off answer is never used.
+    The clock starts when the call is made: time queued for a free model counts.
     """
 
-    def __init__(self, timeout_s: float | None, eos_token: int) -> None:
+    def __init__(self, timeout_s: float | None) -> None:
         self._ends_at = None if timeout_s is None else time.monotonic() + timeout_s
-        self._eos_token = eos_token
+        self._eos_token = 0
+        self._cancel = threading.Event()
         self.expired = False
 
+    @property
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    def cancel(self) -> None:
+        """Called from the event loop's thread; the generating thread stops at its next token."""
+        self._cancel.set()
+
+    def start(self, eos_token: int) -> None:
+        self._eos_token = eos_token
+        if self.cancelled:
+            raise asyncio.CancelledError("the caller left before generation started")
+
     def remaining(self) -> float:
-        """Seconds left, or -1 (no limit) in `Lock.acquire`'s convention."""
+        """Seconds left, or -1 (no limit) in `Queue.get`'s convention."""
         return -1 if self._ends_at is None else max(0.0, self._ends_at - time.monotonic())
 
     def __call__(self, input_ids: Any, logits: Any) -> Any:
         if self._ends_at is not None and time.monotonic() >= self._ends_at:
             self.expired = True
+        if self.expired or self.cancelled:
             logits[:] = -float("inf")
             logits[self._eos_token] = 0.0
         return logits

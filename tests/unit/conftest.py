@@ -140,7 +140,7 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 @pytest.fixture(autouse=True)
 def no_llama_loading(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    from asymroute.providers import llamacpp_chat
+    from asymroute.providers import llamacpp_pool
 
     loads: list[str] = []
 
@@ -148,7 +148,7 @@ def no_llama_loading(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         loads.append(path)
         raise AssertionError(f"unit tests must not load llama.cpp weights ({path})")
 
-    monkeypatch.setattr(llamacpp_chat, "load_llama", refuse)
+    monkeypatch.setattr(llamacpp_pool, "load_llama", refuse)
     yield
     assert not loads, f"a unit test loaded llama.cpp weights: {loads}"
 

@@ -11,7 +11,7 @@ import pytest
 from asymroute.cli.serve import http_client_of
 from asymroute.context import RouterContext
 from asymroute.errors import ConfigurationError
-from asymroute.model_calls import _prepare
+from asymroute.model_calls import _aprepare, _prepare
 from asymroute.planning import RouterSetup
 from asymroute.providers import PROVIDERS
 from asymroute.providers.async_http import AsyncHttpClients
@@ -80,8 +80,8 @@ def test_both_tiers_under_ainvoke_share_the_routers_client_and_sync_models_do_no
 
     async def build() -> tuple[Any, Any, Any]:
         loop = asyncio.get_running_loop()
-        local = _prepare(plan, "local", setup.settings, loop)[1]
-        frontier = _prepare(plan, "frontier", setup.settings, loop)[1]
+        local = (await _aprepare(plan, "local", setup.settings))[1]
+        frontier = (await _aprepare(plan, "frontier", setup.settings))[1]
         shared = setup.http_clients.for_loop(loop, PROVIDERS["openai"])
         await setup.aclose()
         return local, frontier, shared
@@ -99,7 +99,7 @@ def test_an_ollama_tier_under_ainvoke_sends_through_the_shared_transport() -> No
 
     async def build() -> tuple[Any, Any]:
         loop = asyncio.get_running_loop()
-        local = _prepare(plan, "local", setup.settings, loop)[1]
+        local = (await _aprepare(plan, "local", setup.settings))[1]
         transport = setup.http_clients.for_loop(loop, PROVIDERS["ollama"])
         await setup.aclose()
         return local, transport

@@ -199,12 +199,34 @@ def test_embedded_llamacpp_deadline_forces_end_of_sequence_once_time_is_up() -> 
 
     from asymroute.providers.llamacpp_chat import Deadline
 
-    unlimited = Deadline(None, eos_token=2)
+    unlimited = Deadline(None)
+    unlimited.start(eos_token=2)
     logits = np.array([0.5, 3.0, -1.0, 0.0])
     assert unlimited(None, logits.copy()).tolist() == logits.tolist()
     assert not unlimited.expired and unlimited.remaining() == -1
 
-    expired = Deadline(0.0, eos_token=2)
+    expired = Deadline(0.0)
+    expired.start(eos_token=2)
     forced = expired(None, logits.copy())
     assert expired.expired and int(np.argmax(forced)) == 2 and np.isinf(forced[[0, 1, 3]]).all()
     assert expired.remaining() == 0.0
+
+
+def test_embedded_llamacpp_deadline_stops_a_call_whose_caller_left() -> None:
+    import asyncio
+
+    import numpy as np
+
+    from asymroute.providers.llamacpp_chat import Deadline
+
+    deadline = Deadline(None)
+    deadline.start(eos_token=1)
+    logits = np.array([4.0, 0.0, 1.0])
+    assert deadline(None, logits.copy()).tolist() == logits.tolist()
+    deadline.cancel()
+    forced = deadline(None, logits.copy())
+    assert deadline.cancelled and int(np.argmax(forced)) == 1 and not deadline.expired
+    left_while_queued = Deadline(None)
+    left_while_queued.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        left_while_queued.start(eos_token=1)  # it never generates
