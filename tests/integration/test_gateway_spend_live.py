@@ -247,6 +247,6 @@ def test_a_budget_spent_through_one_gateway_is_refused_by_another(
         # The other process refuses the key, and so does the first, whichever worker answers.
         for url in [two_url] + [one_url] * 4:
             with pytest.raises(openai.RateLimitError) as caught:
-                ask(url, SIMPLE)
+                ask(url, COMPLEX)  # its worst case no longer fits
             assert caught.value.body["code"] == "budget_exceeded"
     assert SqliteSpendStore(spend_path).spent("team") == pytest.approx(cost)
