@@ -6,7 +6,7 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Coroutine, Mapping
+from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,6 +35,7 @@ from asymroute.gateway.disconnect import (
 from asymroute.gateway.errors import GatewayError, from_router_error, new_request_id
 from asymroute.gateway.gc_tuning import tune_for_serving
 from asymroute.gateway.health import Readiness, liveness
+from asymroute.gateway.metering import Meter, worst_case_cost
 from asymroute.gateway.profiles import profile_context, profile_names
 from asymroute.gateway.schemas import (
     DEFAULT_MAX_MESSAGES,
@@ -106,15 +107,15 @@ class Gateway:
     async def complete(self, request: Request, key_name: str, started: float) -> Response:
         run: Run | None = None
         try:
-            await self.keys.check_budget(key_name)
             chat = await self.parse(await self.read_body(request))
             context = run_context(chat, profile_context(chat.model, self.defaults))
             run = Run(chat, context, key_name, started)
+            meter = await self.meter(run)
             if chat.stream:
-                return await self.stream(request, run)
+                return await self.stream(request, run, meter)
             state = await unless_client_leaves(
                 request,
-                self.graph.ainvoke(run.graph_input, run.graph_config, context=run.context),
+                meter.run(self.graph, run.graph_input, run.graph_config, run.context),
             )
         except ClientGone:
             return client_gone(run)
@@ -124,7 +125,6 @@ class Gateway:
             return from_router_error(exc, run.id if run else None).response()
         except Exception:
             return internal_error(run.id if run else None)
-        await self.keys.record_spend(key_name, state.get("total_cost_usd", 0.0))
         body = completion_body(run, state)
         headers = routing_headers(state) | run.trace_header
         headers["x-asymroute-overhead-ms"] = f"{overhead_ms(run, state)}"
@@ -140,21 +140,19 @@ class Gateway:
             return parse()
         return await asyncio.to_thread(parse)
 
-    async def stream(self, request: Request, run: Run) -> Response:
+    async def meter(self, run: Run) -> Meter:
+        """The run's meter, with its worst case reserved against the key's budget (or 429)."""
+        plan = await self.setup.aplan(run.context)
+        estimate = worst_case_cost(plan, run.request.messages, run.context.max_output_tokens)
+        reservation = await self.keys.reserve(run.key_name, estimate)
+        return Meter(self.keys, run.key_name, run.id, estimate, reservation, self.in_background)
+
+    async def stream(self, request: Request, run: Run, meter: Meter) -> Response:
         headers = {"cache-control": "no-cache", "x-accel-buffering": "no"} | run.trace_header
-
-        async def record(state: Mapping[str, Any]) -> None:
-            await self.keys.record_spend(run.key_name, state.get("total_cost_usd", 0.0))
-
-        def record_abandoned(cost_usd: float) -> None:
-            if cost_usd > 0:
-                logger.info("client left %s mid-stream; charging $%.8f", run.id, cost_usd)
-                self.in_background(self.keys.record_spend(run.key_name, cost_usd))
-
         plan = await self.setup.aplan(run.context)
         frontier = plan.spec("frontier")
         price = plan.price_table.price_for(frontier.provider, frontier.model)
-        stream = CompletionStream(run, headers, record, record_abandoned, price)
+        stream = CompletionStream(run, headers, meter, price)
         events = stream.events(self.graph)
         # Wait for the first event: errors before it are still proper HTTP errors, and the
         # routing headers are known by then.
@@ -260,6 +258,7 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if settings.gateway_tune_gc:
             tune_for_serving()
+        await asyncio.to_thread(gateway.keys.recover)  # reservations a killed gateway left
         yield
         await asyncio.gather(*gateway.background)  # spend records still being written
         await gateway.setup.aclose()

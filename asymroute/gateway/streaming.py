@@ -7,8 +7,8 @@ the answering tier is known.
 
 A client that hangs up mid-answer stops the stream before the run's cost is known. So that
 hanging up is not a way around a key's budget, the stream then charges what it can tell was
-spent: the recorded cost if the frontier call had finished, else an estimate from the request
-and the frontier text already streamed (`on_abandoned`).
+spent (`gateway.metering`): the recorded cost, plus, when a frontier call was under way, an
+estimate from the request and the frontier text already streamed (`streamed_frontier_cost`).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import asyncio
 import json
 import logging
 import math
-from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from typing import Any
 
 from langchain_core.messages import BaseMessage
@@ -33,6 +33,7 @@ from asymroute.gateway.completions import (
     routing_details,
 )
 from asymroute.gateway.errors import GatewayError, from_router_error
+from asymroute.gateway.metering import STREAM_MODES, Meter
 from asymroute.pricing import ModelPrice
 from asymroute.providers import ModelSpec, parse_model
 from asymroute.requests import content_text
@@ -59,15 +60,11 @@ class CompletionStream:
         self,
         run: Run,
         headers: dict[str, str],
-        on_finish: Callable[[Mapping[str, Any]], Awaitable[None]],
-        on_abandoned: Callable[[float], None] = lambda cost_usd: None,
+        meter: Meter,
         frontier_price: ModelPrice | None = None,
     ) -> None:
         self.run = run
-        self.on_finish = on_finish  # given the final state, once the graph has finished
-        # Given what a stream cut off mid-answer spent; it must not await (the stream is being
-        # closed or cancelled), so the gateway records the spend in a task of its own.
-        self.on_abandoned = on_abandoned
+        self.meter = meter  # settled once: when the graph ends, fails, or is cut off
         self.frontier_price = frontier_price
         self.frontier_chars_sent = 0
         self.headers = headers  # filled in before the first chunk is yielded
@@ -112,19 +109,23 @@ class CompletionStream:
                 self.run.graph_input,
                 self.run.graph_config,
                 context=self.run.context,
-                stream_mode=["messages", "values"],
+                stream_mode=["messages", *STREAM_MODES],
             ):
+                if mode != "messages":
+                    self.meter.observe(mode, payload)
                 if mode == "values":
                     self.state = payload
                     for event in self.release_validated_local():
                         yield event
-                else:
+                elif mode == "messages":
                     for event in self.token(*payload):
                         yield event
         except (asyncio.CancelledError, GeneratorExit):
-            self.on_abandoned(self.abandoned_cost())
+            # Nothing may await here (the stream is being closed or cancelled).
+            self.meter.cancelled_in_background(self.streamed_frontier_cost())
             raise
         except Exception as exc:
+            await self.meter.finished()
             if isinstance(exc, AsymrouteError):
                 failure = from_router_error(exc, self.run.id)
             else:
@@ -142,15 +143,14 @@ class CompletionStream:
             yield DONE
             return
         # Before the last events: a client that stops reading at [DONE] is still charged.
-        await self.on_finish(self.state)
+        await self.meter.finished()
         for event in self.finish():
             yield event
 
-    def abandoned_cost(self) -> float:
-        """The run's recorded cost, else an estimate of the frontier call cut off mid-answer."""
-        recorded = float(self.state.get("total_cost_usd") or 0.0)
-        if recorded or not self.frontier_chars_sent or self.frontier_price is None:
-            return recorded
+    def streamed_frontier_cost(self) -> float | None:
+        """An estimate of the frontier call cut off mid-answer, from the text it streamed."""
+        if self.frontier_price is None:
+            return None
         output_tokens = math.ceil(self.frontier_chars_sent / CHARS_PER_TOKEN)
         return self.frontier_price.cost(
             estimate_input_tokens(self.run.request.messages), output_tokens
