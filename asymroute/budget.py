@@ -29,6 +29,22 @@ def estimate_input_tokens(messages: Sequence[BaseMessage]) -> int:
     return math.ceil(chars / CHARS_PER_TOKEN) + TOKENS_PER_MESSAGE * len(messages)
 
 
+def most_input_tokens(messages: Sequence[BaseMessage]) -> int:
+    """An upper bound on the prompt's tokens: byte-level BPE tokenizers (GPT, Llama, Qwen...)
+    never make more tokens than the text has UTF-8 bytes. For a reservation that must hold
+    whatever the text (code and non-Latin scripts take far more than 4 characters a token)."""
+    size = sum(len(content_text(message).encode("utf-8")) for message in messages)
+    return size + TOKENS_PER_MESSAGE * len(messages)
+
+
+def estimated_usage(sent: Sequence[BaseMessage], reply: BaseMessage) -> dict[str, int]:
+    """Tokens of a call whose endpoint reported none, so that it is not free for a budget."""
+    return {
+        "input_tokens": estimate_input_tokens(sent),
+        "output_tokens": math.ceil(len(content_text(reply)) / CHARS_PER_TOKEN),
+    }
+
+
 def estimate_call_cost(
     price: ModelPrice | None, messages: Sequence[BaseMessage], max_output_tokens: int
 ) -> float:

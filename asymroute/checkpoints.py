@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
 from asymroute.errors import ConfigurationError
+from asymroute.private_files import create_private_file
 from asymroute.settings import Settings
 
 if TYPE_CHECKING:
@@ -38,6 +39,7 @@ def _sqlite_path(settings: Settings) -> str:
     path = settings.checkpoint_path.expanduser()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        create_private_file(path)
     except OSError as exc:
         raise ConfigurationError(
             f"cannot create the checkpoint directory {path.parent} ({exc}); "

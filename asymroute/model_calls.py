@@ -13,6 +13,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.runnables import RunnableConfig
 
+from asymroute.budget import estimated_usage
 from asymroute.errors import AsymrouteError
 from asymroute.json_mode import unfenced_reply
 from asymroute.planning import (
@@ -250,10 +251,17 @@ class _TierCall:
 
     def _account(self, message: AIMessage | None, error: str | None) -> ModelCall:
         replies = [*self.rejected, *([message] if message is not None else [])]
-        usages: list[Mapping[str, Any]] = [reply.usage_metadata or {} for reply in replies]
+        price = self.plan.price_table.price_for(self.spec.provider, self.spec.model)
+        # A paid endpoint that reports no usage is estimated from the text, never free.
+        paid = price is not None and price.cost(1_000_000, 1_000_000) > 0
+        estimate = paid and any(not reply.usage_metadata for reply in replies)
+        usages: list[Mapping[str, Any]] = [
+            reply.usage_metadata
+            or (estimated_usage(self.outgoing.messages, reply) if estimate else {})
+            for reply in replies
+        ]
         input_tokens = sum(int(usage.get("input_tokens", 0)) for usage in usages)
         output_tokens = sum(int(usage.get("output_tokens", 0)) for usage in usages)
-        price = self.plan.price_table.price_for(self.spec.provider, self.spec.model)
         if price is None and error is None:
             _warn_unpriced(self.spec.id)
         record = UsageRecord(
@@ -268,4 +276,6 @@ class _TierCall:
             attempts=self.log.attempts,
             attempt_errors=list(self.log.errors),
         )
+        if estimate:
+            record["tokens_estimated"] = True
         return ModelCall(message=message, usage=record)

@@ -72,3 +72,6 @@ class UsageRecord(TypedDict):
     """Requests sent to the endpoint for this call: retries included, 0 when it was skipped."""
     attempt_errors: NotRequired[list[str]]
     """The error of each failed attempt, in order (the last one is `error` if all failed)."""
+    tokens_estimated: NotRequired[bool]
+    """The endpoint reported no usage (llama.cpp's server when streaming): the tokens are
+    estimated from the characters sent and received (`budget.estimated_usage`)."""

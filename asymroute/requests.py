@@ -9,6 +9,7 @@ from langchain_core.messages import AnyMessage, BaseMessage, HumanMessage
 from langgraph.graph.message import add_messages
 
 from asymroute.errors import InvalidRequestError
+from asymroute.text_checks import find_lone_surrogate, surrogate_message
 
 EXPECTED_FORM = (
     'pass messages as [("user", "text")], {"role": "user", "content": "text"} dicts, '
@@ -19,12 +20,13 @@ EXPECTED_FORM = (
 def _check_raw_message(index: int, message: Any) -> None:
     """Catch the shapes LangChain would reject with an opaque error, or silently accept."""
     content: Any
+    name: Any = None
     if isinstance(message, BaseMessage):
-        content = message.content
+        content, name = message.content, message.name
     elif isinstance(message, tuple | list) and len(message) == 2:
         content = message[1]
     elif isinstance(message, dict):
-        content = message.get("content")
+        content, name = message.get("content"), message.get("name")
     elif isinstance(message, str):
         content = message
     else:
@@ -34,6 +36,9 @@ def _check_raw_message(index: int, message: Any) -> None:
             f"message {index} has {type(content).__name__} content; content must be a string "
             "or a list of content blocks"
         )
+    found = find_lone_surrogate({"content": content, "name": name}, f"message {index}")
+    if found is not None:
+        raise InvalidRequestError(surrogate_message(*found))
 
 
 def add_request_messages(left: Sequence[AnyMessage], right: Any) -> list[AnyMessage]:

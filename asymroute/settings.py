@@ -146,6 +146,20 @@ class Settings(BaseSettings):
     gateway_max_body_bytes: int = Field(
         default=1_000_000, gt=0, validation_alias="ASYMROUTE_GATEWAY_MAX_BODY_BYTES"
     )
+    gateway_max_messages: int = Field(
+        default=1_000,
+        gt=0,
+        validation_alias="ASYMROUTE_GATEWAY_MAX_MESSAGES",
+        description="most messages one chat request may hold; more is a 400 (building and "
+        "routing a request grows faster than its message count)",
+    )
+    gateway_max_concurrent_per_key: int = Field(
+        default=64,
+        ge=0,
+        validation_alias="ASYMROUTE_GATEWAY_MAX_CONCURRENT_PER_KEY",
+        description="requests one gateway key may have in flight at once; one more is a 429. "
+        "0: no limit. Unauthenticated loopback clients share the key 'anonymous'",
+    )
     async_http_client: AsyncHttpClientKind = Field(
         default="httpx",
         # The first name only covered openai: models; it still works.

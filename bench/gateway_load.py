@@ -174,6 +174,8 @@ def main() -> int:
         "OPENAI_BASE_URL": f"{stub_url}/v1",
         "OLLAMA_BASE_URL": stub_url,
         "ASYMROUTE_GATEWAY_KEYS": json.dumps({"bench": KEY}),
+        # One key stands for every client here: the per-key in-flight cap would 429 them.
+        "ASYMROUTE_GATEWAY_MAX_CONCURRENT_PER_KEY": "0",
         "ASYMROUTE_GATEWAY_CONTEXT": json.dumps(
             {
                 "local_model": f"{args.local}:stub-local",

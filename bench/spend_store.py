@@ -2,8 +2,10 @@
 
     python bench/spend_store.py [--calls 2000] [--postgres]
 
-A budgeted request does one `aspent` before it runs and, when it cost something, one `aadd`
-after. `--postgres` also starts a throwaway PostgreSQL server (tests/support/postgres.py).
+A budgeted request does one `areserve` before it runs (a transaction: expire stale
+reservations, lock the key, sum what is held, insert) and one `asettle` after (delete the
+reservation, add the real cost). `--postgres` also starts a throwaway PostgreSQL server
+(tests/support/postgres.py).
 """
 
 from __future__ import annotations
@@ -25,25 +27,28 @@ from asymroute.gateway.spend import (  # noqa: E402
     SpendStore,
     SqliteSpendStore,
 )
+from asymroute.gateway.spend.reservations import Reservation  # noqa: E402
 
 
 async def timings_ms(store: SpendStore, calls: int) -> tuple[list[float], list[float]]:
-    reads, writes = [], []
+    reserves, settles = [], []
     for _ in range(calls):
+        reservation = Reservation("bench", 0.0002)
         started = time.perf_counter()
-        await store.aspent("bench")
-        reads.append((time.perf_counter() - started) * 1000)
+        admission = await store.areserve(reservation, budget_usd=1e9)
+        reserves.append((time.perf_counter() - started) * 1000)
+        assert admission.admitted
         started = time.perf_counter()
-        await store.aadd("bench", 0.0001)
-        writes.append((time.perf_counter() - started) * 1000)
-    return reads, writes
+        await store.asettle(reservation, 0.0001)
+        settles.append((time.perf_counter() - started) * 1000)
+    return reserves, settles
 
 
 def report(name: str, store: SpendStore, calls: int) -> None:
-    reads, writes = asyncio.run(timings_ms(store, calls))
-    for label, values in (("aspent", reads), ("aadd", writes)):
+    reserves, settles = asyncio.run(timings_ms(store, calls))
+    for label, values in (("areserve", reserves), ("asettle", settles)):
         cuts = statistics.quantiles(values, n=100)
-        print(f"{name:9} {label:7} p50 {cuts[49]:.3f} ms  p99 {cuts[98]:.3f} ms")
+        print(f"{name:9} {label:8} p50 {cuts[49]:.3f} ms  p99 {cuts[98]:.3f} ms")
     assert abs(store.spent("bench") - calls * 0.0001) < 1e-9, "lost an increment"
     store.close()
 

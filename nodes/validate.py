@@ -8,6 +8,7 @@ from langchain_core.messages import AIMessage
 from langgraph._internal._runnable import RunnableCallable
 
 from asymroute.errors import FrontierUnavailableError, NoAnswerError
+from asymroute.fallback import context_overflow_error
 from asymroute.model_calls import ModelCall, finish_reason
 from asymroute.node_steps import CallTier, NodeSteps
 from asymroute.planning import RouterSetup, RunPlan
@@ -102,7 +103,8 @@ def make_validate(setup: RouterSetup) -> RunnableCallable:
                 if held
                 else "no frontier is configured to take over; set OPENAI_API_KEY or OPENAI_BASE_URL"
             )
-            raise NoAnswerError(f"the local tier ({plan.local.id}) failed ({error}) and {why}")
+            failure = NoAnswerError(f"the local tier ({plan.local.id}) failed ({error}) and {why}")
+            raise context_overflow_error(usage) or failure
         unavailable = set() if held else {FRONTIER_UNAVAILABLE}
         flags = sorted({*state.get("flags", []), *unavailable, VALIDATION_FAILED_UNESCALATED})
         return update | _answered_locally(accepted, plan.local.id) | {"flags": flags}

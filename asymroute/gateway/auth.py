@@ -1,9 +1,9 @@
 """Bearer keys and per-key USD budgets.
 
 Spend is counted in a `SpendStore` (asymroute.gateway.spend) that every worker and instance
-shares (SQLite on one host, Postgres across hosts). A budget is checked before a request
-starts and spend is added when it ends, so requests already running when the budget runs out
-can overshoot it, each by at most its own cost.
+shares (SQLite on one host, Postgres across hosts). A budget is a cap: each request reserves
+its worst-case cost before it starts (spent + reserved + estimate <= budget, atomically in the
+store) and is charged its real cost when it ends (asymroute.gateway.metering).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from asymroute.gateway.errors import GatewayError
 from asymroute.gateway.keys import hash_key
 from asymroute.gateway.spend import SpendStore, SpendStoreError, open_spend_store
+from asymroute.gateway.spend.reservations import Reservation
 from asymroute.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -84,15 +85,19 @@ class KeyRing:
             raise _unauthorized("incorrect API key provided")
         return name
 
-    async def check_budget(self, name: str) -> None:
-        """429 once the key's shared spend has reached its budget; 503 if it cannot be read."""
+    async def reserve(self, name: str, estimate_usd: float) -> Reservation | None:
+        """Hold the request's worst-case cost against the key's budget (None: no budget).
+
+        429 when spent + reserved + the estimate would pass the budget; 503 (fail closed)
+        when the store cannot be reached, as then the budget cannot be enforced.
+        """
         budget = self.budgets_usd.get(name)
         if budget is None:
-            return
+            return None
+        reservation = Reservation(name, estimate_usd)
         try:
-            spent = await self.spend.aspent(name)
+            admission = await self.spend.areserve(reservation, budget)
         except SpendStoreError as exc:
-            # Fail closed: without the spend, the budget cannot be enforced.
             logger.error("cannot check the budget of key %r: %s", name, exc)
             raise GatewayError(
                 503,
@@ -101,27 +106,54 @@ class KeyRing:
                 type="server_error",
                 code="spend_store_unavailable",
             ) from exc
-        if spent >= budget:
-            raise GatewayError(
-                429,
+        if admission.admitted:
+            return reservation
+        if admission.spent_usd >= budget:
+            message = (
                 f"the budget of key '{name}' (${budget:.4f}) is exhausted; "
-                "raise it in ASYMROUTE_GATEWAY_KEY_BUDGETS or use another key",
-                type="insufficient_quota",
-                code="budget_exceeded",
+                "raise it in ASYMROUTE_GATEWAY_KEY_BUDGETS or use another key"
             )
+        else:
+            message = (
+                f"the budget of key '{name}' (${budget:.4f}) cannot cover this request: "
+                f"${admission.spent_usd:.6f} is spent and ${admission.reserved_usd:.6f} held by "
+                f"requests in flight, and this one may cost up to ${estimate_usd:.6f}; retry "
+                "when those finish, lower max_tokens, or raise ASYMROUTE_GATEWAY_KEY_BUDGETS"
+            )
+        raise GatewayError(429, message, type="insufficient_quota", code="budget_exceeded")
 
-    async def record_spend(self, name: str, cost_usd: float) -> None:
-        """Add an answered request's cost to a budgeted key's spend.
+    async def settle(self, reservation: Reservation | None, cost_usd: float) -> None:
+        """Release a reservation and charge the request's real cost.
 
-        Keys without a budget are not counted: no store write on their requests. A store
-        failure is logged and the answer still goes out.
+        A store failure is logged and the answer still goes out; the reservation then stays
+        in the store and is charged at its estimate by the recovery rule.
         """
-        if not cost_usd or name not in self.budgets_usd:
+        if reservation is None:
             return
         try:
-            await self.spend.aadd(name, cost_usd)
+            await self.spend.asettle(reservation, cost_usd)
         except SpendStoreError:
-            logger.exception("spend of $%.8f by key %r was not recorded", cost_usd, name)
+            logger.exception(
+                "spend of $%.8f by key %r was not recorded", cost_usd, reservation.key_name
+            )
+
+    def recover(self) -> None:
+        """Charge reservations left by a gateway that died (at start; see reservations.py)."""
+        if not self.budgets_usd:
+            return
+        try:
+            recovered = self.spend.recover()
+        except SpendStoreError:
+            logger.exception("cannot recover budget reservations left by a stopped gateway")
+            return
+        for reservation in recovered:
+            logger.warning(
+                "charged key %r $%.8f, the estimate of a request whose gateway (%s) stopped "
+                "before settling it",
+                reservation.key_name,
+                reservation.estimate_usd,
+                reservation.holder,
+            )
 
 
 def _unauthorized(message: str) -> GatewayError:

@@ -121,8 +121,24 @@ def routing_details(run: Run, state: Mapping[str, Any]) -> dict[str, Any]:
         "validation": _validation_summary(state.get("verdict")),
         "flags": state.get("flags") or [],
         "cost_usd": state.get("total_cost_usd", 0.0),
-        "usage": state.get("usage", []),
+        "usage": [public_usage(record) for record in state.get("usage", [])],
     }
+
+
+def public_usage(record: Mapping[str, Any]) -> dict[str, Any]:
+    """A usage record with its errors reduced to their class names: the full text quotes the
+    upstream (its error body, internal URLs) and stays in the gateway's log."""
+    error = record.get("error")
+    return {
+        **record,
+        "error": _error_kind(error) if error else None,
+        "attempt_errors": [_error_kind(text) for text in record.get("attempt_errors", [])],
+    }
+
+
+def _error_kind(described: str) -> str:
+    """'APIStatusError: Error code: 500 - boom' -> 'APIStatusError'."""
+    return described.split(":", 1)[0].split(" ", 1)[0]
 
 
 def _validation_summary(verdict: Mapping[str, Any] | None) -> dict[str, Any] | None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import logging
+import uuid
 from typing import Any
 
 from starlette.responses import Response
@@ -15,6 +17,8 @@ from asymroute.errors import (
     InvalidRequestError,
     NoAnswerError,
 )
+
+logger = logging.getLogger(__name__)
 
 
 class GatewayError(Exception):
@@ -71,14 +75,37 @@ def unsupported(param: str, why: str = "") -> GatewayError:
     )
 
 
-def from_router_error(exc: AsymrouteError) -> GatewayError:
-    """The router's own errors, each with the status an OpenAI client expects."""
+def new_request_id() -> str:
+    return f"req-{uuid.uuid4().hex}"
+
+
+def from_router_error(exc: AsymrouteError, request_id: str | None = None) -> GatewayError:
+    """The router's own errors, each with the status an OpenAI client expects.
+
+    Errors about the request or its budget are the client's to read. Model failures quote the
+    upstreams (their error text, internal URLs): those go to the log under the request id, and
+    the client gets a generic message with that id.
+    """
     if isinstance(exc, InvalidRequestError | ConfigurationError):
         return GatewayError(400, str(exc), code="invalid_request")
     if isinstance(exc, BudgetExceededError):
         return GatewayError(429, str(exc), type="insufficient_quota", code="budget_exceeded")
     if isinstance(exc, FrontierUnavailableError):
         return GatewayError(503, str(exc), type="server_error", code="frontier_unavailable")
+    request_id = request_id or new_request_id()
+    logger.warning("request %s failed: %s: %s", request_id, type(exc).__name__, exc)
     if isinstance(exc, NoAnswerError):
-        return GatewayError(502, str(exc), type="server_error", code="no_answer")
-    return GatewayError(500, str(exc), type="server_error", code="router_error")
+        return GatewayError(
+            502,
+            f"no model could answer this request (request id {request_id}); retry later, or "
+            "ask the gateway's operator, whose log has the details under that id",
+            type="server_error",
+            code="no_answer",
+        )
+    return GatewayError(
+        500,
+        f"the router failed on this request (request id {request_id}); the gateway's log has "
+        "the details under that id",
+        type="server_error",
+        code="router_error",
+    )

@@ -2,7 +2,7 @@
 
 - `GET /health/liveness`: the process serves HTTP (restart it when this fails).
 - `GET /health/readiness`: it can take requests: when any key has a budget, the spend store
-  answers a read (without it, budgeted requests get 503; see `auth.KeyRing.check_budget`).
+  answers a read (without it, budgeted requests get 503; see `auth.KeyRing.reserve`).
   Models are not called: a probe every few seconds must not cost frontier tokens, and an
   upstream outage is handled per request (retries, cooldowns, fallback to the other tier).
 

@@ -9,6 +9,7 @@ from typing import Any
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
 from asymroute.gateway.errors import GatewayError, invalid, unsupported
+from asymroute.text_checks import SURROGATE_ESCAPE, find_lone_surrogate, surrogate_message
 
 MESSAGE_TYPES = {
     "system": SystemMessage,
@@ -17,6 +18,10 @@ MESSAGE_TYPES = {
     "assistant": AIMessage,
 }
 MAX_STOP_SEQUENCES = 4
+MAX_OUTPUT_TOKENS = 1_000_000
+"""Largest `max_tokens` accepted: above every model's output window, far below what an upstream
+or llama.cpp could be asked to allocate for. A larger value is a 400, never forwarded."""
+DEFAULT_MAX_MESSAGES = 1_000
 RESPONSE_FORMAT_TYPES = ("text", "json_object", "json_schema")
 
 # Accepted only at their no-op value: anything else would change the answer, unhonoured.
@@ -57,14 +62,22 @@ class ChatRequest:
 def parse_json_body(body: bytes) -> dict[str, Any]:
     try:
         data = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except RecursionError as exc:
+        raise invalid("the request body is nested too deeply; send a flatter JSON object") from exc
+    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, an integer of 4,300+ digits
+        if "integer string conversion" in str(exc):
+            raise invalid("the request body has a number with thousands of digits") from exc
         raise invalid(f"the request body is not valid JSON ({exc}); send a JSON object") from exc
     if not isinstance(data, dict):
         raise invalid(f"the request body must be a JSON object, got {type(data).__name__}")
+    if SURROGATE_ESCAPE.search(body) and (found := find_lone_surrogate(data)) is not None:
+        raise invalid(surrogate_message(*found), found[0], code="invalid_text")
     return data
 
 
-def parse_chat_request(data: dict[str, Any]) -> ChatRequest:
+def parse_chat_request(
+    data: dict[str, Any], max_messages: int = DEFAULT_MAX_MESSAGES
+) -> ChatRequest:
     _check_parameters(data)
     model = data.get("model")
     if not isinstance(model, str) or not model:
@@ -72,7 +85,7 @@ def parse_chat_request(data: dict[str, Any]) -> ChatRequest:
     stream = _optional(data, "stream", bool) or False
     return ChatRequest(
         model=model,
-        messages=_messages(data.get("messages")),
+        messages=_messages(data.get("messages"), max_messages),
         stream=stream,
         include_usage=_include_usage(data.get("stream_options"), stream),
         temperature=_temperature(data.get("temperature")),
@@ -121,8 +134,16 @@ def _max_tokens(data: dict[str, Any]) -> int | None:
         value = data.get(name)
         if value is None:
             continue
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise invalid(f"'{name}' must be a positive integer, got {value!r}", name)
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int)
+            or not 1 <= value <= MAX_OUTPUT_TOKENS
+        ):
+            shown = repr(value) if len(repr(value)) < 40 else f"{repr(value)[:20]}..."
+            raise invalid(
+                f"'{name}' must be a positive integer up to {MAX_OUTPUT_TOKENS:,}, got {shown}",
+                name,
+            )
         return value
     return None
 
@@ -172,9 +193,16 @@ def _response_format(value: Any) -> dict[str, Any] | None:
     return None if value["type"] == "text" else value
 
 
-def _messages(value: Any) -> list[BaseMessage]:
+def _messages(value: Any, max_messages: int) -> list[BaseMessage]:
     if not isinstance(value, list) or not value:
         raise invalid("'messages' must be a non-empty array of messages", "messages")
+    if len(value) > max_messages:
+        raise invalid(
+            f"'messages' has {len(value):,} messages, over the limit of {max_messages:,}; send "
+            "fewer (summarise older turns) or raise ASYMROUTE_GATEWAY_MAX_MESSAGES",
+            "messages",
+            code="too_many_messages",
+        )
     return [_message(index, item) for index, item in enumerate(value)]
 
 

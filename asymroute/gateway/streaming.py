@@ -7,8 +7,8 @@ the answering tier is known.
 
 A client that hangs up mid-answer stops the stream before the run's cost is known. So that
 hanging up is not a way around a key's budget, the stream then charges what it can tell was
-spent: the recorded cost if the frontier call had finished, else an estimate from the request
-and the frontier text already streamed (`on_abandoned`).
+spent (`gateway.metering`): the recorded cost, plus, when a frontier call was under way, an
+estimate from the request and the frontier text already streamed (`streamed_frontier_cost`).
 
 A JSON-mode answer (`response_format`) is sent whole when the run ends, from either tier: the
 client can only parse it complete, and it is sent as bare JSON, with any fence a model put
@@ -21,7 +21,7 @@ import asyncio
 import json
 import logging
 import math
-from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from typing import Any
 
 from langchain_core.messages import BaseMessage
@@ -37,6 +37,7 @@ from asymroute.gateway.completions import (
     routing_details,
 )
 from asymroute.gateway.errors import GatewayError, from_router_error
+from asymroute.gateway.metering import STREAM_MODES, Meter
 from asymroute.json_mode import wants_json
 from asymroute.planning import RunPlan
 from asymroute.pricing import ModelPrice
@@ -65,16 +66,12 @@ class CompletionStream:
         self,
         run: Run,
         headers: dict[str, str],
-        on_finish: Callable[[Mapping[str, Any]], Awaitable[None]],
-        on_abandoned: Callable[[float], None] = lambda cost_usd: None,
+        meter: Meter,
         frontier_price: ModelPrice | None = None,
         plan: RunPlan | None = None,
     ) -> None:
         self.run = run
-        self.on_finish = on_finish  # given the final state, once the graph has finished
-        # Given what a stream cut off mid-answer spent; it must not await (the stream is being
-        # closed or cancelled), so the gateway records the spend in a task of its own.
-        self.on_abandoned = on_abandoned
+        self.meter = meter  # settled once: when the graph ends, fails, or is cut off
         self.frontier_price = frontier_price
         self.frontier_chars_sent = 0
         self.headers = headers  # filled in before the first chunk is yielded
@@ -83,6 +80,8 @@ class CompletionStream:
         self.plan = plan  # names the frontier as its server does, once known
         self.whole_answer = wants_json(run.context.response_format)
         self.sent: list[str] = []
+        self.streamed_call: str | None = None
+        """The id of the model call whose tokens went to the client (one per call)."""
         self.held: list[str] = []
         self.released = False
         self.state: Mapping[str, Any] = {}
@@ -123,25 +122,32 @@ class CompletionStream:
                 self.run.graph_input,
                 self.run.graph_config,
                 context=self.run.context,
-                stream_mode=["messages", "values"],
+                stream_mode=["messages", *STREAM_MODES],
             ):
+                if mode != "messages":
+                    self.meter.observe(mode, payload)
                 if mode == "values":
                     self.state = payload
                     for event in self.release_validated_local():
                         yield event
-                else:
+                elif mode == "messages":
                     for event in self.token(*payload):
                         yield event
         except (asyncio.CancelledError, GeneratorExit):
-            self.on_abandoned(self.abandoned_cost())
+            # Nothing may await here (the stream is being closed or cancelled).
+            self.meter.cancelled_in_background(self.streamed_frontier_cost())
             raise
         except Exception as exc:
+            await self.meter.finished()
             if isinstance(exc, AsymrouteError):
-                failure = from_router_error(exc)
+                failure = from_router_error(exc, self.run.id)
             else:
                 logger.exception("the gateway failed while streaming %s", self.run.id)
                 failure = GatewayError(
-                    500, "internal error in the asymroute gateway; see its log", type="server_error"
+                    500,
+                    f"internal error in the asymroute gateway (request id {self.run.id}); its "
+                    "log has the details under that id",
+                    type="server_error",
                 )
             if not self.sent:
                 raise failure from exc
@@ -150,18 +156,17 @@ class CompletionStream:
             yield DONE
             return
         # Before the last events: a client that stops reading at [DONE] is still charged.
-        await self.on_finish(self.state)
+        await self.meter.finished()
         for event in self.finish():
             yield event
 
-    def abandoned_cost(self) -> float:
-        """The run's recorded cost, else an estimate of the frontier call cut off mid-answer."""
-        recorded = float(self.state.get("total_cost_usd") or 0.0)
+    def streamed_frontier_cost(self) -> float | None:
+        """An estimate of the frontier call cut off mid-answer, from the text it streamed."""
         price = self.frontier_price
         if self.plan is not None:  # the frontier's price as served (known once it was called)
             price = self.plan.price_table.price_for(self.frontier.provider, self.frontier.model)
-        if recorded or not self.frontier_chars_sent or price is None:
-            return recorded
+        if price is None:
+            return None
         output_tokens = math.ceil(self.frontier_chars_sent / CHARS_PER_TOKEN)
         return price.cost(estimate_input_tokens(self.run.request.messages), output_tokens)
 
@@ -171,6 +176,11 @@ class CompletionStream:
         if not text or node not in ("local_model", "frontier_model"):
             return []
         if node == "frontier_model" and not is_local_run(metadata, self.local, self.frontier):
+            if self.streamed_call not in (None, message.id):
+                # Tokens of the call that failed mid-answer have gone out: what a retry or the
+                # local fallback says is not appended to them (`finish` ends with an error).
+                return []
+            self.streamed_call = message.id
             self.frontier_chars_sent += len(text)
             if self.whole_answer:
                 return []  # sent by `finish`, as the final answer
@@ -181,6 +191,8 @@ class CompletionStream:
     def release_validated_local(self) -> list[bytes]:
         if self.released or self.state.get("answered_by") != "local":
             return []
+        if self.frontier_chars_sent:
+            return []  # a fallback after the frontier failed mid-answer: `finish` says so
         self.released = True
         answer = answer_text(self.state)
         pieces = self.held if "".join(self.held) == answer else [answer]
@@ -192,13 +204,15 @@ class CompletionStream:
         answer, streamed = answer_text(state), "".join(self.sent)
         model = str(state.get("answer_model"))
         if streamed != answer or not self.sent:
-            if streamed and not answer.startswith(streamed):
-                # The frontier failed mid-answer and another tier's answer replaced it.
+            fell_back = self.frontier_chars_sent and state.get("answered_by") != "frontier"
+            if streamed and (fell_back or not answer.startswith(streamed)):
+                # The frontier failed mid-answer and another answer replaced it: appending
+                # that to the tokens already sent would hand the client a spliced text.
                 logger.warning("streamed answer diverged from the final answer of %s", self.run.id)
                 failure = GatewayError(
                     502,
-                    "the answering model failed mid-stream and the router answered from "
-                    "another tier; retry the request without streaming to get that answer",
+                    f"the answering model failed mid-stream (request id {self.run.id}); the "
+                    "text streamed so far is incomplete: retry the request",
                     type="server_error",
                     code="stream_diverged",
                 )

@@ -1,12 +1,21 @@
-"""Sensitive data in prompts: detectors by name, and the policy that keeps it off the frontier."""
+"""Sensitive data in prompts: detectors by name, and the policy that keeps it off the frontier.
+
+Every detector scans the normalised text (NFKC, invisible characters removed); API keys are
+also looked for with spaced-out or wrapped tokens joined, and private keys also without their
+BEGIN line (`normalize.py`). Findings are spans of the original text.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from asymroute.errors import ConfigurationError
 from asymroute.privacy.base import Detector, Finding
+from asymroute.privacy.normalize import View, joined, normalized
 from asymroute.privacy.personal import (
     CardNumberDetector,
     EmailDetector,
+    IbanDetector,
     NationalIdDetector,
     PhoneDetector,
 )
@@ -25,9 +34,29 @@ DETECTORS: dict[str, Detector] = {
         EmailDetector(),
         PhoneDetector(),
         CardNumberDetector(),
+        IbanDetector(),
         NationalIdDetector(),
     )
 }
+API_KEYS = ApiKeyDetector()
+PRIVATE_KEYS = PrivateKeyDetector()
+
+
+def _findings(text: str) -> Iterator[Finding]:
+    """Every detector's matches in the views of `text`, as spans of `text`."""
+    view = normalized(text)
+    for detector in DETECTORS.values():
+        yield from _in_original(view, detector.find(view.text))
+    yield from _in_original(view, PRIVATE_KEYS.find_body(view.text))
+    glued = joined(view)
+    if glued is not view:
+        yield from _in_original(glued, API_KEYS.find_joined(glued.text))
+
+
+def _in_original(view: View, findings: Iterator[Finding]) -> Iterator[Finding]:
+    for finding in findings:
+        start, end = view.span(finding.start, finding.end)
+        yield Finding(finding.category, start, end)
 
 
 def get_detector(name: str) -> Detector:
@@ -40,10 +69,7 @@ def get_detector(name: str) -> Detector:
 
 def find_sensitive(text: str) -> list[Finding]:
     """Every confident match, in text order, overlapping matches merged into the first."""
-    findings = sorted(
-        (f for detector in DETECTORS.values() for f in detector.find(text)),
-        key=lambda f: (f.start, -f.end),
-    )
+    findings = sorted(_findings(text), key=lambda f: (f.start, -f.end))
     merged: list[Finding] = []
     for finding in findings:
         if merged and finding.start < merged[-1].end:
@@ -57,7 +83,7 @@ def find_sensitive(text: str) -> list[Finding]:
 
 def sensitive_categories(text: str) -> list[str]:
     """Categories found anywhere in `text`, sorted (all detectors, overlaps not merged)."""
-    return sorted({f.category for detector in DETECTORS.values() for f in detector.find(text)})
+    return sorted({f.category for f in _findings(text)})
 
 
 __all__ = [

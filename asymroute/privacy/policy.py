@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from langchain_core.messages import AIMessage, BaseMessage
 
@@ -20,11 +21,33 @@ from asymroute.privacy.base import PRIVACY_REDACT, PRIVACY_ROUTE_LOCAL
 from asymroute.requests import content_text
 
 
+def model_visible_texts(message: BaseMessage) -> list[str]:
+    """Every text of `message` a model is sent: its content, its `name`, its tool calls."""
+    texts = [content_text(message)]
+    if message.name:
+        texts.append(message.name)
+    for call in getattr(message, "tool_calls", None) or []:
+        texts.append(str(call.get("name") or ""))
+        texts.extend(_strings(call.get("args")))
+    return texts
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for key, item in value.items() for s in [str(key), *_strings(item)]]
+    if isinstance(value, list | tuple):
+        return [s for item in value for s in _strings(item)]
+    return []
+
+
 def conversation_categories(messages: Sequence[BaseMessage]) -> list[str]:
     """Sensitive categories in every message: the frontier would be sent all of them."""
     found: set[str] = set()
     for message in messages:
-        found.update(sensitive_categories(content_text(message)))
+        for text in model_visible_texts(message):
+            found.update(sensitive_categories(text))
     return sorted(found)
 
 
@@ -66,17 +89,39 @@ class Redaction:
 
 
 def redact_messages(messages: Sequence[BaseMessage]) -> tuple[list[BaseMessage], Redaction]:
-    """Copies of `messages` with every match in text content replaced by a placeholder."""
+    """Copies of `messages` with every match in a text a model sees replaced by a placeholder.
+
+    A `name` holding sensitive data is dropped rather than replaced: providers only accept
+    names of letters, digits, `_` and `-`, which a placeholder is not.
+    """
     redaction = Redaction()
     redacted: list[BaseMessage] = []
     for message in messages:
         content = message.content
+        update: dict[str, Any] = {}
         if isinstance(content, str):
-            new_content: str | list[str | dict] = redaction.redact(content)
+            update["content"] = redaction.redact(content)
         else:
-            new_content = [_redact_block(block, redaction) for block in content]
-        redacted.append(message.model_copy(update={"content": new_content}))
+            update["content"] = [_redact_block(block, redaction) for block in content]
+        if message.name and redaction.redact(message.name) != message.name:
+            update["name"] = None
+        if getattr(message, "tool_calls", None):
+            update["tool_calls"] = [
+                {**call, "args": _redact_value(call.get("args"), redaction)}
+                for call in message.tool_calls  # type: ignore[attr-defined]
+            ]
+        redacted.append(message.model_copy(update=update))
     return redacted, redaction
+
+
+def _redact_value(value: Any, redaction: Redaction) -> Any:
+    if isinstance(value, str):
+        return redaction.redact(value)
+    if isinstance(value, dict):
+        return {key: _redact_value(item, redaction) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_redact_value(item, redaction) for item in value]
+    return value
 
 
 def _redact_block(block: str | dict, redaction: Redaction) -> str | dict:

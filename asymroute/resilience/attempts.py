@@ -67,5 +67,7 @@ class AttemptLog:
 
 
 def counts_against_endpoint(failure: Failure) -> bool:
-    """Transient failures and garbled replies do; other 4xx are about the request, not it."""
-    return failure.transient or failure.status is None or failure.status < 400
+    """Transport errors, timeouts, upstream 5xx/429 and garbled replies do. Anything else
+    (a 4xx, text the client library cannot encode, a prompt over the context window) was
+    caused by the request: counting it would let one client's input open the breaker for all."""
+    return failure.transient or failure.garbled_reply

@@ -8,6 +8,7 @@ recognised by status code, response headers and exception class names, not by `i
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -37,6 +38,24 @@ TRANSIENT_CLASS_NAMES = frozenset(
     }
 )
 
+# A reply that arrived but cannot be read: the endpoint's fault, though not worth a retry.
+GARBLED_REPLY_CLASS_NAMES = frozenset(
+    {"JSONDecodeError", "APIResponseValidationError", "EmptyCompletion"}
+)
+
+
+# How llama.cpp (embedded and server) and OpenAI-compatible APIs say a prompt does not fit.
+CONTEXT_WINDOW_OVERFLOW = re.compile(
+    r"exceeds? (the )?context window|context_length_exceeded|maximum context length"
+    r"|exceeds the available context size",
+    re.IGNORECASE,
+)
+
+
+def overflows_context_window(error: str) -> bool:
+    """Whether a recorded call error says the request was too long for the model's window."""
+    return CONTEXT_WINDOW_OVERFLOW.search(error) is not None
+
 
 @dataclass(frozen=True)
 class Failure:
@@ -45,6 +64,7 @@ class Failure:
     transient: bool
     status: int | None = None
     retry_after_s: float | None = None
+    garbled_reply: bool = False
 
 
 def _causes(exc: BaseException) -> list[BaseException]:
@@ -108,4 +128,5 @@ def classify_failure(exc: BaseException) -> Failure:
         names = {cls.__name__ for cls in type(cause).__mro__}
         if names & TRANSIENT_CLASS_NAMES:
             return Failure(True)
-    return Failure(False)
+    garbled = any(type(cause).__name__ in GARBLED_REPLY_CLASS_NAMES for cause in _causes(exc))
+    return Failure(False, garbled_reply=garbled)

@@ -4,9 +4,9 @@
 faulty_upstream.py, fault `hang`, 60 s), or that streams a few tokens and stalls
 (`stall_mid_stream`); the client closes its connection once the call has reached the
 frontier. The frontier must then see the gateway hang up too (the run was cancelled, nothing
-keeps waiting for, or paying for, the answer), and the gateway must go on serving. A stream cut
-off mid-answer is charged to the key's budget. Streamed and plain requests, through both async
-HTTP stacks.
+keeps waiting for, or paying for, the answer), and the gateway must go on serving. A request
+cut off during its frontier call is charged to the key's budget. Streamed and plain requests,
+through both async HTTP stacks.
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ def gateway_url(
         "OPENAI_BASE_URL": upstreams["frontier"].openai_url,
         "OLLAMA_BASE_URL": upstreams["local"].url,
         "ASYMROUTE_GATEWAY_KEYS": json.dumps({"tests": KEY}),
-        "ASYMROUTE_GATEWAY_KEY_BUDGETS": json.dumps({"tests": 1000.0}),
+        "ASYMROUTE_GATEWAY_KEY_BUDGETS": json.dumps({"tests": 1_000_000.0}),
         "ASYMROUTE_GATEWAY_SPEND_PATH": str(spend_path),
         "ASYMROUTE_PRICES": json.dumps(
             {"openai:m": {"input_per_million": 1_000_000, "output_per_million": 1_000_000}}
@@ -113,10 +113,18 @@ def eventually(condition: Callable[[], bool], failure: str) -> None:
 
 @pytest.mark.parametrize("stream", [False, True], ids=["plain", "streamed"])
 def test_hanging_up_cancels_the_frontier_call_and_the_gateway_goes_on(
-    gateway_url: str, upstreams: dict[str, FaultyUpstream], stream: bool
+    gateway_url: str, upstreams: dict[str, FaultyUpstream], stream: bool, spend_path: Path
 ) -> None:
+    before = SqliteSpendStore(spend_path).spent("tests")
     call = send_and_hang_up(gateway_url, stream, upstreams["frontier"])
     eventually(lambda: call.abandoned, "the gateway kept the abandoned frontier call open")
+    # $1 a token. Plain: nothing tells how far the frontier got, so the worst case (512 tokens
+    # out) is charged; streamed: its input tokens, as no text had come back yet.
+    least = 512.0 if not stream else 5.0
+    eventually(
+        lambda: SqliteSpendStore(spend_path).spent("tests") - before >= least,
+        "the abandoned request was not charged",
+    )
 
     reply = httpx.post(
         f"{gateway_url}/v1/chat/completions",

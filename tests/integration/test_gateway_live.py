@@ -11,13 +11,13 @@ import openai
 import pytest
 
 from tests.integration.conftest import FRONTIER_ALIAS, OLLAMA_MODEL, PROJECT_ROOT
-from tests.support.gateway import KEY, TINY_BUDGET_KEY, gateway_env
+from tests.support.gateway import BUDGET_PROMPT, KEY, TINY_BUDGET_KEY, gateway_env
 from tests.support.processes import free_port, running_server
 
 LOCAL = f"ollama:{OLLAMA_MODEL}"
 FRONTIER = f"openai:{FRONTIER_ALIAS}"
 SIMPLE = "What is 2+3?"
-COMPLEX = "Analyze and debug this parser, then refactor it to be thread-safe."
+COMPLEX = BUDGET_PROMPT
 
 
 @pytest.fixture(scope="module")
@@ -158,8 +158,8 @@ def test_keys_are_checked(gateway_url: str) -> None:
 def test_exhausted_budget_is_429(gateway_url: str) -> None:
     tiny = client(gateway_url, key=TINY_BUDGET_KEY)
     tiny.chat.completions.create(model="asymroute", messages=user(COMPLEX))  # spends it
-    with pytest.raises(openai.RateLimitError) as caught:
-        tiny.chat.completions.create(model="asymroute", messages=user(SIMPLE))
+    with pytest.raises(openai.RateLimitError) as caught:  # its worst case no longer fits
+        tiny.chat.completions.create(model="asymroute", messages=user(COMPLEX))
     assert caught.value.body["code"] == "budget_exceeded"
     # Other keys are unaffected.
     assert client(gateway_url).models.list().data[0].id == "asymroute"

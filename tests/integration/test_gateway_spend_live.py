@@ -28,6 +28,7 @@ KEY = "sk-spend-tests"
 SIMPLE = "What is 2+3?"
 COMPLEX = "Analyze and debug this parser, then refactor it to be thread-safe."
 FRONTIER = "openai:stub-frontier"
+COMPLEX_WORST_CASE = (len(COMPLEX) + 4) * 5e-6 + 512 * 15e-6
 
 # Each process opens the store, waits for the start file so all of them write at once, then
 # adds 1.0 per step (exact in binary floating point, so the total is exact too).
@@ -59,6 +60,41 @@ def test_processes_adding_to_one_sqlite_file_lose_no_increment(tmp_path: Path) -
         _, err = adder.communicate(timeout=120)
         assert adder.returncode == 0, err.decode()
     assert SqliteSpendStore(path).spent("team") == processes * steps
+
+
+# Each process reserves 40 times at once with the others; the store must admit 10 in all.
+RESERVER = """
+import sys, time
+from pathlib import Path
+from asymroute.gateway.spend import SqliteSpendStore
+from asymroute.gateway.spend.reservations import Reservation
+store = SqliteSpendStore(Path(sys.argv[1]))
+start = Path(sys.argv[2])
+while not start.exists():
+    time.sleep(0.005)
+print(sum(store.reserve(Reservation("k", 0.1), 1.0).admitted for _ in range(40)))
+"""
+
+
+def test_processes_reserving_on_one_sqlite_file_never_overcommit(tmp_path: Path) -> None:
+    path, start = tmp_path / "spend.sqlite", tmp_path / "go"
+    SqliteSpendStore(path).close()  # the schema exists before they race
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", RESERVER, str(path), str(start)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(3)
+    ]
+    start.touch()
+    counts = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+        counts.append(int(out))
+    assert sum(counts) == 10
 
 
 @pytest.fixture(scope="module")
@@ -98,6 +134,34 @@ def test_postgres_stores_share_spend_and_lose_no_increment(postgres_url: str) ->
         second.close()
 
 
+def test_postgres_reservations_from_two_stores_never_overcommit(postgres_url: str) -> None:
+    from asymroute.gateway.spend.reservations import Reservation
+
+    first, second = PostgresSpendStore(postgres_url), PostgresSpendStore(postgres_url)
+    admitted: list[Reservation] = []
+    try:
+
+        def reserve_many(store: PostgresSpendStore) -> None:
+            for _ in range(20):
+                reservation = Reservation("capped", 0.1)
+                if store.reserve(reservation, 1.0).admitted:
+                    admitted.append(reservation)
+
+        threads = [threading.Thread(target=reserve_many, args=(s,)) for s in [first, second] * 2]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+        assert len(admitted) == 10
+        for reservation in admitted:
+            second.settle(reservation, 0.05)
+        assert first.spent("capped") == pytest.approx(0.5)
+        assert first.recover() == []  # every holder is alive (this process)... or settled
+    finally:
+        first.close()
+        second.close()
+
+
 def test_unreachable_postgres_is_a_clear_error_without_the_password() -> None:
     url = f"postgresql://app:s3cret@127.0.0.1:{free_port()}/x?connect_timeout=2"
     with pytest.raises(ConfigurationError, match="ASYMROUTE_POSTGRES_URL") as caught:
@@ -119,7 +183,9 @@ def gateway_env(stub: str, spend_path: Path) -> dict[str, str]:
     return {
         "OPENAI_BASE_URL": f"{stub}/v1",
         "ASYMROUTE_GATEWAY_KEYS": json.dumps({"team": KEY}),
-        "ASYMROUTE_GATEWAY_KEY_BUDGETS": json.dumps({"team": 1e-7}),  # one frontier answer
+        # Room for one worst case of COMPLEX (a token a byte in, 512 out): once one frontier
+        # answer is spent, the next worst case no longer fits.
+        "ASYMROUTE_GATEWAY_KEY_BUDGETS": json.dumps({"team": COMPLEX_WORST_CASE}),
         "ASYMROUTE_GATEWAY_SPEND_PATH": str(spend_path),
         "ASYMROUTE_GATEWAY_CONTEXT": json.dumps(
             {
@@ -177,10 +243,10 @@ def test_a_budget_spent_through_one_gateway_is_refused_by_another(
         chunks = list(stream)
         final = next(c for c in chunks if c.choices and c.choices[0].finish_reason)
         cost = final.model_extra["asymroute"]["cost_usd"]
-        assert cost > 1e-7
+        assert cost > 0
         # The other process refuses the key, and so does the first, whichever worker answers.
         for url in [two_url] + [one_url] * 4:
             with pytest.raises(openai.RateLimitError) as caught:
-                ask(url, SIMPLE)
+                ask(url, COMPLEX)  # its worst case no longer fits
             assert caught.value.body["code"] == "budget_exceeded"
     assert SqliteSpendStore(spend_path).spent("team") == pytest.approx(cost)

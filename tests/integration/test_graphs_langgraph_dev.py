@@ -66,3 +66,42 @@ def test_workflow_runs_on_the_server(langgraph_dev: str) -> None:  # noqa: F811
         a["graph_id"] for a in httpx.post(f"{langgraph_dev}/assistants/search", json={}).json()
     }
     assert {"router", "workflow", "chat"} <= graphs
+
+
+def cut_off_turn(url: str, question: str) -> str:
+    """A thread as a server killed mid-turn leaves it: the question saved, `chat_turn` to run."""
+    created = httpx.post(f"{url}/threads", json={"metadata": {"graph_id": "chat"}}, timeout=30)
+    thread = str(created.json()["thread_id"])
+    values = {"messages": [{"role": "user", "content": question}]}
+    response = httpx.post(
+        f"{url}/threads/{thread}/state", json={"values": values, "as_node": "__start__"}, timeout=30
+    )
+    assert response.status_code == 200, response.text
+    return thread
+
+
+def thread_state(url: str, thread: str) -> dict:
+    return dict(httpx.get(f"{url}/threads/{thread}/state", timeout=30).json())
+
+
+def test_a_cut_off_chat_turn_is_resumed_or_withdrawn_the_documented_way(
+    langgraph_dev: str,  # noqa: F811
+) -> None:
+    resumed = cut_off_turn(langgraph_dev, COMPLEX)
+    assert thread_state(langgraph_dev, resumed)["next"] == ["chat_turn"]
+    state = wait_on_thread(langgraph_dev, resumed, "chat", None)  # resume: run with no input
+    assert [m["type"] for m in state["messages"]] == ["human", "ai"]
+    assert thread_state(langgraph_dev, resumed)["next"] == []
+
+    withdrawn = cut_off_turn(langgraph_dev, COMPLEX)
+    question = thread_state(langgraph_dev, withdrawn)["values"]["messages"][-1]
+    remove = {"type": "remove", "id": question["id"], "content": ""}
+    httpx.post(
+        f"{langgraph_dev}/threads/{withdrawn}/state",
+        json={"values": {"messages": [remove]}, "as_node": "chat_turn"},
+        timeout=30,
+    ).raise_for_status()
+    after = thread_state(langgraph_dev, withdrawn)
+    assert after["next"] == [] and after["values"]["messages"] == []
+    state = wait_on_thread(langgraph_dev, withdrawn, "chat", {"messages": [("user", "Hi!")]})
+    assert [m["content"] for m in state["messages"] if m["type"] == "human"] == ["Hi!"]

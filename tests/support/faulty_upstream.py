@@ -17,8 +17,9 @@ connection closes), empty (a well-formed completion with no text), reset (closes
 connection without a reply), echo_auth (401 quoting the request's Authorization header back,
 as a careless upstream might), stall_mid_stream (a streamed reply's first events, then nothing:
 a generation that stalls). `hang` and `stall_mid_stream` record whether the client hung up
-(`ChatCall.abandoned`). Connection refused: use `refused_url`, a port bound but never
-listening. Usage is counted here, at the server, for consistency checks.
+(`ChatCall.abandoned`), cut_mid_stream (a streamed reply's first three events, then the
+connection closes: a generation cut off). Connection refused: use `refused_url`, a port bound
+but never listening. Usage is counted here, at the server, for consistency checks.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ FAULTS = (
     "reset",
     "echo_auth",
     "stall_mid_stream",
+    "cut_mid_stream",
 )
 STATUS_TEXT = {200: "OK", 401: "Unauthorized", 404: "Not Found", 429: "Too Many Requests"}
 STATUS_TEXT |= {500: "Internal Server Error", 503: "Service Unavailable"}
@@ -262,14 +264,15 @@ class FaultyUpstream:
             return True
         if fault == "truncated":
             return await self._send_truncated(reply, stream, writer)
-        if fault == "stall_mid_stream":  # a few tokens, then nothing: a generation that stalls
+        if fault in ("stall_mid_stream", "cut_mid_stream"):  # a few tokens, then no more
             writer.write(_chunk_headers(api))
             for event in reply.stream_events(payload)[:3] if stream else []:
                 part = _encode_event(event, api)
                 writer.write(f"{len(part):x}\r\n".encode() + part + b"\r\n")
             await writer.drain()
-            call.abandoned = await self._hang(reader)
-            return False
+            if fault == "stall_mid_stream":  # a generation that stalls
+                call.abandoned = await self._hang(reader)
+            return False  # cut_mid_stream: the connection closes mid-body
         if stream:
             await _send_chunked(writer, reply.stream_events(payload), api)
         else:

@@ -7,7 +7,11 @@ from pathlib import Path
 
 KEY = "sk-asymroute-tests"
 TINY_BUDGET_KEY = "sk-asymroute-tiny-budget"
-TINY_BUDGET_USD = 1e-7  # spent by the first priced frontier answer
+BUDGET_PROMPT = "Analyze and debug this parser, then refactor it to be thread-safe."
+MAX_OUTPUT_TOKENS = 32
+# Room for one worst case of BUDGET_PROMPT (a token a byte in, 32 out, at the frontier's price
+# below); once one priced frontier answer is spent, that worst case no longer fits.
+TINY_BUDGET_USD = (len(BUDGET_PROMPT.encode()) + 4) * 5e-6 + MAX_OUTPUT_TOKENS * 15e-6
 
 
 def gateway_env(
@@ -23,7 +27,7 @@ def gateway_env(
                 "local_model": local_model,
                 "frontier_model": frontier_model,
                 "classifier": "heuristic",
-                "max_output_tokens": 32,
+                "max_output_tokens": MAX_OUTPUT_TOKENS,
             }
         ),
         "ASYMROUTE_PRICES": json.dumps(

@@ -20,6 +20,8 @@ from asymroute.providers.base import ModelOptions
 from asymroute.settings import Settings
 
 Outcome = BaseException | str
+NO_USAGE = "<answers without reporting usage>"
+"""An outcome: "The answer is 5." with no token counts, as llama.cpp's server streams."""
 
 
 class StatusError(Exception):
@@ -47,9 +49,13 @@ class ScriptedChatModel(BaseChatModel):
         outcome = self.script.popleft() if self.script else "ok"
         if isinstance(outcome, BaseException):
             raise outcome
-        text = "The answer is 5." if outcome == "ok" else outcome
+        text = "The answer is 5." if outcome in ("ok", NO_USAGE) else outcome
         usage = UsageMetadata(input_tokens=10, output_tokens=5, total_tokens=15)
-        message = AIMessage(text, usage_metadata=usage, response_metadata={"finish_reason": "stop"})
+        message = AIMessage(
+            text,
+            usage_metadata=None if outcome == NO_USAGE else usage,
+            response_metadata={"finish_reason": "stop"},
+        )
         return ChatResult(generations=[ChatGeneration(message=message)])
 
 

@@ -197,3 +197,28 @@ def test_workflow_refuse_stops_the_run_and_keeps_the_paid_steps(
     saved = graph.get_state(config)
     assert [r["tier"] for r in saved.values["step_results"]] == ["frontier"]
     assert saved.next == ("run_step",)  # resumable with a larger budget
+
+
+def test_a_call_whose_endpoint_reports_no_usage_is_charged_an_estimate(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from asymroute.providers import PROVIDERS
+    from tests.support.scripted_models import NO_USAGE, ScriptedProvider
+
+    provider = ScriptedProvider()
+    monkeypatch.setitem(PROVIDERS, "scripted", provider)
+    provider.script("frontier", NO_USAGE)
+    price = ModelPrice(input_per_million=1_000_000.0, output_per_million=1_000_000.0)
+    router = build_router(
+        Settings(_env_file=None, price_overrides={"scripted:frontier": price}),  # type: ignore[call-arg]
+        RouterContext(
+            local_model="scripted:local", frontier_model="scripted:frontier", classifier="keywords"
+        ),
+    )
+    prompt = "Refactor this parser."  # 21 characters: 6 tokens, plus 4 for the message
+    state = router.invoke({"messages": [("user", prompt)]})
+    (record,) = state["usage"]
+    assert record["tokens_estimated"] is True
+    # "The answer is 5." is 16 characters: 4 tokens out; $1 a token.
+    assert (record["input_tokens"], record["output_tokens"]) == (10, 4)
+    assert record["cost_usd"] == pytest.approx(14.0) and state["total_cost_usd"] > 0

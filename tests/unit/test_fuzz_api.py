@@ -11,11 +11,11 @@ from hypothesis import strategies as st
 from langgraph.errors import EmptyInputError, InvalidUpdateError
 
 from asymroute.context import RouterContext
-from asymroute.errors import AsymrouteError
+from asymroute.errors import AsymrouteError, InvalidRequestError
 from asymroute.providers import PROVIDERS
 from asymroute.settings import Settings
 from graphs.router import build_router
-from tests.support.fuzz_inputs import JSON_ANY, MESSAGES
+from tests.support.fuzz_inputs import JSON_ANY, MESSAGES, SURROGATE_MESSAGE
 from tests.support.scripted_models import ScriptedProvider
 
 # LangGraph itself rejects input that is not a dict ("Expected dict, got []", "Received no
@@ -74,3 +74,29 @@ def test_fuzzed_messages_get_an_answer_or_a_clear_error(
 @given(payload=st.one_of(JSON_ANY, st.dictionaries(st.text(max_size=10), JSON_ANY, max_size=3)))
 def test_fuzzed_top_level_input_gets_an_answer_or_a_clear_error(graph: Any, payload: Any) -> None:
     check(graph, payload, use_async=False)
+
+
+@settings(
+    max_examples=200,
+    derandomize=True,
+    deadline=None,
+    suppress_health_check=list(FUZZ.suppress_health_check),
+)
+@given(
+    clean=st.lists(st.sampled_from([("user", "What is 2+3?"), ("assistant", "5")]), max_size=3),
+    hostile=SURROGATE_MESSAGE,
+    use_async=st.booleans(),
+)
+def test_a_lone_surrogate_anywhere_is_an_invalid_request_that_reaches_no_model(
+    monkeypatch: pytest.MonkeyPatch, clean: list[Any], hostile: Any, use_async: bool
+) -> None:
+    provider = ScriptedProvider()
+    monkeypatch.setitem(PROVIDERS, "scripted", provider)
+    graph = build_router(
+        Settings(_env_file=None),  # type: ignore[call-arg]
+        RouterContext(local_model="scripted:local", frontier_model="scripted:frontier"),
+    )
+    payload = {"messages": [*clean, hostile]}
+    with pytest.raises(InvalidRequestError, match="surrogate"):
+        asyncio.run(graph.ainvoke(payload)) if use_async else graph.invoke(payload)
+    assert provider.calls("local") + provider.calls("frontier") == 0

@@ -13,7 +13,14 @@ from starlette.testclient import TestClient
 from asymroute.context import RouterContext
 from asymroute.providers import PROVIDERS
 from asymroute.settings import Settings
-from tests.support.fuzz_inputs import ANY_TEXT, CONTENT, JSON_ANY, MESSAGES, ROLES
+from tests.support.fuzz_inputs import (
+    ANY_TEXT,
+    CONTENT,
+    HOSTILE_BODY,
+    JSON_ANY,
+    MESSAGES,
+    ROLES,
+)
 from tests.support.scripted_models import ScriptedProvider
 
 KEY = "fuzz-key-0123456789"
@@ -101,3 +108,38 @@ def test_the_gateway_still_answers_after_fuzzing(client: TestClient) -> None:
         "/v1/chat/completions", json=body, headers={"Authorization": f"Bearer {KEY}"}
     )
     assert response.status_code == 200 and response.json()["choices"][0]["message"]["content"]
+
+
+@pytest.fixture
+def watched_client(monkeypatch: pytest.MonkeyPatch) -> tuple[TestClient, ScriptedProvider]:
+    """The default gateway settings (message cap included), with model calls counted."""
+    from asymroute.gateway.app import create_app
+
+    provider = ScriptedProvider()
+    monkeypatch.setitem(PROVIDERS, "scripted", provider)
+    config = Settings(_env_file=None, ASYMROUTE_GATEWAY_KEYS=json.dumps({"fuzzer": KEY}))  # type: ignore[call-arg]
+    defaults = RouterContext(local_model="scripted:local", frontier_model="scripted:frontier")
+    return TestClient(create_app(config, defaults), raise_server_exceptions=True), provider
+
+
+@settings(
+    max_examples=150,
+    derandomize=True,
+    deadline=None,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.function_scoped_fixture,
+    ],
+)
+@given(body=HOSTILE_BODY)
+def test_hostile_bodies_are_a_400_that_reaches_no_model(
+    watched_client: tuple[TestClient, ScriptedProvider], body: bytes
+) -> None:
+    client, provider = watched_client
+    headers = {"Authorization": f"Bearer {KEY}", "Content-Type": "application/json"}
+    response = client.post("/v1/chat/completions", content=body, headers=headers)
+
+    assert response.status_code == 400, response.text[:300]
+    assert response.json()["error"]["message"].strip()
+    assert provider.calls("local") + provider.calls("frontier") == 0

@@ -103,9 +103,11 @@ def spy_on_graph(http: TestClient) -> list[tuple[Any, RouterContext]]:
     graph = gateway_state.graph
 
     class Spy:
-        async def ainvoke(self, graph_input: Any, config: Any, context: RouterContext) -> Any:
+        def astream(
+            self, graph_input: Any, config: Any, context: RouterContext, **options: Any
+        ) -> Any:
             seen.append((config, context))
-            return await graph.ainvoke(graph_input, config, context=context)
+            return graph.astream(graph_input, config, context=context, **options)
 
     gateway_state.graph = Spy()
     return seen

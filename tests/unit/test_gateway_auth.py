@@ -70,23 +70,26 @@ def test_missing_or_wrong_key_is_401(header: str | None) -> None:
     assert "sk-a" not in caught.value.message
 
 
-def test_budget_is_enforced_once_spent() -> None:
+def test_budget_holds_worst_cases_then_charges_real_costs() -> None:
     ring = keyring(gateway_keys={"a": "sk-a", "b": "sk-b"}, gateway_key_budgets_usd={"a": 0.5})
 
     async def spend_and_check() -> None:
-        await ring.check_budget("a")
-        await ring.record_spend("a", 0.3)
-        await ring.check_budget("a")
-        await ring.record_spend("a", 0.3)
+        first = await ring.reserve("a", 0.3)
+        with pytest.raises(GatewayError) as held:  # 0.3 held + 0.3 > 0.5: wait for the first
+            await ring.reserve("a", 0.3)
+        assert held.value.status == 429 and "held by requests in flight" in held.value.message
+        await ring.settle(first, 0.1)  # the real cost frees the rest of its estimate
+        await ring.settle(await ring.reserve("a", 0.3), 0.45)  # over its estimate: charged
         with pytest.raises(GatewayError) as caught:
-            await ring.check_budget("a")
+            await ring.reserve("a", 0.0)
         assert caught.value.status == 429
         assert caught.value.type == "insufficient_quota"
-        await ring.record_spend("b", 100.0)
-        await ring.check_budget("b")  # no budget: no limit
+        assert "is exhausted" in caught.value.message
+        assert await ring.reserve("b", 100.0) is None  # no budget: no limit, nothing held
+        await ring.settle(None, 100.0)
 
     asyncio.run(spend_and_check())
-    assert ring.spend.spent("a") == pytest.approx(0.6)
+    assert ring.spend.spent("a") == pytest.approx(0.55)
     assert ring.spend.spent("b") == 0.0  # only budgeted keys are counted
 
 

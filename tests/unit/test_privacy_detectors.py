@@ -86,11 +86,12 @@ def test_detectors_are_registered_by_name() -> None:
         "email",
         "phone",
         "card_number",
+        "iban",
         "national_id",
     }
     assert get_detector("email").category == "email"
-    with pytest.raises(ConfigurationError, match="unknown privacy detector 'iban'"):
-        get_detector("iban")
+    with pytest.raises(ConfigurationError, match="unknown privacy detector 'passport'"):
+        get_detector("passport")
 
 
 def test_overlapping_matches_merge() -> None:
@@ -140,6 +141,16 @@ ADVERSARIAL = [
     "password=" * 22_000,
     "-----BEGIN PRIVATE KEY-----" * 7_000,
     "a.b@" * 50_000,
+    "１" * 200_000,  # fullwidth: folded before scanning
+    "a\u200b" * 100_000,
+    "AKIA " * 40_000,  # joined into one long run
+    "a\n" * 100_000,
+    "MIIEvQIBADAN\n" * 15_000,
+    "0033 " * 40_000,
+    "(415) " * 33_000,
+    "DE89 " * 40_000,
+    "4111." * 40_000,
+    "password is " * 16_000,
 ]
 
 

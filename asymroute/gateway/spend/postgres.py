@@ -2,16 +2,20 @@
 
 The table is created if missing (under an advisory lock, so instances starting together do
 not race on it); each `add` is one `INSERT ... ON CONFLICT DO UPDATE` that row-locks the key,
-so concurrent instances never lose an increment.
+so concurrent instances never lose an increment. A reservation's transaction row-locks the key
+first (`reservations.py`), so instances admit requests on one key one at a time.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from asymroute.checkpoints import mask_password
 from asymroute.errors import ConfigurationError
 from asymroute.gateway.spend.base import SpendStore, SpendStoreError, checked_amount
+from asymroute.gateway.spend.sql import Dialect, Execute, SqlReservations
 from asymroute.settings import Settings
 
 TABLE = "asymroute_gateway_spend"
@@ -23,6 +27,27 @@ CREATE TABLE IF NOT EXISTS {TABLE} (
     updated_at TIMESTAMPTZ NOT NULL DEFAULT now()
 )
 """
+RESERVATIONS = "asymroute_gateway_reservations"
+RESERVATIONS_SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS {RESERVATIONS} (
+    id TEXT PRIMARY KEY,
+    key_name TEXT NOT NULL,
+    estimate_usd DOUBLE PRECISION NOT NULL,
+    holder TEXT NOT NULL,
+    created_at DOUBLE PRECISION NOT NULL
+)
+"""
+DIALECT = Dialect(
+    ensure_key=(
+        f"INSERT INTO {TABLE} (key_name, spent_usd) VALUES (?, 0) ON CONFLICT (key_name) DO NOTHING"
+    ),
+    lock_and_add=(
+        f"UPDATE {TABLE} SET spent_usd = spent_usd + ?, updated_at = now() "
+        "WHERE key_name = ? RETURNING spent_usd"
+    ),
+    reservations=RESERVATIONS,
+    placeholder="%s",
+)
 ADD = f"""
 INSERT INTO {TABLE} (key_name, spent_usd) VALUES (%s, %s)
 ON CONFLICT (key_name) DO UPDATE
@@ -33,8 +58,9 @@ POOL_SIZE = 4
 CONNECT_TIMEOUT_S = 10.0
 
 
-class PostgresSpendStore(SpendStore):
+class PostgresSpendStore(SqlReservations, SpendStore):
     name = "postgres"
+    dialect = DIALECT
 
     def __init__(self, url: str) -> None:
         try:
@@ -60,6 +86,7 @@ class PostgresSpendStore(SpendStore):
             with self.pool.connection() as connection, connection.transaction():
                 connection.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK_ID,))
                 connection.execute(SCHEMA)
+                connection.execute(RESERVATIONS_SCHEMA)
         except Exception as exc:
             if hasattr(self, "pool"):
                 self.pool.close()
@@ -97,6 +124,11 @@ class PostgresSpendStore(SpendStore):
         except self.errors as exc:
             raise SpendStoreError(f"cannot record spend in {self.describe()}: {exc}") from exc
         return float(row[0])
+
+    @contextmanager
+    def transaction(self) -> Iterator[Execute]:
+        with self.pool.connection() as connection, connection.transaction():
+            yield connection.execute
 
     def close(self) -> None:
         self.pool.close()

@@ -1,0 +1,131 @@
+"""One request's budget from admission to charge: reserve its worst case, settle its real cost.
+
+A request whose key has a budget reserves its worst-case cost before it runs (`KeyRing.reserve`:
+429 when that does not fit) and is settled exactly once, however it ends:
+- answered, or failed with an error: the cost its model calls recorded;
+- cancelled (the client hung up, or the gateway is shutting down): what it recorded, plus, if
+  a frontier call was under way, that call's share: for a stream, the request's input and the
+  text already streamed; for a plain request, nothing streamed tells how far it got, so the
+  reservation's whole estimate. Every cancelled request is logged at WARNING, with its key
+  and the charge, whether or not its key has a budget.
+A gateway killed before settling leaves its reservations in the store; the next one to open it
+charges them at their estimate (`asymroute.gateway.spend.reservations`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from langchain_core.messages import BaseMessage
+
+from asymroute.budget import most_input_tokens
+from asymroute.gateway.auth import KeyRing
+from asymroute.gateway.spend.reservations import Reservation
+from asymroute.planning import RunPlan
+
+logger = logging.getLogger(__name__)
+
+FRONTIER_NODE = "frontier_model"
+STREAM_MODES = ["values", "tasks"]
+"""What a metered run is streamed with: its state, and when each node starts and ends."""
+
+
+def worst_case_cost(
+    plan: RunPlan, messages: Sequence[BaseMessage], max_output_tokens: int
+) -> float:
+    """One call on each tier, with at most a token per prompt byte in and `max_output_tokens`
+    out (`budget.most_input_tokens`).
+
+    The router makes at most one call per tier that succeeds; what it can make beyond that
+    (a frontier retry after an empty answer, extra local votes) is the documented overshoot.
+    """
+    input_tokens = most_input_tokens(messages)
+    total = 0.0
+    for spec in (plan.spec("local"), plan.spec("frontier")):
+        price = plan.price_table.price_for(spec.provider, spec.model)
+        total += price.cost(input_tokens, max_output_tokens) if price is not None else 0.0
+    return total
+
+
+@dataclass
+class Meter:
+    """Follows one run's state and frontier calls, and settles its reservation once."""
+
+    keys: KeyRing
+    key_name: str
+    run_id: str
+    estimate_usd: float
+    reservation: Reservation | None
+    in_background: Callable[[Coroutine[Any, Any, None]], None]
+    state: Mapping[str, Any] = field(default_factory=dict)
+    frontier_running: bool = False
+    settled: bool = False
+
+    def observe(self, mode: str, payload: Any) -> None:
+        """Feed it every ("values" | "tasks", payload) the run streams."""
+        if mode == "values":
+            self.state = payload
+        elif mode == "tasks" and payload.get("name") == FRONTIER_NODE:
+            self.frontier_running = "input" in payload  # a start event; its end has "result"
+
+    async def run(self, graph: Any, graph_input: Any, config: Any, context: Any) -> Any:
+        """The graph's final state, as `ainvoke` returns it; settled however the run ends."""
+        try:
+            async for mode, payload in graph.astream(
+                graph_input, config, context=context, stream_mode=STREAM_MODES
+            ):
+                self.observe(mode, payload)
+        except asyncio.CancelledError:  # the client hung up, or the gateway is stopping
+            await self.cancelled()
+            raise
+        except Exception:
+            await self.finished()
+            raise
+        await self.finished()
+        return self.state
+
+    @property
+    def recorded_usd(self) -> float:
+        return float(self.state.get("total_cost_usd") or 0.0)
+
+    async def finished(self) -> None:
+        """The run answered or failed: charge what its calls recorded."""
+        await self.settle(self.recorded_usd)
+
+    def cancelled_cost(self, streamed_frontier_usd: float | None = None) -> float:
+        if not self.frontier_running:
+            return self.recorded_usd
+        if streamed_frontier_usd is not None:
+            return self.recorded_usd + streamed_frontier_usd
+        return max(self.recorded_usd, self.estimate_usd)
+
+    async def cancelled(self, streamed_frontier_usd: float | None = None) -> None:
+        await self.settle(self._log_cancelled(streamed_frontier_usd))
+
+    def cancelled_in_background(self, streamed_frontier_usd: float | None = None) -> None:
+        """For code that cannot await (a closing stream): the charge is written by a task."""
+        if not self.settled:
+            self.in_background(self.settle(self._log_cancelled(streamed_frontier_usd)))
+
+    def _log_cancelled(self, streamed_frontier_usd: float | None) -> float:
+        cost = self.cancelled_cost(streamed_frontier_usd)
+        logger.warning(
+            "request %s of key %r was cancelled before it finished%s; charging $%.8f "
+            "(its worst-case estimate was $%.8f)",
+            self.run_id,
+            self.key_name,
+            " during a frontier call" if self.frontier_running else "",
+            cost,
+            self.estimate_usd,
+        )
+        return cost
+
+    async def settle(self, cost_usd: float) -> None:
+        if self.settled:
+            return
+        self.settled = True
+        await self.keys.settle(self.reservation, cost_usd)
