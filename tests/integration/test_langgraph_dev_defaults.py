@@ -122,7 +122,8 @@ def test_queued_local_generations_delay_neither_health_checks_nor_the_frontier(
 ) -> None:
     """Four local generations queue behind the one embedded model; a liveness probe and a
     frontier-routed request sent after them finish before the queue has drained."""
-    local = {"role": "user", "content": "Count from 1 to 60, separated by commas."}
+    # Long answers under the client's own cap: never escalated, so the frontier stays free.
+    local = {"role": "user", "content": "Write a long story about a dragon and a knight."}
     finished: list[str] = []
 
     async def send(client: httpx.AsyncClient, label: str, method: str, path: str, **kw) -> None:
@@ -132,7 +133,7 @@ def test_queued_local_generations_delay_neither_health_checks_nor_the_frontier(
 
     async def scenario() -> None:
         async with httpx.AsyncClient() as client:
-            body = {"model": "router-1", "messages": [local], "max_tokens": 300}
+            body = {"model": "router-1", "messages": [local], "max_tokens": 400}
             queue = [
                 asyncio.create_task(send(client, f"local{i}", "POST", "/v1/chat/completions",
                                          json=body))
