@@ -63,6 +63,13 @@ class RouterContext:
     """A validator that cannot measure (no log-probs, no verdict): pass (abstain, said in the
     reasons) or escalate."""
     max_output_tokens: int = 512
+    """The most tokens either tier may write for one answer."""
+    truncation_escalates: bool = True
+    """Whether a local answer stopped at max_output_tokens (finish reason `length`) fails
+    `structural` and escalates. True: the cap is the router's safety limit, and a small model
+    that runs into it is usually rambling or looping. The gateway sets it false when the client
+    sends max_tokens: a cap the client chose is not a defect, and the answer stopped at it is
+    returned as is (finish_reason "length") from either tier."""
     temperature: float = 0.0
     strict: bool = False
     """Raise instead of answering locally when the frontier is needed but not configured."""
@@ -139,6 +146,7 @@ class RouterContext:
             scorer_model=self.scorer_model,
             scorer_cost_aware=self.scorer_cost_aware,
             format_retry=self.format_retry,
+            truncation_escalates=self.truncation_escalates,
             unmeasured=self.unmeasured_policy,
             response_format=self.response_format,
         )

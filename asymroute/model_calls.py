@@ -15,7 +15,13 @@ from langchain_core.runnables import RunnableConfig
 
 from asymroute.budget import estimated_usage
 from asymroute.errors import AsymrouteError
-from asymroute.planning import RunPlan, model_options
+from asymroute.json_mode import unfenced_reply
+from asymroute.planning import (
+    RunPlan,
+    aresolve_served_model,
+    model_options,
+    resolve_served_model,
+)
 from asymroute.privacy.policy import outgoing, restore_answer
 from asymroute.privacy.scrub import known_secrets, scrub_secrets
 from asymroute.providers import ModelSpec, endpoint_of, get_provider
@@ -108,6 +114,7 @@ def call_tier(
     Retries transient failures with backoff (asymroute.resilience), skips an endpoint that
     is cooling down, and applies the privacy policy to what the frontier is sent.
     """
+    resolve_served_model(plan, tier, settings)  # a self-hosted server's real model name
     spec, model = _prepare(plan, tier, settings)
     call = _TierCall(plan, tier, spec, messages, settings)
     while (refusal := call.refusal()) is None:
@@ -137,6 +144,7 @@ async def acall_tier(
     config: RunnableConfig | None = None,
 ) -> ModelCall:
     """`call_tier` without blocking the event loop: same accounting, same error handling."""
+    await aresolve_served_model(plan, tier, settings)  # a self-hosted server's real model name
     spec, model = await _aprepare(plan, tier, settings)
     call = _TierCall(plan, tier, spec, messages, settings)
     while (refusal := call.refusal()) is None:
@@ -226,6 +234,8 @@ class _TierCall:
         message = reply if isinstance(reply, AIMessage) else AIMessage(content=str(reply.content))
         if self.outgoing.redaction is not None:
             message = restore_answer(message, self.outgoing.redaction)
+        # JSON mode: the answer is the bare JSON, whichever tier fenced it.
+        message = unfenced_reply(message, self.plan.context.response_format)
         return self._account(message, None)
 
     def unanswered(self, refusal: BaseException | None) -> ModelCall:

@@ -21,7 +21,8 @@ from asymroute.tracing import annotate_current_run
 
 
 def frontier_budget(state: Mapping[str, Any], plan: RunPlan) -> BudgetCheck:
-    price = plan.price_table.price_for(plan.frontier.provider, plan.frontier.model)
+    frontier = plan.spec("frontier")  # as served, once known
+    price = plan.price_table.price_for(frontier.provider, frontier.model)
     return check_router_state(state, plan.context, price)
 
 

@@ -14,6 +14,7 @@ from langchain_core.language_models import BaseChatModel
 from asymroute.classifiers import Classifier, get_classifier
 from asymroute.context import RouterContext
 from asymroute.errors import ConfigurationError
+from asymroute.json_mode import wants_json
 from asymroute.pricing import PriceTable, get_price_table
 from asymroute.providers import ModelOptions, ModelSpec, get_provider, parse_model
 from asymroute.providers.async_http import AsyncHttpClients
@@ -44,9 +45,36 @@ class RunPlan:
     """The router's breakers and retry clock; None outside a router (no cooldowns)."""
     http_clients: AsyncHttpClients | None = field(default=None, compare=False, repr=False)
     """The router's async HTTP clients, one per event loop; None: each model's default."""
+    served: dict[Tier, ModelSpec] = field(default_factory=dict, compare=False, repr=False)
+    """Each tier's model as its server names it, once asked (`providers.served_models`)."""
 
     def spec(self, tier: Tier) -> ModelSpec:
-        return self.local if tier == "local" else self.frontier
+        """The tier's model: as served, once known, else as configured."""
+        return self.served.get(tier) or (self.local if tier == "local" else self.frontier)
+
+    def use_served(self, tier: Tier, name: str | None) -> None:
+        """Name (and call) the tier's model as its server does; None: not known (yet)."""
+        configured = self.local if tier == "local" else self.frontier
+        if name is None or self.served.get(tier) == (served := replace(configured, model=name)):
+            return
+        self.served[tier] = served
+        self.models.pop(tier, None)  # built under the configured name
+        for models in self.async_models.values():
+            models.pop(tier, None)
+
+
+def resolve_served_model(plan: RunPlan, tier: Tier, settings: Settings) -> None:
+    """Ask the tier's server, once, which model answers (blocking; for `call_tier`)."""
+    lookup = getattr(get_provider(plan.spec(tier)), "served_model", None)
+    if tier not in plan.served and lookup is not None:
+        plan.use_served(tier, lookup(plan.spec(tier).model, settings))
+
+
+async def aresolve_served_model(plan: RunPlan, tier: Tier, settings: Settings) -> None:
+    """`resolve_served_model` without blocking the event loop (for `acall_tier`)."""
+    lookup = getattr(get_provider(plan.spec(tier)), "aserved_model", None)
+    if tier not in plan.served and lookup is not None:
+        plan.use_served(tier, await lookup(plan.spec(tier).model, settings))
 
 
 def plan_run(context: RouterContext | None, settings: Settings) -> RunPlan:
@@ -63,9 +91,19 @@ def plan_run(context: RouterContext | None, settings: Settings) -> RunPlan:
         frontier=frontier,
         frontier_available=get_provider(frontier).is_configured(settings),
         classifier=get_classifier(context.classifier),
-        validators=tuple(get_validators(context.validators, context.validation_policy())),
+        validators=tuple(get_validators(validator_names(context), context.validation_policy())),
         price_table=get_price_table(settings.price_table, settings.price_overrides),
     )
+
+
+def validator_names(context: RouterContext) -> tuple[str, ...]:
+    """The context's validators, with `format` right after `structural` when the request asks
+    for JSON: an answer that is not the JSON asked for must never pass."""
+    names = context.validators
+    if not wants_json(context.response_format) or "format" in names:
+        return names
+    at = names.index("structural") + 1 if "structural" in names else 0
+    return (*names[:at], "format", *names[at:])
 
 
 def connect_timeout(tier: Tier, settings: Settings) -> float:
@@ -87,6 +125,7 @@ def model_options(plan: RunPlan, tier: Tier, settings: Settings) -> ModelOptions
         stop=plan.context.stop,
         # The confidence validator reads the local answer's token log-probs.
         logprobs=local and "confidence" in plan.context.validators,
+        response_format=plan.context.response_format,
     )
 
 

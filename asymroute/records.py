@@ -19,6 +19,9 @@ ENDPOINT_COOLDOWN = "endpoint_cooldown"
 # Sensitive data kept the request on the local tier, or was redacted before the frontier.
 PRIVACY_LOCAL = "privacy_local"
 PRIVACY_REDACTED = "privacy_redacted"
+# A model the price table does not know answered: its cost is recorded as $0 (ASYMROUTE_PRICES
+# sets a price).
+PRICE_UNKNOWN = "price_unknown"
 
 
 class RoutingDecision(TypedDict):

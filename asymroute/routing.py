@@ -6,7 +6,13 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 from asymroute.classifiers import ComplexityScore
-from asymroute.records import RoutingDecision, Tier, UsageRecord, ValidationVerdict
+from asymroute.records import (
+    PRICE_UNKNOWN,
+    RoutingDecision,
+    Tier,
+    UsageRecord,
+    ValidationVerdict,
+)
 from asymroute.validators import CandidateAnswer, Validator
 
 
@@ -63,6 +69,16 @@ def judge(
 
 def total_cost(usage: Sequence[UsageRecord]) -> float:
     return round(sum(record["cost_usd"] for record in usage), 10)
+
+
+def price_flags(usage: Sequence[UsageRecord]) -> set[str]:
+    """price_unknown when a frontier call that answered has no price, so its $0 is not true
+    (local providers run on your own hardware: the price table has them at $0)."""
+    unpriced = any(
+        record["tier"] == "frontier" and not record["priced"] and record["error"] is None
+        for record in usage
+    )
+    return {PRICE_UNKNOWN} if unpriced else set()
 
 
 def last_usage(usage: Sequence[UsageRecord], tier: Tier) -> UsageRecord | None:

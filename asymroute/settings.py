@@ -36,6 +36,13 @@ class Settings(BaseSettings):
     )
     openai_api_key: SecretStr | None = Field(default=None, validation_alias="OPENAI_API_KEY")
     openai_base_url: str | None = Field(default=None, validation_alias="OPENAI_BASE_URL")
+    openai_schema_form: Literal["json_schema", "json_object"] = Field(
+        default="json_schema",
+        validation_alias=AliasChoices("ASYMROUTE_OPENAI_SCHEMA_FORM", "openai_schema_form"),
+        description="how openai: models are sent a JSON schema: json_schema (OpenAI's form; "
+        "OpenAI, vLLM, llama.cpp's llama-server, LiteLLM) or json_object (the older "
+        '{"type": "json_object", "schema": ...} that `python -m llama_cpp.server` reads)',
+    )
 
     # NoDecode: our validator parses the JSON, so a bad value gets our error message.
     price_overrides: Annotated[dict[str, ModelPrice], NoDecode] = Field(

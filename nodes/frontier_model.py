@@ -13,7 +13,7 @@ from asymroute.node_steps import CallTier, NodeSteps
 from asymroute.over_budget import frontier_budget, over_budget
 from asymroute.planning import RouterSetup, RunPlan
 from asymroute.records import FRONTIER_FAILED, Tier
-from asymroute.routing import total_cost
+from asymroute.routing import price_flags, total_cost
 from asymroute.state import RouterState
 from asymroute.tracing import annotate_current_run
 from nodes.dual import dual_node
@@ -37,6 +37,8 @@ def make_frontier_model(setup: RouterSetup) -> RunnableCallable:
         flags = state.get("flags", [])
         if answered_by != "frontier":
             flags = sorted({*flags, FRONTIER_FAILED})
+        if unpriced := price_flags([call.usage for call in calls]):
+            flags = sorted({*flags, *unpriced})
         answer_model = plan.spec(answered_by).id
         annotate_current_run(
             tier=answered_by,

@@ -76,6 +76,9 @@ def context_from_args(args: argparse.Namespace) -> RouterContext:
         )
         if getattr(args, name, None) is not None
     }
+    if "max_output_tokens" in overrides:
+        # The user's own cap, as a gateway client's max_tokens: not a defect of the answer.
+        overrides["truncation_escalates"] = False
     if getattr(args, "no_validate", False):
         overrides["validate"] = False
     if getattr(args, "strict", False):

@@ -74,6 +74,9 @@ def gateway_defaults(args: argparse.Namespace, base: RouterContext) -> RouterCon
         f.name: getattr(given, f.name)
         for f in fields(RouterContext)
         if getattr(given, f.name) != getattr(plain, f.name)
+        # --max-tokens here is the gateway's own cap, not a client's: answers that run into it
+        # still escalate (a client's max_tokens turns that off per request).
+        and f.name != "truncation_escalates"
     }
     return replace(base, **overrides)
 

@@ -149,10 +149,8 @@ class Gateway:
 
     async def stream(self, request: Request, run: Run, meter: Meter) -> Response:
         headers = {"cache-control": "no-cache", "x-accel-buffering": "no"} | run.trace_header
-        plan = await self.setup.aplan(run.context)
-        frontier = plan.spec("frontier")
-        price = plan.price_table.price_for(frontier.provider, frontier.model)
-        stream = CompletionStream(run, headers, meter, price)
+        plan = await self.setup.aplan(run.context)  # prices and names the frontier as served
+        stream = CompletionStream(run, headers, meter, plan=plan)
         events = stream.events(self.graph)
         # Wait for the first event: errors before it are still proper HTTP errors, and the
         # routing headers are known by then.

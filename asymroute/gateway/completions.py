@@ -11,6 +11,7 @@ from typing import Any
 from asymroute.context import RouterContext
 from asymroute.gateway.schemas import ChatRequest
 from asymroute.model_calls import finish_reason
+from asymroute.records import PRICE_UNKNOWN
 from asymroute.requests import content_text
 
 FINISH_REASONS = {"stop": "stop", "length": "length", "eos": "stop", "max_tokens": "length"}
@@ -58,7 +59,9 @@ def run_context(request: ChatRequest, profile: RouterContext) -> RouterContext:
     if request.temperature is not None:
         overrides["temperature"] = request.temperature
     if request.max_tokens is not None:
+        # The client's own cap: an answer stopped at it is not escalated as truncated.
         overrides["max_output_tokens"] = request.max_tokens
+        overrides["truncation_escalates"] = False
     if request.stop:
         overrides["stop"] = request.stop
     if request.response_format is not None:
@@ -161,6 +164,8 @@ def routing_headers(state: Mapping[str, Any], *, with_cost: bool = True) -> dict
         headers["x-asymroute-score"] = f"{decision['score']:.4f}"
     if with_cost:
         headers["x-asymroute-cost-usd"] = f"{state.get('total_cost_usd', 0.0):.8f}"
+        if PRICE_UNKNOWN in (state.get("flags") or []):
+            headers["x-asymroute-price-unknown"] = "true"  # the cost above counts that call as $0
     return headers
 
 

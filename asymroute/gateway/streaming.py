@@ -9,6 +9,10 @@ A client that hangs up mid-answer stops the stream before the run's cost is know
 hanging up is not a way around a key's budget, the stream then charges what it can tell was
 spent (`gateway.metering`): the recorded cost, plus, when a frontier call was under way, an
 estimate from the request and the frontier text already streamed (`streamed_frontier_cost`).
+
+A JSON-mode answer (`response_format`) is sent whole when the run ends, from either tier: the
+client can only parse it complete, and it is sent as bare JSON, with any fence a model put
+around it removed, which a token-by-token stream could not undo.
 """
 
 from __future__ import annotations
@@ -34,6 +38,8 @@ from asymroute.gateway.completions import (
 )
 from asymroute.gateway.errors import GatewayError, from_router_error
 from asymroute.gateway.metering import STREAM_MODES, Meter
+from asymroute.json_mode import wants_json
+from asymroute.planning import RunPlan
 from asymroute.pricing import ModelPrice
 from asymroute.providers import ModelSpec, parse_model
 from asymroute.requests import content_text
@@ -62,6 +68,7 @@ class CompletionStream:
         headers: dict[str, str],
         meter: Meter,
         frontier_price: ModelPrice | None = None,
+        plan: RunPlan | None = None,
     ) -> None:
         self.run = run
         self.meter = meter  # settled once: when the graph ends, fails, or is cut off
@@ -69,13 +76,19 @@ class CompletionStream:
         self.frontier_chars_sent = 0
         self.headers = headers  # filled in before the first chunk is yielded
         self.local = parse_model(run.context.local_model)
-        self.frontier = parse_model(run.context.frontier_model)
+        self.configured_frontier = parse_model(run.context.frontier_model)
+        self.plan = plan  # names the frontier as its server does, once known
+        self.whole_answer = wants_json(run.context.response_format)
         self.sent: list[str] = []
         self.streamed_call: str | None = None
         """The id of the model call whose tokens went to the client (one per call)."""
         self.held: list[str] = []
         self.released = False
         self.state: Mapping[str, Any] = {}
+
+    @property
+    def frontier(self) -> ModelSpec:
+        return self.plan.spec("frontier") if self.plan else self.configured_frontier
 
     def chunk_data(
         self, model: str | None, delta: dict[str, Any], finish: str | None = None
@@ -149,12 +162,13 @@ class CompletionStream:
 
     def streamed_frontier_cost(self) -> float | None:
         """An estimate of the frontier call cut off mid-answer, from the text it streamed."""
-        if self.frontier_price is None:
+        price = self.frontier_price
+        if self.plan is not None:  # the frontier's price as served (known once it was called)
+            price = self.plan.price_table.price_for(self.frontier.provider, self.frontier.model)
+        if price is None:
             return None
         output_tokens = math.ceil(self.frontier_chars_sent / CHARS_PER_TOKEN)
-        return self.frontier_price.cost(
-            estimate_input_tokens(self.run.request.messages), output_tokens
-        )
+        return price.cost(estimate_input_tokens(self.run.request.messages), output_tokens)
 
     def token(self, message: BaseMessage, metadata: Mapping[str, Any]) -> list[bytes]:
         text = content_text(message)
@@ -168,6 +182,8 @@ class CompletionStream:
                 return []
             self.streamed_call = message.id
             self.frontier_chars_sent += len(text)
+            if self.whole_answer:
+                return []  # sent by `finish`, as the final answer
             return [self.content(self.frontier.id, text, "frontier")]
         self.held.append(text)  # a local answer: it waits for validation
         return []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -35,6 +36,9 @@ class ModelOptions:
     stop: tuple[str, ...] = ()
     logprobs: bool = False
     """Ask for per-token log-probs (response_metadata["logprobs"]) where the provider can."""
+    response_format: Mapping[str, Any] | None = field(default=None, hash=False)
+    """The request's OpenAI `response_format` (JSON mode), forwarded in the provider's terms
+    (`asymroute.json_mode`); None: free text."""
     async_http_client: Any = field(default=None, compare=False)
     """For a model used under `ainvoke`: a shared async HTTP client to send through
     (`providers.async_http`); None: the provider's default."""
@@ -42,8 +46,10 @@ class ModelOptions:
 
 class ModelProvider(Protocol):
     """Optional hooks, looked up by name: `endpoint(model, settings)` (what a cooldown applies
-    to) and `new_aiohttp_client()` (the shared client for calls under `ainvoke` when
-    `ASYMROUTE_ASYNC_HTTP_CLIENT=aiohttp`; see `providers.async_http`)."""
+    to), `new_aiohttp_client()` (the shared client for calls under `ainvoke` when
+    `ASYMROUTE_ASYNC_HTTP_CLIENT=aiohttp`; see `providers.async_http`), and
+    `served_model(model, settings)` / async `aserved_model` (the name the server really
+    answers with, None when unknown; see `providers.served_models`)."""
 
     name: str
     example: str

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from asymroute.errors import ConfigurationError
+from asymroute.json_mode import json_object_with_schema
 from asymroute.providers.base import ModelOptions
 
 if TYPE_CHECKING:
@@ -72,4 +73,5 @@ class LlamaCppProvider:
             stop_sequences=list(options.stop),
             logprobs=options.logprobs,
             timeout_s=options.timeout_s,
+            response_format=json_object_with_schema(options.response_format),
         )

@@ -42,6 +42,9 @@ class ChatLlamaCppEmbedded(BaseChatModel):
     """Wall-time limit of one call, waiting for the shared weights included."""
     instances: int = 1
     """Copies of the weights that generate at once (ASYMROUTE_LLAMACPP_INSTANCES)."""
+    response_format: dict[str, Any] | None = None
+    """JSON mode in llama.cpp's form ({"type": "json_object", "schema": {...}}): generation is
+    constrained by a grammar built from the schema, so the answer is JSON matching it."""
 
     @property
     def _llm_type(self) -> str:
@@ -105,6 +108,7 @@ class ChatLlamaCppEmbedded(BaseChatModel):
                 stop=stop or self.stop_sequences or None,
                 seed=self.seed,
                 logits_processor=processors,  # type: ignore[arg-type]
+                response_format=self.response_format,  # type: ignore[arg-type]
             )
             logprobs = recorder.as_metadata(loaded.llama) if recorder is not None else None
         finally:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from asymroute.json_mode import ollama_format
 from asymroute.providers.async_http import missing_package
 from asymroute.providers.base import ModelOptions
 
@@ -43,6 +44,7 @@ class OllamaProvider:
             num_predict=options.max_output_tokens,
             logprobs=True if options.logprobs else None,
             stop=list(options.stop) or None,
+            format=ollama_format(options.response_format),  # the schema itself, or "json"
             client_kwargs={
                 "timeout": httpx.Timeout(options.timeout_s, connect=options.connect_timeout_s)
             },

@@ -8,10 +8,12 @@ from typing import TYPE_CHECKING, Any
 from pydantic import SecretStr
 
 from asymroute.errors import ConfigurationError
+from asymroute.json_mode import json_object_with_schema
 from asymroute.privacy.scrub import known_secrets
 from asymroute.providers.async_http import missing_package
 from asymroute.providers.base import ModelOptions
 from asymroute.providers.masking import masking_errors, with_masked_errors
+from asymroute.providers.served_models import aserved_model, served_model
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -31,6 +33,13 @@ class OpenAIProvider:
 
     def endpoint(self, model: str, settings: Settings) -> str:
         return f"openai {settings.openai_base_url or 'https://api.openai.com/v1'} {model}"
+
+    def served_model(self, model: str, settings: Settings) -> str | None:
+        """The model a self-hosted server really answers with (providers.served_models)."""
+        return served_model(model, settings)
+
+    async def aserved_model(self, model: str, settings: Settings) -> str | None:
+        return await aserved_model(model, settings)
 
     def new_aiohttp_client(self) -> Any:
         """The shared async client under `ainvoke` when aiohttp is chosen (providers.async_http)."""
@@ -65,12 +74,28 @@ class OpenAIProvider:
             top_logprobs=1 if options.logprobs else None,
             stop_sequences=list(options.stop) or None,
             # OpenAI now reads max_completion_tokens; compatible servers still read max_tokens.
-            extra_body={"max_tokens": options.max_output_tokens}
-            if settings.openai_base_url
-            else None,
+            extra_body={
+                **({"max_tokens": options.max_output_tokens} if settings.openai_base_url else {}),
+                **response_format_body(options, settings),
+            }
+            or None,
             http_async_client=options.async_http_client,  # None: the SDK's default
         )
         return with_masked_errors(chat_model, known_secrets(settings))
+
+
+def response_format_body(options: ModelOptions, settings: Settings) -> dict[str, Any]:
+    """JSON mode in OpenAI's terms, or in the older json_object-with-schema form for servers
+    that read only that (`ASYMROUTE_OPENAI_SCHEMA_FORM=json_object`: llama-cpp-python's).
+
+    Sent in the request body, not as LangChain's `response_format`: with that, LangChain calls
+    the SDK's `parse`, which raises on an answer stopped at max_tokens (its billed tokens then
+    go unrecorded) where the router wants the answer and its finish reason."""
+    if not options.response_format:
+        return {}
+    if settings.openai_schema_form == "json_object":
+        return {"response_format": json_object_with_schema(options.response_format)}
+    return {"response_format": dict(options.response_format)}
 
 
 @cache

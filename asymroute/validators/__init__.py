@@ -23,7 +23,7 @@ from asymroute.validators.self_verify import SelfVerifyValidator
 from asymroute.validators.structural import StructuralValidator
 
 VALIDATORS: dict[str, Callable[[ValidationPolicy], Validator]] = {
-    "structural": lambda policy: StructuralValidator(),
+    "structural": StructuralValidator,
     "format": FormatValidator,
     "confidence": ConfidenceValidator,
     "self_verify": SelfVerifyValidator,

@@ -68,6 +68,8 @@ class ValidationPolicy:
     """Weigh the scorer's P(wrong) by how cheap the escalation would be (`scorer.cost_weighted`):
     among equally risky answers, the short request escalates first."""
     format_retry: bool = True
+    truncation_escalates: bool = True
+    """structural: an answer stopped at the output cap fails (False: the caller set the cap)."""
     unmeasured: str = "pass"
     """pass: a validator that cannot measure (no log-probs, no verdict) abstains and says so;
     escalate: it fails."""
@@ -104,10 +106,11 @@ class ValidationPolicy:
             samples = getattr(self, name)
             if isinstance(samples, bool) or not isinstance(samples, int) or not 1 <= samples <= 15:
                 raise ConfigurationError(f"{name} must be an integer from 1 to 15, got {samples!r}")
-        if not isinstance(self.scorer_cost_aware, bool):
-            raise ConfigurationError(
-                f"scorer_cost_aware must be true or false, got {self.scorer_cost_aware!r}"
-            )
+        for name in ("scorer_cost_aware", "truncation_escalates"):
+            if not isinstance(getattr(self, name), bool):
+                raise ConfigurationError(
+                    f"{name} must be true or false, got {getattr(self, name)!r}"
+                )
         if self.scorer_model is not None and not isinstance(self.scorer_model, str):
             raise ConfigurationError(
                 f"scorer_model must be a file path or null, got {self.scorer_model!r}"

@@ -10,12 +10,12 @@ passes replaces the answer (recorded in usage), one that fails escalates with bo
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from typing import Any
 
 from langchain_core.messages import AIMessage, HumanMessage
 
+from asymroute.json_mode import expected_schema, unfenced
 from asymroute.validators.base import (
     CandidateAnswer,
     Judgement,
@@ -24,30 +24,15 @@ from asymroute.validators.base import (
 )
 from asymroute.validators.json_schema import schema_errors
 
-# Small models often wrap JSON in a Markdown fence despite being told not to; accept that.
-FENCED = re.compile(r"^\s*```(?:json)?\s*\n(.*?)\n\s*```\s*$", re.S | re.I)
 MAX_ERRORS_SHOWN = 3
 
-
-def expected_schema(response_format: Mapping[str, Any] | None) -> tuple[bool, Mapping[str, Any]]:
-    """(whether JSON is expected, the schema to validate against; {} means any JSON)."""
-    if not response_format:
-        return False, {}
-    kind = response_format.get("type")
-    if kind == "json_object":
-        return True, {}
-    if kind == "json_schema":
-        spec = response_format.get("json_schema") or {}
-        schema = spec.get("schema") if isinstance(spec, Mapping) else None
-        return True, schema if isinstance(schema, Mapping) else {}
-    return False, {}
+__all__ = ["FormatValidator", "expected_schema", "json_errors"]
 
 
 def json_errors(text: str, schema: Mapping[str, Any]) -> list[str]:
-    fenced = FENCED.match(text)
-    body = fenced.group(1) if fenced else text
+    """A fenced answer is judged by its JSON: the fence is removed before it is returned."""
     try:
-        value = json.loads(body)
+        value = json.loads(unfenced(text))
     except json.JSONDecodeError as exc:
         return [f"not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"]
     return schema_errors(value, schema)

@@ -132,10 +132,11 @@ def test_local_answer_streams_after_validation(gateway_url: str) -> None:
 
 
 def test_rejected_local_answer_never_reaches_the_stream(gateway_url: str) -> None:
-    # One token cuts the local answer off (finish reason `length`): validation rejects it and
-    # the frontier answers. Every chunk the client gets must be the frontier's.
+    # The gateway's own cap (max_output_tokens 32, not the client's max_tokens) cuts the local
+    # answer off (finish reason `length`): validation rejects it and the frontier answers.
+    # Every chunk the client gets must be the frontier's.
     stream = client(gateway_url).chat.completions.create(
-        model="asymroute", messages=user(SIMPLE), stream=True, max_tokens=1
+        model="asymroute", messages=user("Tell me about Paris."), stream=True
     )
     chunks = list(stream)
     final = next(c for c in chunks if c.choices and c.choices[0].finish_reason)

@@ -19,15 +19,17 @@ KEY = "sk-test-key"
 FRONTIER_PRICE = ModelPrice(input_per_million=5.0, output_per_million=15.0)
 
 
-def gateway(local: str = "fake:good", **settings: Any) -> TestClient:
+def gateway(
+    local: str = "fake:good", frontier: str = "fake:frontier", **settings: Any
+) -> TestClient:
     """The app on fake models (the `fake_provider` fixture must be active), from loopback."""
     app = create_app(
         Settings(
             _env_file=None,  # type: ignore[call-arg]
-            price_overrides={"fake:frontier": FRONTIER_PRICE},
+            price_overrides={"fake:frontier": FRONTIER_PRICE, "fake:json": FRONTIER_PRICE},
             **settings,
         ),
-        RouterContext(local_model=local, frontier_model="fake:frontier", classifier="heuristic"),
+        RouterContext(local_model=local, frontier_model=frontier, classifier="heuristic"),
     )
     return TestClient(app, client=("127.0.0.1", 50000))
 

@@ -29,6 +29,7 @@ Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 DELAY_ENV = "UPSTREAM_STUB_DELAY_MS"
+SERVED_NAMES = ("stub", "stub-local", "stub-frontier")
 
 
 def _usage() -> dict[str, int]:
@@ -127,7 +128,10 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
         return
     path, method = scope["path"], scope["method"]
     if method == "GET" and path.endswith("/models"):
-        models = {"object": "list", "data": [{"id": "stub", "object": "model"}]}
+        # It answers any name as that model; these are the names tests and benchmarks use, so
+        # asymroute (providers.served_models) keeps them rather than naming a single "stub".
+        data = [{"id": name, "object": "model"} for name in SERVED_NAMES]
+        models = {"object": "list", "data": data}
         await _respond(send, 200, json.dumps(models).encode(), b"application/json")
         return
     if method == "GET" and path == "/api/tags":

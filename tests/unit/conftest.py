@@ -28,6 +28,7 @@ SIMPLE_PROMPT = "What is 2+3?"
 GOOD_ANSWER = "The answer is 5."
 FRONTIER_ANSWER = "Frontier: the answer is 5."
 REFUSAL = "I'm sorry, but I can't help with that."
+PLACE_JSON = '{"city": "Paris", "country": "France"}'
 FRONTIER_USAGE = UsageMetadata(input_tokens=1000, output_tokens=500, total_tokens=1500)
 
 
@@ -44,6 +45,13 @@ def _reply(model: str) -> AIMessage | None:
         "refusal": lambda: AIMessage(REFUSAL),
         "truncated": lambda: AIMessage(
             "The answer is", response_metadata={"finish_reason": "length"}
+        ),
+        # JSON mode: a local model that fences its JSON, and a frontier that answers bare JSON.
+        "fenced_json": lambda: AIMessage(
+            f"```json\n{PLACE_JSON}\n```", response_metadata={"finish_reason": "stop"}
+        ),
+        "json": lambda: AIMessage(
+            PLACE_JSON, usage_metadata=FRONTIER_USAGE, response_metadata={"finish_reason": "stop"}
         ),
     }
     return replies[model]() if model in replies else None
@@ -89,7 +97,8 @@ class FailingChatModel(BaseChatModel):
 
 @dataclass
 class FakeProvider:
-    """`fake:<script>` models: good, frontier, empty, refusal, truncated, down (raises)."""
+    """`fake:<script>` models: good, frontier, empty, refusal, truncated, fenced_json, json,
+    down (raises)."""
 
     name: str = "fake"
     example: str = "fake:good"

@@ -26,6 +26,7 @@ def test_router_context_defaults() -> None:
         "validate": True,
         "validators": ("structural",),
         "max_output_tokens": 512,
+        "truncation_escalates": True,
         "temperature": 0.0,
         "strict": False,
         "privacy": "route-local",
