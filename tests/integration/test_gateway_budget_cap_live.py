@@ -9,7 +9,6 @@ gateway killed with requests in flight leaves reservations that its restart char
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import signal
 import sqlite3
@@ -24,13 +23,14 @@ import pytest
 from asymroute.gateway.spend import PostgresSpendStore, SqliteSpendStore
 from asymroute.pricing import ModelPrice
 from tests.integration.conftest import PROJECT_ROOT
+from tests.support.gateway import STUB_FRONTIER, stub_gateway_env
 from tests.support.postgres import running_postgres
 from tests.support.processes import free_port, running_server
 from tests.support.upstream_stub import COMPLETION_TOKENS, PROMPT_TOKENS
 
 KEY = "sk-budget-cap"
 COMPLEX = "Analyze and debug this parser, then refactor it to be thread-safe."
-FRONTIER = "openai:stub-frontier"
+FRONTIER = STUB_FRONTIER
 PRICE = ModelPrice(input_per_million=5.0, output_per_million=15.0)
 MAX_TOKENS = COMPLETION_TOKENS
 # The gateway's worst case for one request: a token per prompt byte (and 4 for the message),
@@ -56,26 +56,7 @@ def slow_stub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def gateway_env(stub: str, **store: str) -> dict[str, str]:
-    return {
-        "OPENAI_BASE_URL": f"{stub}/v1",
-        "ASYMROUTE_GATEWAY_KEYS": json.dumps({"team": KEY}),
-        "ASYMROUTE_GATEWAY_KEY_BUDGETS": json.dumps({"team": BUDGET}),
-        "ASYMROUTE_GATEWAY_CONTEXT": json.dumps(
-            {
-                "local_model": "openai:stub-local",
-                "frontier_model": FRONTIER,
-                "classifier": "heuristic",
-            }
-        ),
-        "ASYMROUTE_PRICES": json.dumps(
-            {
-                FRONTIER: {"input_per_million": 5.0, "output_per_million": 15.0},
-                "openai:stub-local": {"input_per_million": 0, "output_per_million": 0},
-            }
-        ),
-        "LANGSMITH_TRACING": "false",
-        **store,
-    }
+    return stub_gateway_env(stub, KEY, BUDGET, **store)
 
 
 def serve_command(port: int) -> list[str]:
@@ -136,31 +117,30 @@ def test_concurrent_requests_on_sqlite_answer_at_most_the_budget(
     assert_capped(statuses, SqliteSpendStore(path).spent("team"))
 
 
+def burst_two_gateways(env: dict[str, str], logs: Path) -> list[int]:
+    """The burst, spread over two `asymroute serve` processes sharing one spend store."""
+    one, two = free_port(), free_port()
+    urls = [f"http://127.0.0.1:{one}", f"http://127.0.0.1:{two}"]
+    with (
+        running_server(serve_command(one), f"{urls[0]}/v1/models", logs / "1.log", env=env),
+        running_server(serve_command(two), f"{urls[1]}/v1/models", logs / "2.log", env=env),
+    ):
+        return burst(urls)
+
+
 def test_two_gateway_processes_sharing_a_sqlite_file_share_the_cap(
     slow_stub: str, tmp_path: Path
 ) -> None:
     path = tmp_path / "spend.sqlite"
     env = gateway_env(slow_stub, ASYMROUTE_GATEWAY_SPEND_PATH=str(path))
-    one, two = free_port(), free_port()
-    urls = [f"http://127.0.0.1:{one}", f"http://127.0.0.1:{two}"]
-    with (
-        running_server(serve_command(one), f"{urls[0]}/v1/models", tmp_path / "1.log", env=env),
-        running_server(serve_command(two), f"{urls[1]}/v1/models", tmp_path / "2.log", env=env),
-    ):
-        statuses = burst(urls)
+    statuses = burst_two_gateways(env, tmp_path)
     assert_capped(statuses, SqliteSpendStore(path).spent("team"))
 
 
 def test_two_gateways_on_postgres_share_the_cap(slow_stub: str, tmp_path: Path) -> None:
     with running_postgres() as postgres_url:
         env = gateway_env(slow_stub, ASYMROUTE_POSTGRES_URL=postgres_url)
-        one, two = free_port(), free_port()
-        urls = [f"http://127.0.0.1:{one}", f"http://127.0.0.1:{two}"]
-        with (
-            running_server(serve_command(one), f"{urls[0]}/v1/models", tmp_path / "1.log", env=env),
-            running_server(serve_command(two), f"{urls[1]}/v1/models", tmp_path / "2.log", env=env),
-        ):
-            statuses = burst(urls)
+        statuses = burst_two_gateways(env, tmp_path)
         store = PostgresSpendStore(postgres_url)
         try:
             assert_capped(statuses, store.spent("team"))

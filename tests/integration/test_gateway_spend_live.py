@@ -7,7 +7,6 @@ so these tests measure the budget, not inference. The Postgres tests start their
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 import threading
@@ -21,6 +20,7 @@ from asymroute.errors import ConfigurationError
 from asymroute.gateway.spend import PostgresSpendStore, SqliteSpendStore, open_spend_store
 from asymroute.settings import Settings
 from tests.integration.conftest import PROJECT_ROOT
+from tests.support.gateway import stub_gateway_env
 from tests.support.postgres import running_postgres
 from tests.support.processes import free_port, running_server
 
@@ -180,28 +180,11 @@ def stub_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def gateway_env(stub: str, spend_path: Path) -> dict[str, str]:
-    return {
-        "OPENAI_BASE_URL": f"{stub}/v1",
-        "ASYMROUTE_GATEWAY_KEYS": json.dumps({"team": KEY}),
-        # Room for one worst case of COMPLEX (a token a byte in, 512 out): once one frontier
-        # answer is spent, the next worst case no longer fits.
-        "ASYMROUTE_GATEWAY_KEY_BUDGETS": json.dumps({"team": COMPLEX_WORST_CASE}),
-        "ASYMROUTE_GATEWAY_SPEND_PATH": str(spend_path),
-        "ASYMROUTE_GATEWAY_CONTEXT": json.dumps(
-            {
-                "local_model": "openai:stub-local",
-                "frontier_model": FRONTIER,
-                "classifier": "heuristic",
-            }
-        ),
-        "ASYMROUTE_PRICES": json.dumps(
-            {
-                FRONTIER: {"input_per_million": 5.0, "output_per_million": 15.0},
-                "openai:stub-local": {"input_per_million": 0, "output_per_million": 0},
-            }
-        ),
-        "LANGSMITH_TRACING": "false",
-    }
+    # Room for one worst case of COMPLEX (a token a byte in, 512 out): once one frontier
+    # answer is spent, the next worst case no longer fits.
+    return stub_gateway_env(
+        stub, KEY, COMPLEX_WORST_CASE, ASYMROUTE_GATEWAY_SPEND_PATH=str(spend_path)
+    )
 
 
 def serve(stub: str, spend_path: Path, *flags: str) -> tuple[list[str], str, dict]:

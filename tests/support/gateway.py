@@ -37,3 +37,28 @@ def gateway_env(
         "ASYMROUTE_GATEWAY_KEY_BUDGETS": json.dumps({"tiny": TINY_BUDGET_USD}),
         "LANGSMITH_TRACING": "false",
     }
+
+
+STUB_FRONTIER = "openai:stub-frontier"
+STUB_LOCAL = "openai:stub-local"
+
+
+def stub_gateway_env(stub_url: str, key: str, budget_usd: float, **extra: str) -> dict[str, str]:
+    """Both tiers on the upstream stub (`tests/support/upstream_stub.py`), one key named `team`
+    with a budget; the frontier at $5 / $15 per million tokens, the local tier free."""
+    return {
+        "OPENAI_BASE_URL": f"{stub_url}/v1",
+        "ASYMROUTE_GATEWAY_KEYS": json.dumps({"team": key}),
+        "ASYMROUTE_GATEWAY_KEY_BUDGETS": json.dumps({"team": budget_usd}),
+        "ASYMROUTE_GATEWAY_CONTEXT": json.dumps(
+            {"local_model": STUB_LOCAL, "frontier_model": STUB_FRONTIER, "classifier": "heuristic"}
+        ),
+        "ASYMROUTE_PRICES": json.dumps(
+            {
+                STUB_FRONTIER: {"input_per_million": 5.0, "output_per_million": 15.0},
+                STUB_LOCAL: {"input_per_million": 0, "output_per_million": 0},
+            }
+        ),
+        "LANGSMITH_TRACING": "false",
+        **extra,
+    }

@@ -23,6 +23,7 @@ from asymroute.context import RouterContext
 from asymroute.providers import PROVIDERS
 from asymroute.providers.base import ModelOptions
 from asymroute.settings import Settings
+from tests.support.scripted_models import ScriptedProvider
 
 SIMPLE_PROMPT = "What is 2+3?"
 GOOD_ANSWER = "The answer is 5."
@@ -160,6 +161,14 @@ def no_llama_loading(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setattr(llamacpp_pool, "load_llama", refuse)
     yield
     assert not loads, f"a unit test loaded llama.cpp weights: {loads}"
+
+
+@pytest.fixture
+def scripted(monkeypatch: pytest.MonkeyPatch) -> ScriptedProvider:
+    """The `scripted` provider (tests.support.scripted_models), registered for this test only."""
+    provider = ScriptedProvider()
+    monkeypatch.setitem(PROVIDERS, "scripted", provider)
+    return provider
 
 
 @pytest.fixture

@@ -25,7 +25,6 @@ from asymroute.chat_recovery import (
 from asymroute.checkpoints import open_checkpointer
 from asymroute.cli import main
 from asymroute.context import RouterContext
-from asymroute.providers import PROVIDERS
 from asymroute.settings import Settings
 from graphs.chat import build_chat
 from tests.support.scripted_models import ScriptedProvider
@@ -44,13 +43,6 @@ CLI_MODELS += ["--classifier", "heuristic", "--threshold", "1.0"]
 
 class Killed(BaseException):
     """What the process saw of `kill -9`: nothing after this point ran."""
-
-
-@pytest.fixture
-def scripted(monkeypatch: pytest.MonkeyPatch) -> ScriptedProvider:
-    provider = ScriptedProvider()
-    monkeypatch.setitem(PROVIDERS, "scripted", provider)
-    return provider
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from asymroute.cli import main
-from asymroute.providers import PROVIDERS
 from tests.support.fuzz_inputs import ANY_TEXT, TEXT
 from tests.support.scripted_models import ScriptedProvider
 
@@ -32,13 +31,6 @@ OPTION = st.one_of(
     ),
     FLAGS.map(lambda flag: [flag]),
 )
-
-
-@pytest.fixture
-def scripted(monkeypatch: pytest.MonkeyPatch) -> ScriptedProvider:
-    provider = ScriptedProvider()
-    monkeypatch.setitem(PROVIDERS, "scripted", provider)
-    return provider
 
 
 @settings(

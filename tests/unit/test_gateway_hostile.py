@@ -17,19 +17,11 @@ from asymroute.context import RouterContext
 from asymroute.gateway.app import create_app
 from asymroute.gateway.concurrency import KeyConcurrency
 from asymroute.gateway.errors import GatewayError
-from asymroute.providers import PROVIDERS
 from asymroute.settings import Settings
 from tests.support.scripted_models import ScriptedProvider, StatusError
 
 URL = "/v1/chat/completions"
 LEAKY = "Error code: 500 - boom at http://127.0.0.1:8011/v1"
-
-
-@pytest.fixture
-def scripted(monkeypatch: pytest.MonkeyPatch) -> ScriptedProvider:
-    provider = ScriptedProvider()
-    monkeypatch.setitem(PROVIDERS, "scripted", provider)
-    return provider
 
 
 def app_client(**settings: Any) -> TestClient:

@@ -16,7 +16,6 @@ import pytest
 from langchain_core.messages import HumanMessage
 
 from asymroute.privacy import sensitive_categories
-from asymroute.providers import PROVIDERS
 from asymroute.requests import content_text
 from tests.support.scripted_models import ScriptedProvider
 from tests.unit.test_privacy_routing import graph
@@ -66,13 +65,6 @@ EVASIONS = [
     ("openssh body", "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW",
      "b3BlbnNzaC1rZXktdjEAAAAABG5vbmU"),
 ]  # fmt: skip
-
-
-@pytest.fixture
-def scripted(monkeypatch: pytest.MonkeyPatch) -> ScriptedProvider:
-    provider = ScriptedProvider()
-    monkeypatch.setitem(PROVIDERS, "scripted", provider)
-    return provider
 
 
 def bare(text: str) -> str:

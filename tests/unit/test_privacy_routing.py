@@ -11,7 +11,6 @@ from langchain_core.messages import HumanMessage
 from asymroute.context import RouterContext
 from asymroute.errors import ConfigurationError, NoAnswerError
 from asymroute.guards import guard_route
-from asymroute.providers import PROVIDERS
 from asymroute.records import PRIVACY_LOCAL, PRIVACY_REDACTED, RoutingDecision
 from asymroute.requests import content_text
 from asymroute.settings import Settings
@@ -21,13 +20,6 @@ from tests.support.scripted_models import ScriptedProvider, StatusError
 CARD = "4111 1111 1111 1111"
 SENSITIVE = f"Refactor the billing code; my card is {CARD} and my email is ann@example.com"
 MODES = ["invoke", "ainvoke"]
-
-
-@pytest.fixture
-def scripted(monkeypatch: pytest.MonkeyPatch) -> ScriptedProvider:
-    provider = ScriptedProvider()
-    monkeypatch.setitem(PROVIDERS, "scripted", provider)
-    return provider
 
 
 def graph(**context: Any) -> Any:

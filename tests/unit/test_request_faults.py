@@ -16,7 +16,6 @@ import pytest
 
 from asymroute.context import RouterContext
 from asymroute.errors import InvalidRequestError, NoAnswerError
-from asymroute.providers import PROVIDERS
 from asymroute.resilience import BreakerRegistry, Resilience, classify_failure
 from asymroute.resilience.attempts import counts_against_endpoint
 from asymroute.settings import Settings
@@ -50,13 +49,6 @@ def over_the_window() -> ValueError:
 )
 def test_only_endpoint_faults_count_against_the_endpoint(exc: Exception, counts: bool) -> None:
     assert counts_against_endpoint(classify_failure(exc)) is counts
-
-
-@pytest.fixture
-def scripted(monkeypatch: pytest.MonkeyPatch) -> ScriptedProvider:
-    provider = ScriptedProvider()
-    monkeypatch.setitem(PROVIDERS, "scripted", provider)
-    return provider
 
 
 def graph_with_breakers(monkeypatch: pytest.MonkeyPatch) -> tuple[Any, BreakerRegistry]:

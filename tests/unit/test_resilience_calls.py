@@ -16,19 +16,11 @@ from langchain_core.messages import BaseMessage, HumanMessage
 from asymroute.context import RouterContext
 from asymroute.model_calls import acall_tier, call_tier
 from asymroute.planning import RouterSetup
-from asymroute.providers import PROVIDERS
 from asymroute.records import ENDPOINT_COOLDOWN, FRONTIER_FAILED
 from asymroute.resilience import BreakerRegistry, Resilience, request_attempt_bound
 from asymroute.settings import Settings
 from graphs.router import build_router
 from tests.support.scripted_models import FakeTime, ScriptedProvider, StatusError
-
-
-@pytest.fixture
-def scripted(monkeypatch: pytest.MonkeyPatch) -> ScriptedProvider:
-    provider = ScriptedProvider()
-    monkeypatch.setitem(PROVIDERS, "scripted", provider)
-    return provider
 
 
 @pytest.fixture
