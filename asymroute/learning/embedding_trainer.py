@@ -1,0 +1,310 @@
+"""Train the embedding router: embed once, choose a family by inner CV over whole tasks, fit.
+
+`train_embedding_router(data, options)` is the `embedding` training target (`asymroute train
+--router embedding [--embedder NAME]`); `train_on_rows` is the same on prompts already embedded
+(the benchmark embeds every prompt once and reuses the vectors across its splits).
+
+1. Rows: labelled prompts plus the hand-written anchors (`anchors`), each labelled with the soft
+   `gain` (1 only strong right, 0 only weak right, 0.5 they agree). Every task gets the same total
+   weight, so 14k MMLU rows do not drown 300 MBPP rows: the router is meant for traffic of every
+   kind, not for the largest file.
+2. Candidates (`CANDIDATES`): `linear` (L2 logistic head on the embedding plus the dense
+   prompt-surface features, exact Newton fit), `neighbours` (similarity-weighted mean gain of the
+   k nearest labelled prompts), and `blend` (the mean of both, each standardised).
+3. Inner cross-validation inside the training rows only: whole tasks per fold (leave one task out
+   when there are 2-5 tasks; `selection.inner_folds` otherwise), mean APGR per candidate; the best
+   wins, earlier candidates win ties. Anchors are in every training fold, never in a validation
+   fold.
+4. Fit the winner on everything; 0.5 is put at the training prompts' 75th percentile.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from asymroute.embedders import DEFAULT_EMBEDDER, get_embedder
+from asymroute.evaluation.datasets import LabeledData
+from asymroute.evaluation.metrics import apgr, threshold_curve
+from asymroute.evaluation.progress import Progress
+from asymroute.learning import anchors
+from asymroute.learning.embedding_model import EmbeddingRouterModel, dense_rows
+from asymroute.learning.fitting import fit_newton, standardise
+from asymroute.learning.selection import inner_folds
+from asymroute.learning.trainers import TrainOptions
+
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+ANCHOR_TASK = "anchor"
+STRONG_SHARE_AT_HALF = 0.25
+MAX_TASK_FOLDS = 5
+
+
+@dataclass(frozen=True)
+class EmbeddingRecipe:
+    family: str
+    l2: float = 0.01
+    k: int = 50
+    temperature: float = 0.05
+
+    @property
+    def name(self) -> str:
+        if self.family == "linear":
+            return f"linear/l2={self.l2:g}"
+        if self.family == "neighbours":
+            return f"neighbours/k={self.k}"
+        return f"blend/l2={self.l2:g}/k={self.k}"
+
+
+L2_GRID = (1e-3, 1e-2, 1e-1)
+K_GRID = (10, 50, 200)
+CANDIDATES = (
+    *(EmbeddingRecipe("linear", l2=l2) for l2 in L2_GRID),
+    *(EmbeddingRecipe("neighbours", k=k) for k in K_GRID),
+    *(EmbeddingRecipe("blend", l2=l2, k=k) for l2 in L2_GRID for k in K_GRID),
+)
+
+
+@dataclass(frozen=True)
+class EmbeddedRows:
+    vectors: npt.NDArray[np.float32]
+    dense: FloatArray
+    weak: BoolArray
+    strong: BoolArray
+    weight: FloatArray
+    tasks: list[str]
+
+    def __len__(self) -> int:
+        return len(self.tasks)
+
+    def subset(self, index: npt.NDArray[np.int64]) -> EmbeddedRows:
+        return EmbeddedRows(
+            self.vectors[index],
+            self.dense[index],
+            self.weak[index],
+            self.strong[index],
+            self.weight[index],
+            [self.tasks[i] for i in index],
+        )
+
+    def plus(self, other: EmbeddedRows) -> EmbeddedRows:
+        return EmbeddedRows(
+            np.vstack([self.vectors, other.vectors]),
+            np.vstack([self.dense, other.dense]),
+            np.concatenate([self.weak, other.weak]),
+            np.concatenate([self.strong, other.strong]),
+            np.concatenate([self.weight, other.weight]),
+            self.tasks + other.tasks,
+        )
+
+    @property
+    def gain(self) -> FloatArray:
+        return self.strong.astype(float) - self.weak.astype(float)
+
+
+def embed_prompts(embedder_name: str, prompts: Sequence[str], *, show_progress: bool) -> FloatArray:
+    """Unit vectors of `prompts`, batched, with a progress bar on a terminal."""
+    embedder = get_embedder(embedder_name)
+    label = f"embedding with {embedder_name}"
+    with Progress(len(prompts), label, enabled=None if show_progress else False) as bar:
+        fast = getattr(embedder, "embed_matrix", None)
+        if fast is not None:
+            return np.asarray(fast(list(prompts), bar.advance), dtype=np.float32)
+        vectors = []
+        for start in range(0, len(prompts), 64):
+            vectors.extend(embedder.embed_documents(list(prompts[start : start + 64])))
+            bar.advance(min(64, len(prompts) - start))
+    matrix = np.asarray(vectors, dtype=np.float32)
+    return matrix / np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
+
+
+def task_of(group: str) -> str:
+    """RouteLLM's MMLU files are one task (mmlu_*); other groups are tasks themselves."""
+    return "mmlu" if group.startswith("mmlu") else group.removesuffix("_responses")
+
+
+def rows_of(data: LabeledData, vectors: FloatArray) -> EmbeddedRows:
+    return EmbeddedRows(
+        np.asarray(vectors, dtype=np.float32),
+        dense_rows(data.prompts),
+        data.weak_correct,
+        data.strong_correct,
+        np.ones(len(data)),
+        [task_of(g) for g in data.groups],
+    )
+
+
+def anchor_rows(embedder_name: str) -> EmbeddedRows:
+    prompts = [*anchors.LOCAL, *anchors.FRONTIER]
+    weak = np.array([True] * len(anchors.LOCAL) + [False] * len(anchors.FRONTIER))
+    return EmbeddedRows(
+        np.asarray(embed_prompts(embedder_name, prompts, show_progress=False), dtype=np.float32),
+        dense_rows(prompts),
+        weak,
+        ~weak,
+        np.full(len(prompts), anchors.ANCHOR_WEIGHT),
+        [ANCHOR_TASK] * len(prompts),
+    )
+
+
+def balanced_weight(rows: EmbeddedRows) -> FloatArray:
+    """Each task's rows share the same total weight; anchors keep their own weight."""
+    tasks = np.array(rows.tasks)
+    weight = rows.weight.copy()
+    data_tasks = [t for t in set(rows.tasks) if t != ANCHOR_TASK]
+    n_data = int(np.sum(tasks != ANCHOR_TASK))
+    for task in data_tasks:
+        mask = tasks == task
+        weight[mask] *= n_data / len(data_tasks) / mask.sum()
+    return weight
+
+
+@dataclass(frozen=True)
+class Head:
+    weights: FloatArray
+    bias: float
+    mean: FloatArray
+    scale: FloatArray
+
+
+def fit_head(rows: EmbeddedRows, l2: float) -> Head:
+    mean, scale = standardise(rows.dense)
+    x = np.hstack([rows.vectors * EMBEDDING_SCALE, (rows.dense - mean) / scale])
+    weights, bias = fit_newton(x, (rows.gain + 1.0) / 2.0, balanced_weight(rows), l2)
+    weights[: rows.vectors.shape[1]] *= EMBEDDING_SCALE
+    return Head(weights, bias, mean, scale)
+
+
+EMBEDDING_SCALE = 16.0
+"""Unit vectors have components of ~1/sqrt(384); scaled to ~unit variance so that one l2 suits
+both the embedding and the standardised dense columns."""
+
+
+def head_logits(head: Head, vectors: FloatArray, dense: FloatArray) -> FloatArray:
+    x = np.hstack([vectors, (dense - head.mean) / head.scale])
+    return np.asarray(x @ head.weights + head.bias, dtype=float)
+
+
+def neighbour_score(
+    bank: FloatArray, gain: FloatArray, queries: FloatArray, k: int, temperature: float
+) -> FloatArray:
+    sims = queries @ bank.T
+    k = min(k, sims.shape[1])
+    top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+    top_sims = np.take_along_axis(sims, top, axis=1)
+    weights = np.exp((top_sims - top_sims.max(axis=1, keepdims=True)) / temperature)
+    return np.asarray((weights * gain[top]).sum(axis=1) / weights.sum(axis=1), dtype=float)
+
+
+def _z(values: FloatArray) -> FloatArray:
+    return (values - values.mean()) / max(float(values.std()), 1e-9)
+
+
+def task_folds(tasks: Sequence[str]) -> npt.NDArray[np.int64]:
+    names = sorted(set(tasks))
+    if 2 <= len(names) <= MAX_TASK_FOLDS:
+        return np.array([names.index(t) for t in tasks], dtype=np.int64)
+    return inner_folds(tasks)
+
+
+def cross_validate(
+    rows: EmbeddedRows, extra: EmbeddedRows, candidates: Sequence[EmbeddingRecipe]
+) -> dict[str, float]:
+    """Mean validation APGR of each candidate over whole-task folds of `rows`."""
+    folds = task_folds(rows.tasks)
+    results: dict[str, list[float]] = {c.name: [] for c in candidates}
+    for fold in np.unique(folds):
+        train = rows.subset(np.flatnonzero(folds != fold)).plus(extra)
+        valid = rows.subset(np.flatnonzero(folds == fold))
+        linear = {
+            l2: head_logits(fit_head(train, l2), valid.vectors, valid.dense)
+            for l2 in {c.l2 for c in candidates if c.family != "neighbours"}
+        }
+        near = {
+            (c.k, c.temperature): neighbour_score(
+                train.vectors, train.gain, valid.vectors, c.k, c.temperature
+            )
+            for c in candidates
+            if c.family != "linear"
+        }
+        for c in candidates:
+            if c.family == "linear":
+                score = linear[c.l2]
+            elif c.family == "neighbours":
+                score = near[(c.k, c.temperature)]
+            else:
+                score = _z(linear[c.l2]) + _z(near[(c.k, c.temperature)])
+            if valid.weak.mean() != valid.strong.mean():
+                curve = threshold_curve("cv", score, valid.weak, valid.strong)
+                results[c.name].append(
+                    apgr(curve, float(valid.weak.mean()), float(valid.strong.mean()))
+                )
+    return {name: float(np.mean(v)) if v else float("nan") for name, v in results.items()}
+
+
+def fit(
+    recipe: EmbeddingRecipe, rows: EmbeddedRows, extra: EmbeddedRows, embedder: str
+) -> EmbeddingRouterModel:
+    everything = rows.plus(extra)
+    head = fit_head(everything, recipe.l2)
+    tasks = sorted(set(everything.tasks))
+    model = EmbeddingRouterModel(
+        embedder=embedder,
+        dimension=rows.vectors.shape[1],
+        family=recipe.family,
+        head=head.weights,
+        bias=head.bias,
+        dense_mean=head.mean,
+        dense_scale=head.scale,
+        bank=np.round(everything.vectors * 127.0).clip(-127, 127).astype(np.int8),
+        bank_gain=everything.gain.astype(np.int8),
+        bank_task=np.array([tasks.index(t) for t in everything.tasks], dtype=np.int16),
+        tasks=tasks,
+        k=recipe.k,
+        temperature=recipe.temperature,
+        meta={"recipe": recipe.name},
+    )
+    linear = model.linear_logits(rows.vectors, rows.dense)
+    model.linear_stats = (float(linear.mean()), max(float(linear.std()), 1e-9))
+    if recipe.family != "linear":
+        near, _ = model.neighbour_scores(rows.vectors)
+        model.neighbour_stats = (float(near.mean()), max(float(near.std()), 1e-9))
+    mix = model.mix(rows.vectors, rows.dense)
+    model.center = float(np.quantile(mix, 1.0 - STRONG_SHARE_AT_HALF))
+    model.spread = max(float(mix.std()) / 2.0, 1e-9)
+    return model
+
+
+def train_on_rows(
+    rows: EmbeddedRows,
+    extra: EmbeddedRows,
+    embedder: str,
+    candidates: Sequence[EmbeddingRecipe] = CANDIDATES,
+) -> EmbeddingRouterModel:
+    scores = cross_validate(rows, extra, candidates) if len(candidates) > 1 else {}
+    best = candidates[0]
+    for c in candidates[1:]:
+        if scores[c.name] > scores[best.name]:
+            best = c
+    model = fit(best, rows, extra, embedder)
+    model.meta.update(
+        {
+            "target": f"embedding: recipe {best.name} chosen by inner CV over whole tasks",
+            "inner_cv_apgr": {name: round(value, 4) for name, value in scores.items()},
+            "task_rows": {t: rows.tasks.count(t) for t in sorted(set(rows.tasks))},
+            "anchors": {"rows": len(extra), "weight": anchors.ANCHOR_WEIGHT},
+            "strong_share_at_0_5": STRONG_SHARE_AT_HALF,
+        }
+    )
+    return model
+
+
+def train_embedding_router(data: LabeledData, options: TrainOptions) -> EmbeddingRouterModel:
+    embedder = options.embedder or DEFAULT_EMBEDDER
+    vectors = embed_prompts(embedder, data.prompts, show_progress=options.show_progress)
+    model = train_on_rows(rows_of(data, vectors), anchor_rows(embedder), embedder)
+    model.meta.update({"weak": data.weak, "strong": data.strong, "rows": len(data)})
+    return model
