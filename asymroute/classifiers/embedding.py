@@ -62,10 +62,18 @@ def shared_embedder(name: str, setting: str) -> Embeddings:
 class EmbeddingClassifier:
     """Scores with an embedding router file; `model_file` None means the shipped default."""
 
-    def __init__(self, model_file: str | Path | None = None, embedder: str | None = None) -> None:
+    def __init__(
+        self,
+        model_file: str | Path | EmbeddingRouterModel | None = None,
+        embedder: str | None = None,
+    ) -> None:
+        """`model_file` may also be a model in memory (a freshly trained one, in benchmarks)."""
         self.name = "embedding" if model_file is None else f"embedding:{model_file}"
         source = model_file if model_file is not None else DEFAULT_MODEL
-        self.model = load_model(source)
+        if isinstance(source, EmbeddingRouterModel):
+            self.name, self.model, source = "embedding", source, "(in memory)"
+        else:
+            self.model = load_model(source)
         self.embedder_name = embedder or self.model.embedder
         setting = "--embedder" if embedder else f"router file {source} (its embedder)"
         self.embedder = shared_embedder(self.embedder_name, setting)

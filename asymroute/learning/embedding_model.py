@@ -18,6 +18,7 @@ File format (`"format": "asymroute-embedding-router/1"`):
 from __future__ import annotations
 
 import base64
+import functools
 import math
 import zlib
 from dataclasses import dataclass, field
@@ -56,6 +57,31 @@ def dense_rows(prompts: list[str]) -> FloatArray:
     )
 
 
+CHUNK = 512
+"""Queries per similarity block: bounds memory to CHUNK × bank rows floats."""
+
+
+def neighbour_gain(
+    bank: npt.NDArray[np.float32],
+    gain: npt.ArrayLike,
+    queries: FloatArray,
+    k: int,
+    temperature: float,
+) -> FloatArray:
+    """For each query, the softmax(similarity / temperature)-weighted mean gain of its k
+    nearest bank rows (cosine similarity of unit vectors)."""
+    gains = np.asarray(gain, dtype=float)
+    k = max(1, min(k, len(bank)))
+    out = np.empty(len(queries))
+    for start in range(0, len(queries), CHUNK):
+        sims = queries[start : start + CHUNK].astype(np.float32) @ bank.T
+        top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+        top_sims = np.take_along_axis(sims, top, axis=1).astype(float)
+        weights = np.exp((top_sims - top_sims.max(axis=1, keepdims=True)) / temperature)
+        out[start : start + CHUNK] = (weights * gains[top]).sum(axis=1) / weights.sum(axis=1)
+    return out
+
+
 @dataclass(frozen=True)
 class Neighbour:
     task: str
@@ -91,21 +117,20 @@ class EmbeddingRouterModel:
         x = np.hstack([vectors, (dense - self.dense_mean) / self.dense_scale])
         return np.asarray(x @ self.head + self.bias, dtype=float)
 
-    def neighbour_scores(self, vectors: FloatArray) -> tuple[FloatArray, npt.NDArray[np.int64]]:
-        """Similarity-weighted mean gain of the k nearest bank rows, and their indices."""
-        sims = (vectors.astype(np.float32) @ self.bank.T.astype(np.float32)) / 127.0
-        k = min(self.k, sims.shape[1])
-        top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
-        top_sims = np.take_along_axis(sims, top, axis=1)
-        weights = np.exp((top_sims - top_sims.max(axis=1, keepdims=True)) / self.temperature)
-        gains = self.bank_gain[top].astype(float)
-        return (weights * gains).sum(axis=1) / weights.sum(axis=1), top
+    def neighbour_scores(self, vectors: FloatArray) -> FloatArray:
+        """Similarity-weighted mean gain of the k nearest bank rows."""
+        return neighbour_gain(self.unit_bank, self.bank_gain, vectors, self.k, self.temperature)
+
+    @functools.cached_property
+    def unit_bank(self) -> npt.NDArray[np.float32]:
+        """The bank as float32 unit vectors, converted once (about 27 MB for 17.6k rows)."""
+        return np.asarray(self.bank, dtype=np.float32) / np.float32(127.0)
 
     def mix(self, vectors: FloatArray, dense: FloatArray) -> FloatArray:
         linear = (self.linear_logits(vectors, dense) - self.linear_stats[0]) / self.linear_stats[1]
         if self.family == "linear":
             return linear
-        neighbours, _ = self.neighbour_scores(vectors)
+        neighbours = self.neighbour_scores(vectors)
         near = (neighbours - self.neighbour_stats[0]) / self.neighbour_stats[1]
         if self.family == "neighbours":
             return near
@@ -116,7 +141,7 @@ class EmbeddingRouterModel:
         return np.asarray(0.5 * (1.0 + np.tanh(0.5 * z)), dtype=float)
 
     def nearest(self, vector: FloatArray, count: int = 3) -> list[Neighbour]:
-        sims = (self.bank.astype(np.float32) @ vector.astype(np.float32)) / 127.0
+        sims = self.unit_bank @ vector.astype(np.float32)
         top = np.argsort(-sims)[:count]
         return [
             Neighbour(self.tasks[int(self.bank_task[i])], float(sims[i]), int(self.bank_gain[i]))
