@@ -53,9 +53,10 @@ from asymroute.learning.prompt_trainer import train_prompt_router
 from asymroute.learning.trainers import TrainOptions
 
 # ../shared beside the repository (a worktree under wt/ looks one level further up).
+HERE = Path(__file__).resolve()
 SHARED = next(
-    (p / "shared" / "data" for p in Path(__file__).resolve().parents[1:4] if (p / "shared").is_dir()),
-    Path(__file__).resolve().parents[2] / "shared" / "data",
+    (p / "shared" / "data" for p in HERE.parents[1:4] if (p / "shared").is_dir()),
+    HERE.parents[2] / "shared" / "data",
 )
 PAIRS = (
     (SHARED / "routellm", "mistralai/Mixtral-8x7B-Instruct-v0.1", "gpt-4-1106-preview"),
@@ -173,24 +174,43 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--cache", type=Path, help="reuse prompt vectors from this .npz")
     parser.add_argument("--json", action="store_true")
-    parser.add_argument("--skip-in-task", action="store_true")
+    parser.add_argument(
+        "--router-file",
+        type=Path,
+        help="conversations: score this trained file (e.g. the shipped one, trained on all five "
+        "tasks by train_embedding_default.py) instead of training again",
+    )
+    parser.add_argument(
+        "--only", choices=("loto", "in-task", "conversations"), help="run one part only"
+    )
     args = parser.parse_args()
     data = load_all()
+    if args.only == "conversations" and args.router_file:
+        print("conversations (" + str(args.router_file) + "):")
+        print("  " + json.dumps(conversations(EmbeddingRouterModel.load(args.router_file))))
+        return
     rows = rows_of(data, vectors_for(data.prompts, args.cache))
     extra = anchor_rows(EMBEDDER)
     print(f"{len(data)} rows; tasks {sorted(set(task_of(g) for g in data.groups))}")
-    print("leave one task out (train on four tasks + anchors, score the fifth):")
-    loto = leave_one_task_out(data, rows, extra)
-    for name in ("embedding", "learned", "heuristic"):
-        values = [v[name] for v in loto.values()]
-        print(f"  mean {name:<10} {np.mean(values):.3f} (min {min(values):.3f})")
-    results = {"leave_one_task_out": loto}
-    if not args.skip_in_task:
-        print(f"in-task 5-fold (recipe {IN_TASK_RECIPE.name}, fixed in advance):")
+    results: dict = {}
+    if args.only in (None, "loto"):
+        print("leave one task out (train on four tasks + anchors, score the fifth):")
+        loto = results["leave_one_task_out"] = leave_one_task_out(data, rows, extra)
+        for name in ("embedding", "learned", "heuristic"):
+            values = [v[name] for v in loto.values()]
+            print(f"  mean {name:<10} {np.mean(values):.3f} (min {min(values):.3f})")
+    if args.only in (None, "in-task"):
+        print(f"in-task 5-fold (recipe {IN_TASK_RECIPE.name}):")
         results["in_task_5_fold"] = in_task_folds(rows, extra)
-    print("conversations (router trained on all five tasks):")
-    results["conversations"] = conversations(train_on_rows(rows, extra, EMBEDDER))
-    print("  " + json.dumps(results["conversations"]))
+    if args.only in (None, "conversations"):
+        print("conversations (router trained on all five tasks):")
+        model = (
+            EmbeddingRouterModel.load(args.router_file)
+            if args.router_file
+            else train_on_rows(rows, extra, EMBEDDER)
+        )
+        results["conversations"] = conversations(model)
+        print("  " + json.dumps(results["conversations"]))
     if args.json:
         print(json.dumps(results, indent=1))
 

@@ -12,7 +12,6 @@ from asymroute.cli.eval import add_data_arguments, add_embedder_argument, load_p
 from asymroute.errors import ConfigurationError
 from asymroute.learning.trainers import TRAINERS, TrainOptions, get_trainer
 
-
 ROUTER_TARGETS = {"embedding": "embedding", "learned": "prompt"}
 
 

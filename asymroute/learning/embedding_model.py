@@ -9,9 +9,10 @@ File format (`"format": "asymroute-embedding-router/1"`):
 - the neighbour bank: `bank_i8_zlib_b64` (unit vectors × 127 as int8), `bank_gain` (strong minus
   weak correctness per row: -1, 0, 1), `bank_task` (index into `tasks`), `k`, `temperature`.
   It holds vectors and task names only, never the prompts' text;
-- `blend`, `center`, `spread`: the score is sigmoid((mix − center) / spread) where mix is
-  `blend`·z(linear) + (1 − `blend`)·z(neighbours); center puts 0.5 at the training prompts'
-  75th percentile, as the `learned` file does;
+- `center`, `spread`: the score is sigmoid((mix − center) / spread) where mix is z(linear),
+  z(neighbours) or their sum (blend), plus `length_weight`·z(log characters), each z with the
+  training rows' `*_stats`; center puts 0.5 at the training prompts' 75th percentile, as the
+  `learned` file does;
 - `meta`: recipe, inner-CV APGR of each candidate, data provenance, training command.
 """
 
@@ -43,7 +44,10 @@ DENSE_COLUMNS = (
     "smalltalk_terms",
 )  # fmt: skip
 """`features.DENSE` without the vocabulary-based columns (no training words in the file)."""
+LENGTH_COLUMN = DENSE_COLUMNS.index("log_chars")
 FloatArray = npt.NDArray[np.float64]
+Vectors = npt.NDArray[np.floating[Any]]
+"""Unit-norm embedding rows, float32 or float64."""
 
 
 def dense_row(prompt: str) -> FloatArray:
@@ -62,9 +66,9 @@ CHUNK = 512
 
 
 def neighbour_gain(
-    bank: npt.NDArray[np.float32],
+    bank: Vectors,
     gain: npt.ArrayLike,
-    queries: FloatArray,
+    queries: Vectors,
     k: int,
     temperature: float,
 ) -> FloatArray:
@@ -104,7 +108,8 @@ class EmbeddingRouterModel:
     tasks: list[str]
     k: int
     temperature: float
-    blend: float = 0.5
+    length_weight: float = 0.0
+    length_stats: tuple[float, float] = (0.0, 1.0)
     linear_stats: tuple[float, float] = (0.0, 1.0)
     neighbour_stats: tuple[float, float] = (0.0, 1.0)
     center: float = 0.0
@@ -113,11 +118,11 @@ class EmbeddingRouterModel:
 
     # --- scoring (vectors are unit-norm rows; dense is `dense_rows`) ------------------------
 
-    def linear_logits(self, vectors: FloatArray, dense: FloatArray) -> FloatArray:
+    def linear_logits(self, vectors: Vectors, dense: FloatArray) -> FloatArray:
         x = np.hstack([vectors, (dense - self.dense_mean) / self.dense_scale])
         return np.asarray(x @ self.head + self.bias, dtype=float)
 
-    def neighbour_scores(self, vectors: FloatArray) -> FloatArray:
+    def neighbour_scores(self, vectors: Vectors) -> FloatArray:
         """Similarity-weighted mean gain of the k nearest bank rows."""
         return neighbour_gain(self.unit_bank, self.bank_gain, vectors, self.k, self.temperature)
 
@@ -126,7 +131,11 @@ class EmbeddingRouterModel:
         """The bank as float32 unit vectors, converted once (about 27 MB for 17.6k rows)."""
         return np.asarray(self.bank, dtype=np.float32) / np.float32(127.0)
 
-    def mix(self, vectors: FloatArray, dense: FloatArray) -> FloatArray:
+    def mix(self, vectors: Vectors, dense: FloatArray) -> FloatArray:
+        length = (dense[:, LENGTH_COLUMN] - self.length_stats[0]) / self.length_stats[1]
+        return self._family_mix(vectors, dense) + self.length_weight * length
+
+    def _family_mix(self, vectors: Vectors, dense: FloatArray) -> FloatArray:
         linear = (self.linear_logits(vectors, dense) - self.linear_stats[0]) / self.linear_stats[1]
         if self.family == "linear":
             return linear
@@ -134,13 +143,13 @@ class EmbeddingRouterModel:
         near = (neighbours - self.neighbour_stats[0]) / self.neighbour_stats[1]
         if self.family == "neighbours":
             return near
-        return self.blend * linear + (1.0 - self.blend) * near
+        return linear + near
 
-    def probabilities(self, vectors: FloatArray, dense: FloatArray) -> FloatArray:
+    def probabilities(self, vectors: Vectors, dense: FloatArray) -> FloatArray:
         z = (self.mix(vectors, dense) - self.center) / self.spread
         return np.asarray(0.5 * (1.0 + np.tanh(0.5 * z)), dtype=float)
 
-    def nearest(self, vector: FloatArray, count: int = 3) -> list[Neighbour]:
+    def nearest(self, vector: Vectors, count: int = 3) -> list[Neighbour]:
         sims = self.unit_bank @ vector.astype(np.float32)
         top = np.argsort(-sims)[:count]
         return [
@@ -168,7 +177,8 @@ class EmbeddingRouterModel:
             "tasks": self.tasks,
             "k": self.k,
             "temperature": self.temperature,
-            "blend": self.blend,
+            "length_weight": self.length_weight,
+            "length_stats": [_stable(x) for x in self.length_stats],
             "linear_stats": [_stable(x) for x in self.linear_stats],
             "neighbour_stats": [_stable(x) for x in self.neighbour_stats],
             "center": _stable(self.center),
@@ -212,7 +222,8 @@ class EmbeddingRouterModel:
                 tasks=[str(t) for t in data["tasks"]],
                 k=int(data["k"]),
                 temperature=float(data["temperature"]),
-                blend=float(data["blend"]),
+                length_weight=float(data["length_weight"]),
+                length_stats=(float(data["length_stats"][0]), float(data["length_stats"][1])),
                 linear_stats=(float(data["linear_stats"][0]), float(data["linear_stats"][1])),
                 neighbour_stats=(
                     float(data["neighbour_stats"][0]),
@@ -240,10 +251,19 @@ def _check(model: EmbeddingRouterModel, file: Path, columns: list[str]) -> None:
         problems.append("bad family, k or temperature")
     if len(model.bank) and (model.bank_task.min() < 0 or model.bank_task.max() >= len(model.tasks)):
         problems.append("bank task index out of range")
-    numbers = [model.bias, model.center, model.spread, *model.linear_stats, *model.neighbour_stats]
+    numbers = [
+        model.bias,
+        model.center,
+        model.spread,
+        model.length_weight,
+        *model.length_stats,
+        *model.linear_stats,
+        *model.neighbour_stats,
+    ]
     if not (all(math.isfinite(x) for x in numbers) and np.all(np.isfinite(model.head))):
         problems.append("non-finite weights")
-    if not (model.spread > 0 and model.linear_stats[1] > 0 and model.neighbour_stats[1] > 0):
+    scales = (model.spread, model.linear_stats[1], model.neighbour_stats[1], model.length_stats[1])
+    if not all(x > 0 for x in scales):
         problems.append("non-positive scale")
     if problems:
         raise ModelFileError(f"router file {file} is damaged: {'; '.join(problems)}")

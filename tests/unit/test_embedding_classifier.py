@@ -41,7 +41,8 @@ def test_reasons_name_the_nearest_labelled_prompts(router: EmbeddingClassifier) 
 
 
 def test_any_prompt_scores_within_the_unit_interval(router: EmbeddingClassifier) -> None:
-    for prompt in ["", " ", "hi", "x" * 50_000, "数学の問題を解いて", "```python\ndef f(): pass\n```"]:
+    odd = ["", " ", "hi", "x" * 50_000, "数学の問題を解いて", "```python\ndef f(): pass\n```"]
+    for prompt in odd:
         assert 0.0 <= router.score(prompt).score <= 1.0
 
 
