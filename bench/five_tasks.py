@@ -64,7 +64,7 @@ PAIRS = (
 )
 CONVERSATIONS = Path(__file__).resolve().parent / "data" / "conversations_dev.jsonl"
 EMBEDDER = "minilm"
-IN_TASK_RECIPE = EmbeddingRecipe("blend", l2=0.1, k=200)
+IN_TASK_RECIPE = EmbeddingRecipe("linear", l2=1.0, within=True)
 
 
 def load_all() -> LabeledData:
