@@ -24,7 +24,7 @@ def test_train_eval_and_calibrate_an_embedding_router(
     out = capsys.readouterr().out
     assert "embedding router (minilm" in out and f"--classifier embedding:{router}" in out
     meta = json.loads(router.read_text())["meta"]
-    assert meta["training_command"].startswith("asymroute train ")
+    assert meta["training_command"].startswith("asymroute ") and meta["rows"] == 100
     # The file carries vectors and labels, never the training prompts' text.
     first_prompt = next(csv.DictReader(SUBJECT.open(encoding="utf-8")))["prompt"]
     assert first_prompt[:40] not in router.read_text()
