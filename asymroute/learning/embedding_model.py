@@ -151,7 +151,9 @@ class EmbeddingRouterModel:
 
     def nearest(self, vector: Vectors, count: int = 3) -> list[Neighbour]:
         sims = self.unit_bank @ vector.astype(np.float32)
-        top = np.argsort(-sims)[:count]
+        count = min(count, len(sims))
+        best = np.argpartition(-sims, count - 1)[:count]
+        top = best[np.argsort(-sims[best])]
         return [
             Neighbour(self.tasks[int(self.bank_task[i])], float(sims[i]), int(self.bank_gain[i]))
             for i in top
