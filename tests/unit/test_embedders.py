@@ -118,3 +118,15 @@ def test_ollama_and_openai_embedders_are_langchain_clients(monkeypatch: pytest.M
     assert type(ollama).__name__ == "OllamaEmbeddings" and ollama.model == "nomic-embed-text"  # type: ignore[attr-defined]
     assert type(openai).__name__ == "OpenAIEmbeddings"
     assert embedding_dimension(ollama) is None
+
+
+def test_minilm_path_uses_another_copy_of_the_model(
+    minilm: minilm_module.MiniLMEmbeddings, tmp_path: Path
+) -> None:
+    copy = tmp_path / "minilm.onnx"
+    copy.write_bytes(minilm.model_file.read_bytes())
+
+    other = get_embedder(f"minilm:{copy}")
+
+    assert isinstance(other, minilm_module.MiniLMEmbeddings) and other.sha256 is None
+    assert np.allclose(other.embed_query("hello"), minilm.embed_query("hello"), atol=1e-5)
