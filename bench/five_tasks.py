@@ -38,17 +38,15 @@ from asymroute.conversation import FollowupPolicy, score_turns
 from asymroute.evaluation.datasets import LabeledData, load_labeled
 from asymroute.evaluation.evaluate import score_prompts
 from asymroute.evaluation.metrics import apgr, threshold_curve
-from asymroute.learning.embedding_model import EmbeddingRouterModel
-from asymroute.learning.embedding_trainer import (
+from asymroute.learning.embedded_rows import (
     EmbeddedRows,
-    EmbeddingRecipe,
     anchor_rows,
     embed_prompts,
-    fit,
     rows_of,
     task_of,
-    train_on_rows,
 )
+from asymroute.learning.embedding_model import EmbeddingRouterModel
+from asymroute.learning.embedding_trainer import EmbeddingRecipe, fit, train_on_rows
 from asymroute.learning.prompt_trainer import train_prompt_router
 from asymroute.learning.trainers import TrainOptions
 

@@ -21,7 +21,8 @@ from five_tasks import EMBEDDER, PAIRS, load_all, vectors_for
 
 from asymroute.classifiers.embedding import DEFAULT_MODEL
 from asymroute.evaluation.datasets import csv_files
-from asymroute.learning.embedding_trainer import anchor_rows, rows_of, train_on_rows
+from asymroute.learning.embedded_rows import anchor_rows, rows_of
+from asymroute.learning.embedding_trainer import train_on_rows
 
 
 def main() -> None:
