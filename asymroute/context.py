@@ -22,8 +22,8 @@ class RouterContext:
     frontier_model: str = "openai:gpt-4o-mini"
     """Frontier tier, `provider:model`; openai needs OPENAI_API_KEY or OPENAI_BASE_URL."""
     classifier: str = "learned"
-    """Complexity classifier by name (learned, heuristic, keywords), or learned:PATH for a
-    router file written by `asymroute train`."""
+    """Complexity classifier by name (learned, embedding, heuristic, keywords), or
+    learned:PATH / embedding:PATH for a router file written by `asymroute train`."""
     threshold: float = 0.5
     """Scores at or above this go to the frontier."""
     validate: bool = True

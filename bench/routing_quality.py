@@ -1,6 +1,9 @@
 """Every routing-quality figure in the README: honest splits on RouteLLM's GSM8K and MMLU data.
 
 python bench/routing_quality.py [--data ../shared/data/routellm] [--json]
+python bench/routing_quality.py --five-tasks [five_tasks.py options]   (the embedding router:
+    leave one task out over the five shared tasks, in-task 5-fold, conversations; see
+    bench/five_tasks.py)
 
 Protocol (honest model selection): for each split, `train_prompt_router` (the same code as
 `asymroute train`) chooses its recipe (features, label, l2) by grouped 5-fold cross-validation
@@ -25,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 from pathlib import Path
 
 # Small dense solves: one BLAS thread is several times faster on a shared machine.
@@ -71,6 +75,12 @@ def subject_ceiling(test: LabeledData) -> np.ndarray | None:
 
 
 def main() -> None:
+    if "--five-tasks" in sys.argv:
+        import five_tasks
+
+        sys.argv.remove("--five-tasks")
+        five_tasks.main()
+        return
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--json", action="store_true")

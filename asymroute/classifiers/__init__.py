@@ -5,17 +5,22 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from asymroute.classifiers.base import Classifier, ComplexityScore
+from asymroute.classifiers.embedding import EmbeddingClassifier
 from asymroute.classifiers.heuristic import HeuristicClassifier
 from asymroute.classifiers.keywords import KeywordClassifier
 from asymroute.classifiers.learned import LearnedClassifier
 from asymroute.errors import ConfigurationError
 
 CLASSIFIERS: dict[str, Callable[[], Classifier]] = {
+    "embedding": EmbeddingClassifier,
     "heuristic": HeuristicClassifier,
     "keywords": KeywordClassifier,
     "learned": LearnedClassifier,
 }
-FILE_CLASSIFIERS: dict[str, Callable[[str], Classifier]] = {"learned": LearnedClassifier}
+FILE_CLASSIFIERS: dict[str, Callable[[str], Classifier]] = {
+    "embedding": EmbeddingClassifier,
+    "learned": LearnedClassifier,
+}
 """Classifiers that also take `name:PATH`, a model file of their own (learned:router.json)."""
 
 

@@ -28,8 +28,8 @@ def add_context_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--frontier-model", help="frontier tier, e.g. openai:gpt-4o-mini")
     parser.add_argument(
         "--classifier",
-        help="complexity classifier: learned (default), heuristic, keywords, "
-        "or learned:PATH for a file written by `asymroute train`",
+        help="complexity classifier: learned (default), embedding, heuristic, keywords, "
+        "or learned:PATH / embedding:PATH for a file written by `asymroute train`",
     )
     parser.add_argument(
         "--threshold", type=float, help="score at or above which to use the frontier"

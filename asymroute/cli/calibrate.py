@@ -12,7 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from asymroute.cli.eval import classifier_for
+from asymroute.cli.eval import add_embedder_argument, classifier_for
+from asymroute.context import RouterContext
 from asymroute.errors import ConfigurationError
 from asymroute.evaluation.prompts import load_prompts
 
@@ -24,7 +25,10 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "prompts", nargs="+", help="prompt files: CSV with a prompt column, JSONL, or text lines"
     )
-    parser.add_argument("--router", default="learned", help="classifier (default: learned)")
+    parser.add_argument(
+        "--router", default=RouterContext().classifier, help="classifier (default: the default)"
+    )
+    add_embedder_argument(parser)
     parser.add_argument(
         "--strong-share", type=float, required=True, help="share of prompts for the frontier, 0..1"
     )
@@ -43,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
     share = args.strong_share
     if not 0.0 <= share <= 1.0:
         raise ConfigurationError(f"--strong-share must be within [0, 1], got {share}")
-    classifier = classifier_for(args.router)
+    classifier = classifier_for(args.router, args.embedder)
     prompts = load_prompts(args.prompts)
     scores = score_prompts(classifier, prompts)
     threshold = calibrated_threshold(scores, share)

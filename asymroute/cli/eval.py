@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from asymroute.classifiers import Classifier, get_classifier
+from asymroute.context import RouterContext
 from asymroute.evaluation.cascade_cli import add_cascade_arguments
 from asymroute.evaluation.datasets import DatasetError, LabeledData, list_models, load_labeled
 from asymroute.evaluation.output import emit_report
@@ -25,9 +26,10 @@ def register(subparsers: Any) -> None:
         action="append",
         dest="routers",
         metavar="NAME",
-        help="classifier to evaluate (repeatable): learned (default), heuristic, keywords, "
-        "learned:FILE or a trained FILE.json",
+        help="classifier to evaluate (repeatable): embedding (default), learned, heuristic, "
+        "keywords, embedding:FILE, learned:FILE or a trained FILE.json",
     )
+    add_embedder_argument(parser)
     parser.add_argument("--json", action="store_true", help="print every figure as JSON")
     parser.add_argument("--plot", metavar="PNG", help="write the accuracy-vs-calls curve here")
     add_cascade_arguments(parser)
@@ -41,6 +43,15 @@ def add_data_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--strong", help="column of the strong (frontier) model")
 
 
+def add_embedder_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--embedder",
+        metavar="NAME",
+        help="embedder of embedding routers: minilm (default, in-process), ollama:MODEL, "
+        "openai:MODEL; must match the one the router file was trained with",
+    )
+
+
 def load_pair(args: argparse.Namespace) -> LabeledData:
     if not args.weak or not args.strong:
         models = list_models(args.data)
@@ -51,17 +62,35 @@ def load_pair(args: argparse.Namespace) -> LabeledData:
     return load_labeled(args.data, args.weak, args.strong)
 
 
-def classifier_for(name: str) -> Classifier:
-    """A registered name, `learned:FILE`, or a bare path to a trained `.json` file."""
+def classifier_for(name: str, embedder: str | None = None) -> Classifier:
+    """A registered name, `NAME:FILE`, or a bare path to a trained `.json` file (its format
+    tells which router it is); `embedder` overrides an embedding router's embedder."""
     if name.endswith(".json") and ":" not in name:
-        name = f"learned:{name}"
+        name = f"{_router_kind(Path(name))}:{name}"
+    kind, _, path = name.partition(":")
+    if embedder is not None and kind == "embedding":
+        from asymroute.classifiers.embedding import EmbeddingClassifier
+
+        return EmbeddingClassifier(path or None, embedder)
     return get_classifier(name)
+
+
+def _router_kind(file: Path) -> str:
+    from asymroute.learning.embedding_model import FILE_FORMAT
+
+    try:
+        with file.open(encoding="utf-8") as handle:
+            head = handle.read(4096)
+    except OSError:
+        return "learned"  # the learned loader reports the missing file
+    return "embedding" if f'"{FILE_FORMAT}"' in head else "learned"
 
 
 def run(args: argparse.Namespace) -> int:
     from asymroute.evaluation.evaluate import evaluate, format_report, score_prompts
 
-    classifiers = [classifier_for(name) for name in args.routers or ["learned"]]
+    names = args.routers or [RouterContext().classifier]
+    classifiers = [classifier_for(name, args.embedder) for name in names]
     if args.plot and not Path(args.plot).resolve().parent.is_dir():
         raise DatasetError(f"cannot write --plot {args.plot}: its directory does not exist")
     data = load_pair(args)

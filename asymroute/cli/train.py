@@ -8,9 +8,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from asymroute.cli.eval import add_data_arguments, load_pair
+from asymroute.cli.eval import add_data_arguments, add_embedder_argument, load_pair
 from asymroute.errors import ConfigurationError
 from asymroute.learning.trainers import TRAINERS, TrainOptions, get_trainer
+
+ROUTER_TARGETS = {"embedding": "embedding", "learned": "prompt"}
 
 
 def register(subparsers: Any) -> None:
@@ -25,6 +27,13 @@ def register(subparsers: Any) -> None:
         default="prompt",
         help=f"what to train: {', '.join(sorted(TRAINERS))} (default: prompt)",
     )
+    parser.add_argument(
+        "--router",
+        choices=sorted(ROUTER_TARGETS),
+        help="which router to train: embedding (sentence embedding + labelled neighbours) or "
+        "learned (dense prompt features); the same as --target embedding|prompt",
+    )
+    add_embedder_argument(parser)
     parser.add_argument("--l2", type=float, help="regularisation strength (default: trainer's)")
     parser.add_argument(
         "--recipe",
@@ -36,7 +45,10 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    trainer = get_trainer(args.target)
+    target = ROUTER_TARGETS[args.router] if args.router else args.target
+    if args.embedder is not None and target != "embedding":
+        raise ConfigurationError("--embedder needs --router embedding")
+    trainer = get_trainer(target)
     output = Path(args.output)
     if not output.resolve().parent.is_dir():
         raise ConfigurationError(f"cannot write {output}: its directory does not exist")
@@ -45,7 +57,8 @@ def run(args: argparse.Namespace) -> int:
     if args.recipe is not None:
         _check_recipe(args.recipe)
     data = load_pair(args)
-    model = trainer(data, TrainOptions(seed=args.seed, l2=args.l2, recipe=args.recipe))
+    options = TrainOptions(seed=args.seed, l2=args.l2, recipe=args.recipe, embedder=args.embedder)
+    model = trainer(data, options)
     meta = getattr(model, "meta", None)
     if isinstance(meta, dict):
         meta["training_command"] = "asymroute " + shlex.join(sys.argv[1:])
@@ -54,8 +67,8 @@ def run(args: argparse.Namespace) -> int:
     print(model.summary())
     usage = (
         f"RouterContext(scorer_model={str(output)!r}) with the scorer validator"
-        if args.target == "answer"
-        else f"--classifier learned:{output}"
+        if target == "answer"
+        else f"--classifier {'embedding' if target == 'embedding' else 'learned'}:{output}"
     )
     print(f"wrote {output}; use it with {usage}")
     return 0

@@ -72,9 +72,12 @@ def score_prompts(
 ) -> FloatArray:
     """Each prompt's score, with a progress bar on stderr when it is a terminal."""
     fast = getattr(classifier, "score_value", None)
+    batched = getattr(classifier, "score_many", None)
     scores = np.empty(len(prompts))
     label = f"scoring with {classifier.name}"
     with Progress(len(prompts), label, enabled=None if show_progress else False) as bar:
+        if batched is not None:
+            return np.asarray(batched(list(prompts), bar.advance), dtype=float)
         for i, prompt in enumerate(prompts):
             scores[i] = fast(prompt) if fast is not None else classifier.score(prompt).score
             bar.advance()

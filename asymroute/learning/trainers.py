@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 TRAINERS: dict[str, str] = {
     "prompt": "asymroute.learning.prompt_trainer:train_prompt_router",
     "answer": "asymroute.learning.answer_trainer:train_answer_scorer",
+    "embedding": "asymroute.learning.embedding_trainer:train_embedding_router",
 }
 
 
@@ -41,6 +42,8 @@ class TrainOptions:
     show_progress: bool = True
     recipe: str | None = None
     """A fixed recipe (e.g. `dense/gain/l2=0.01`) instead of choosing one by cross-validation."""
+    embedder: str | None = None
+    """Embedder name for the `embedding` target (`asymroute.embedders`); None: the default."""
 
 
 class TrainedModel(Protocol):

@@ -166,7 +166,7 @@ def test_heuristic_gives_more_weight_to_more_signals() -> None:
 
 
 def test_get_classifier_returns_each_registered_classifier_by_name() -> None:
-    assert sorted(CLASSIFIERS) == ["heuristic", "keywords", "learned"]
+    assert sorted(CLASSIFIERS) == ["embedding", "heuristic", "keywords", "learned"]
     assert isinstance(get_classifier("heuristic"), HeuristicClassifier)
     assert isinstance(get_classifier("keywords"), KeywordClassifier)
 

@@ -124,7 +124,7 @@ def test_bad_router_files_are_configuration_errors(
 
 
 def test_only_file_classifiers_take_a_path() -> None:
-    with pytest.raises(ConfigurationError, match="only learned take a model file"):
+    with pytest.raises(ConfigurationError, match="only embedding, learned take a model file"):
         get_classifier("heuristic:x.json")
 
 

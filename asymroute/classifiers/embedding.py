@@ -1,0 +1,116 @@
+"""`embedding`: routes on what a prompt is about, from a sentence embedding (the default).
+
+The shipped file `weights/embedding_default.json` was trained by `bench/train_embedding_default.py`
+on five tasks (RouteLLM's MMLU + GSM8K with Mixtral-8x7B / GPT-4-1106, RouterBench's ARC,
+MBPP, WinoGrande with mistral-7b-chat / gpt-4-1106-preview) plus the hand-written anchors; its
+`meta` holds the recipe, the inner-CV figures and the training command. `embedding:PATH` uses a
+file written by `asymroute train --router embedding -o PATH`.
+
+The embedder named in the file (`minilm` by default; `asymroute.embedders`) is built when the
+classifier is, so a missing package, a bad path or a vector size that differs from the file's
+fails at build time with `ConfigurationError`; the weights themselves load on the first
+`score` (thread-safe), not at import. The prompt's last 256 word pieces are embedded (see
+`asymroute.embedders.minilm`): shared instructions and few-shot prefixes come first, the part
+that varies comes last.
+
+Reasons name the family's score and the nearest labelled prompts of the bank: their task,
+cosine similarity and whether the strong model gained there (`+`), lost (`-`) or tied (`=`).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from asymroute.classifiers.base import ComplexityScore
+from asymroute.embedders import Embeddings, embedding_dimension, get_embedder
+from asymroute.errors import ConfigurationError
+from asymroute.learning.embedding_model import EmbeddingRouterModel, dense_row, dense_rows
+
+DEFAULT_MODEL = Path(__file__).resolve().parent / "weights" / "embedding_default.json"
+NEIGHBOURS_SHOWN = 3
+GAIN_MARK = {1: "+", 0: "=", -1: "-"}
+
+
+@functools.lru_cache(maxsize=16)
+def _load_cached(path: str, mtime_ns: int, size: int) -> EmbeddingRouterModel:
+    return EmbeddingRouterModel.load(path)
+
+
+def load_model(path: str | Path) -> EmbeddingRouterModel:
+    """The model in `path`, reloaded only when the file changes."""
+    file = Path(path).expanduser()
+    if not file.is_file():
+        raise ConfigurationError(
+            f"router file {file} does not exist; train one with `asymroute train DATA --weak COL "
+            "--strong COL --router embedding -o FILE`"
+        )
+    stat = file.resolve().stat()
+    return _load_cached(str(file.resolve()), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=8)
+def shared_embedder(name: str, setting: str) -> Embeddings:
+    """One embedder per name in the process, so its weights load once for every classifier."""
+    return get_embedder(name, setting=setting)
+
+
+class EmbeddingClassifier:
+    """Scores with an embedding router file; `model_file` None means the shipped default."""
+
+    def __init__(
+        self,
+        model_file: str | Path | EmbeddingRouterModel | None = None,
+        embedder: str | None = None,
+    ) -> None:
+        """`model_file` may also be a model in memory (a freshly trained one, in benchmarks)."""
+        self.name = "embedding" if model_file is None else f"embedding:{model_file}"
+        source = model_file if model_file is not None else DEFAULT_MODEL
+        if isinstance(source, EmbeddingRouterModel):
+            self.name, self.model, source = "embedding", source, "(in memory)"
+        else:
+            self.model = load_model(source)
+        self.embedder_name = embedder or self.model.embedder
+        setting = "--embedder" if embedder else f"router file {source} (its embedder)"
+        self.embedder = shared_embedder(self.embedder_name, setting)
+        declared = embedding_dimension(self.embedder)
+        if declared is not None and declared != self.model.dimension:
+            raise ConfigurationError(
+                f"embedder {self.embedder_name!r} gives {declared}-dimensional vectors but router "
+                f"file {source} was trained on {self.model.dimension} ({self.model.embedder!r}); "
+                f"use --embedder {self.model.embedder} or retrain with `asymroute train "
+                f"--router embedding --embedder {self.embedder_name}`"
+            )
+
+    def vectors(self, prompts: Sequence[str], advance: object = None) -> npt.NDArray[np.float32]:
+        fast = getattr(self.embedder, "embed_matrix", None)
+        if fast is not None:
+            matrix = np.asarray(fast(list(prompts), advance), dtype=np.float32)
+        else:
+            matrix = np.asarray(self.embedder.embed_documents(list(prompts)), dtype=np.float32)
+            matrix /= np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
+        if matrix.ndim != 2 or matrix.shape[1] != self.model.dimension:
+            raise ConfigurationError(
+                f"embedder {self.embedder_name!r} returned vectors of shape {matrix.shape}, but "
+                f"the router file expects {self.model.dimension}; retrain it with this embedder"
+            )
+        return matrix
+
+    def score(self, prompt: str) -> ComplexityScore:
+        vector = self.vectors([prompt])
+        probability = float(self.model.probabilities(vector, dense_row(prompt)[None, :])[0])
+        reasons = [f"embedding router ({self.model.family}) score {probability:.3f}"]
+        near = self.model.nearest(vector[0], NEIGHBOURS_SHOWN)
+        reasons.append(
+            "nearest labelled prompts: "
+            + ", ".join(f"{n.task} {n.similarity:.2f}{GAIN_MARK[n.gain]}" for n in near)
+        )
+        return ComplexityScore(min(max(round(probability, 4), 0.0), 1.0), tuple(reasons))
+
+    def score_many(self, prompts: Sequence[str], advance: object = None) -> npt.NDArray[np.float64]:
+        """Scores of many prompts, embedded in batches (for evaluation and calibration)."""
+        return self.model.probabilities(self.vectors(prompts, advance), dense_rows(list(prompts)))

@@ -1,0 +1,119 @@
+"""Labelled prompts as embedding rows: vectors, dense features, labels, weights and tasks.
+
+`embed_prompts` embeds in batches with a progress bar; `rows_of` turns `LabeledData` into rows;
+`anchor_rows` adds the hand-written anchors (task `anchor`); `balanced_weight` gives every task
+the same total weight. Used by `embedding_trainer` and the benchmarks, which embed once and
+reuse the rows across splits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from asymroute.embedders import get_embedder
+from asymroute.evaluation.datasets import LabeledData
+from asymroute.evaluation.progress import Progress
+from asymroute.learning import anchors
+from asymroute.learning.embedding_model import dense_rows
+
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+ANCHOR_TASK = "anchor"
+
+
+@dataclass(frozen=True)
+class EmbeddedRows:
+    vectors: npt.NDArray[np.float32]
+    dense: FloatArray
+    weak: BoolArray
+    strong: BoolArray
+    weight: FloatArray
+    tasks: list[str]
+
+    def __len__(self) -> int:
+        return len(self.tasks)
+
+    def subset(self, index: npt.NDArray[np.int64]) -> EmbeddedRows:
+        return EmbeddedRows(
+            self.vectors[index],
+            self.dense[index],
+            self.weak[index],
+            self.strong[index],
+            self.weight[index],
+            [self.tasks[i] for i in index],
+        )
+
+    def plus(self, other: EmbeddedRows) -> EmbeddedRows:
+        return EmbeddedRows(
+            np.vstack([self.vectors, other.vectors]),
+            np.vstack([self.dense, other.dense]),
+            np.concatenate([self.weak, other.weak]),
+            np.concatenate([self.strong, other.strong]),
+            np.concatenate([self.weight, other.weight]),
+            self.tasks + other.tasks,
+        )
+
+    @property
+    def gain(self) -> FloatArray:
+        return self.strong.astype(float) - self.weak.astype(float)
+
+
+def embed_prompts(embedder_name: str, prompts: Sequence[str], *, show_progress: bool) -> FloatArray:
+    """Unit vectors of `prompts`, batched, with a progress bar on a terminal."""
+    embedder = get_embedder(embedder_name)
+    label = f"embedding with {embedder_name}"
+    with Progress(len(prompts), label, enabled=None if show_progress else False) as bar:
+        fast = getattr(embedder, "embed_matrix", None)
+        if fast is not None:
+            return np.asarray(fast(list(prompts), bar.advance), dtype=np.float32)
+        vectors = []
+        for start in range(0, len(prompts), 64):
+            vectors.extend(embedder.embed_documents(list(prompts[start : start + 64])))
+            bar.advance(min(64, len(prompts) - start))
+    matrix = np.asarray(vectors, dtype=np.float32)
+    return matrix / np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
+
+
+def task_of(group: str) -> str:
+    """RouteLLM's MMLU files are one task (mmlu_*); other groups are tasks themselves."""
+    return "mmlu" if group.startswith("mmlu") else group.removesuffix("_responses")
+
+
+def rows_of(data: LabeledData, vectors: FloatArray) -> EmbeddedRows:
+    return EmbeddedRows(
+        np.asarray(vectors, dtype=np.float32),
+        dense_rows(data.prompts),
+        data.weak_correct,
+        data.strong_correct,
+        np.ones(len(data)),
+        [task_of(g) for g in data.groups],
+    )
+
+
+def anchor_rows(embedder_name: str) -> EmbeddedRows:
+    prompts = [*anchors.LOCAL, *anchors.FRONTIER]
+    weak = np.array([True] * len(anchors.LOCAL) + [False] * len(anchors.FRONTIER))
+    return EmbeddedRows(
+        np.asarray(embed_prompts(embedder_name, prompts, show_progress=False), dtype=np.float32),
+        dense_rows(prompts),
+        weak,
+        ~weak,
+        np.full(len(prompts), anchors.ANCHOR_WEIGHT),
+        [ANCHOR_TASK] * len(prompts),
+    )
+
+
+def balanced_weight(rows: EmbeddedRows) -> FloatArray:
+    """Each task's rows share the same total weight; anchors keep their own weight."""
+    tasks = np.array(rows.tasks)
+    weight = rows.weight.copy()
+    data_tasks = [t for t in set(rows.tasks) if t != ANCHOR_TASK]
+    n_data = int(np.sum(tasks != ANCHOR_TASK))
+    for task in data_tasks:
+        mask = tasks == task
+        weight[mask] *= n_data / len(data_tasks) / mask.sum()
+    return weight

@@ -1,0 +1,283 @@
+"""The embedding router's model file: a linear head and a labelled-neighbour bank, one JSON file.
+
+File format (`"format": "asymroute-embedding-router/1"`):
+- `embedder` and `dimension`: which vectors the file was trained on (`asymroute.embedders`);
+- `family`: `linear`, `neighbours` or `blend` (chosen by inner cross-validation, see
+  `embedding_trainer`);
+- the linear head over [embedding, standardised dense features]: `head_f32_zlib_b64`, `bias`,
+  `dense_mean`, `dense_scale` (`DENSE_COLUMNS`, prompt-surface features without a vocabulary);
+- the neighbour bank: `bank_i8_zlib_b64` (unit vectors × 127 as int8), `bank_gain` (strong minus
+  weak correctness per row: -1, 0, 1), `bank_task` (index into `tasks`), `k`, `temperature`.
+  It holds vectors and task names only, never the prompts' text;
+- `center`, `spread`: the score is sigmoid((mix − center) / spread) where mix is z(linear),
+  z(neighbours) or their sum (blend), plus `length_weight`·z(log characters), each z with the
+  training rows' `*_stats`; center puts 0.5 at the training prompts' 75th percentile, as the
+  `learned` file does;
+- `meta`: recipe, inner-CV APGR of each candidate, data provenance, training command.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import math
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from asymroute.learning.features import structural_values
+from asymroute.learning.json_files import read_json_file, write_json_file
+from asymroute.learning.model import ModelFileError
+
+FILE_FORMAT = "asymroute-embedding-router/1"
+FAMILIES = ("linear", "neighbours", "blend")
+DENSE_COLUMNS = (
+    "log_chars", "log_words", "log_numbers", "log_distinct_numbers", "log_math_operators",
+    "digit_share", "log_max_number_digits", "decimals_or_fractions", "percent_or_currency",
+    "code", "log_questions", "log_sentences", "choices", "mean_word_length", "log_newlines",
+    "uppercase_share", "log_stem_chars", "log_option_chars", "log_max_number",
+    "emphasised_negation", "code_request", "math_terms", "multistep_terms", "demand_terms",
+    "smalltalk_terms",
+)  # fmt: skip
+"""`features.DENSE` without the vocabulary-based columns (no training words in the file)."""
+LENGTH_COLUMN = DENSE_COLUMNS.index("log_chars")
+FloatArray = npt.NDArray[np.float64]
+Vectors = npt.NDArray[np.floating[Any]]
+"""Unit-norm embedding rows, float32 or float64."""
+
+
+def dense_row(prompt: str) -> FloatArray:
+    values = structural_values(prompt)
+    return np.array([values.get(name, 0.0) for name in DENSE_COLUMNS], dtype=float)
+
+
+def dense_rows(prompts: list[str]) -> FloatArray:
+    return np.array([dense_row(p) for p in prompts], dtype=float).reshape(
+        len(prompts), len(DENSE_COLUMNS)
+    )
+
+
+CHUNK = 512
+"""Queries per similarity block: bounds memory to CHUNK × bank rows floats."""
+
+
+def neighbour_gain(
+    bank: Vectors,
+    gain: npt.ArrayLike,
+    queries: Vectors,
+    k: int,
+    temperature: float,
+) -> FloatArray:
+    """For each query, the softmax(similarity / temperature)-weighted mean gain of its k
+    nearest bank rows (cosine similarity of unit vectors)."""
+    gains = np.asarray(gain, dtype=float)
+    k = max(1, min(k, len(bank)))
+    out = np.empty(len(queries))
+    for start in range(0, len(queries), CHUNK):
+        sims = queries[start : start + CHUNK].astype(np.float32) @ bank.T
+        top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+        top_sims = np.take_along_axis(sims, top, axis=1).astype(float)
+        weights = np.exp((top_sims - top_sims.max(axis=1, keepdims=True)) / temperature)
+        out[start : start + CHUNK] = (weights * gains[top]).sum(axis=1) / weights.sum(axis=1)
+    return out
+
+
+@dataclass(frozen=True)
+class Neighbour:
+    task: str
+    similarity: float
+    gain: int
+
+
+@dataclass
+class EmbeddingRouterModel:
+    embedder: str
+    dimension: int
+    family: str
+    head: FloatArray
+    bias: float
+    dense_mean: FloatArray
+    dense_scale: FloatArray
+    bank: npt.NDArray[np.int8]
+    bank_gain: npt.NDArray[np.int8]
+    bank_task: npt.NDArray[np.int16]
+    tasks: list[str]
+    k: int
+    temperature: float
+    length_weight: float = 0.0
+    length_stats: tuple[float, float] = (0.0, 1.0)
+    linear_stats: tuple[float, float] = (0.0, 1.0)
+    neighbour_stats: tuple[float, float] = (0.0, 1.0)
+    center: float = 0.0
+    spread: float = 1.0
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    # --- scoring (vectors are unit-norm rows; dense is `dense_rows`) ------------------------
+
+    def linear_logits(self, vectors: Vectors, dense: FloatArray) -> FloatArray:
+        x = np.hstack([vectors, (dense - self.dense_mean) / self.dense_scale])
+        return np.asarray(x @ self.head + self.bias, dtype=float)
+
+    def neighbour_scores(self, vectors: Vectors) -> FloatArray:
+        """Similarity-weighted mean gain of the k nearest bank rows."""
+        return neighbour_gain(self.unit_bank, self.bank_gain, vectors, self.k, self.temperature)
+
+    @functools.cached_property
+    def unit_bank(self) -> npt.NDArray[np.float32]:
+        """The bank as float32 unit vectors, converted once (about 27 MB for 17.6k rows)."""
+        return np.asarray(self.bank, dtype=np.float32) / np.float32(127.0)
+
+    def mix(self, vectors: Vectors, dense: FloatArray) -> FloatArray:
+        length = (dense[:, LENGTH_COLUMN] - self.length_stats[0]) / self.length_stats[1]
+        return self._family_mix(vectors, dense) + self.length_weight * length
+
+    def _family_mix(self, vectors: Vectors, dense: FloatArray) -> FloatArray:
+        linear = (self.linear_logits(vectors, dense) - self.linear_stats[0]) / self.linear_stats[1]
+        if self.family == "linear":
+            return linear
+        neighbours = self.neighbour_scores(vectors)
+        near = (neighbours - self.neighbour_stats[0]) / self.neighbour_stats[1]
+        if self.family == "neighbours":
+            return near
+        return linear + near
+
+    def probabilities(self, vectors: Vectors, dense: FloatArray) -> FloatArray:
+        z = (self.mix(vectors, dense) - self.center) / self.spread
+        return np.asarray(0.5 * (1.0 + np.tanh(0.5 * z)), dtype=float)
+
+    def nearest(self, vector: Vectors, count: int = 3) -> list[Neighbour]:
+        sims = self.unit_bank @ vector.astype(np.float32)
+        count = min(count, len(sims))
+        best = np.argpartition(-sims, count - 1)[:count]
+        top = best[np.argsort(-sims[best])]
+        return [
+            Neighbour(self.tasks[int(self.bank_task[i])], float(sims[i]), int(self.bank_gain[i]))
+            for i in top
+        ]
+
+    # --- file format -------------------------------------------------------------------
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format": FILE_FORMAT,
+            "embedder": self.embedder,
+            "dimension": self.dimension,
+            "family": self.family,
+            "head_f32_zlib_b64": _pack(self.head.astype("<f4")),
+            "bias": _stable(self.bias),
+            "dense_columns": list(DENSE_COLUMNS),
+            "dense_mean": [_stable(x) for x in self.dense_mean],
+            "dense_scale": [_stable(x) for x in self.dense_scale],
+            "bank_rows": len(self.bank),
+            "bank_i8_zlib_b64": _pack(self.bank.astype(np.int8)),
+            "bank_gain_i8_zlib_b64": _pack(self.bank_gain.astype(np.int8)),
+            "bank_task_i16_zlib_b64": _pack(self.bank_task.astype("<i2")),
+            "tasks": self.tasks,
+            "k": self.k,
+            "temperature": self.temperature,
+            "length_weight": self.length_weight,
+            "length_stats": [_stable(x) for x in self.length_stats],
+            "linear_stats": [_stable(x) for x in self.linear_stats],
+            "neighbour_stats": [_stable(x) for x in self.neighbour_stats],
+            "center": _stable(self.center),
+            "spread": _stable(self.spread),
+            "meta": self.meta,
+        }
+
+    def save(self, path: str | Path) -> None:
+        write_json_file(path, self.to_json(), what="router file", error=ModelFileError)
+
+    def summary(self) -> str:
+        cv = (self.meta.get("inner_cv_apgr") or {}).get(self.meta.get("recipe", ""))
+        fit = f"inner-CV APGR {cv:.3f}" if cv is not None else "fixed recipe (no CV)"
+        return (
+            f"embedding router ({self.embedder}, {self.family}): {len(self.bank)} bank rows, "
+            f"recipe {self.meta.get('recipe', '?')} ({fit})"
+        )
+
+    @classmethod
+    def load(cls, path: str | Path) -> EmbeddingRouterModel:
+        file = Path(path)
+        data = read_json_file(file, what="router file", error=ModelFileError)
+        if not isinstance(data, dict) or data.get("format") != FILE_FORMAT:
+            raise ModelFileError(
+                f"router file {file} is not an embedding router (expected format "
+                f"{FILE_FORMAT!r}); train one with `asymroute train --router embedding`"
+            )
+        try:
+            dim, rows = int(data["dimension"]), int(data["bank_rows"])
+            model = cls(
+                embedder=str(data["embedder"]),
+                dimension=dim,
+                family=str(data["family"]),
+                head=_unpack(data["head_f32_zlib_b64"], "<f4").astype(float),
+                bias=float(data["bias"]),
+                dense_mean=np.array(data["dense_mean"], dtype=float),
+                dense_scale=np.array(data["dense_scale"], dtype=float),
+                bank=_unpack(data["bank_i8_zlib_b64"], np.int8).reshape(rows, dim),
+                bank_gain=_unpack(data["bank_gain_i8_zlib_b64"], np.int8),
+                bank_task=_unpack(data["bank_task_i16_zlib_b64"], "<i2").astype(np.int16),
+                tasks=[str(t) for t in data["tasks"]],
+                k=int(data["k"]),
+                temperature=float(data["temperature"]),
+                length_weight=float(data["length_weight"]),
+                length_stats=(float(data["length_stats"][0]), float(data["length_stats"][1])),
+                linear_stats=(float(data["linear_stats"][0]), float(data["linear_stats"][1])),
+                neighbour_stats=(
+                    float(data["neighbour_stats"][0]),
+                    float(data["neighbour_stats"][1]),
+                ),
+                center=float(data["center"]),
+                spread=float(data["spread"]),
+                meta=dict(data.get("meta") or {}),
+            )
+        except (KeyError, TypeError, ValueError, IndexError, zlib.error) as exc:
+            raise ModelFileError(f"router file {file} is damaged: {exc}") from None
+        _check(model, file, list(data.get("dense_columns") or []))
+        return model
+
+
+def _check(model: EmbeddingRouterModel, file: Path, columns: list[str]) -> None:
+    problems = []
+    if columns != list(DENSE_COLUMNS):
+        problems.append("its dense features differ from this version's")
+    if len(model.head) != model.dimension + len(DENSE_COLUMNS):
+        problems.append("head size does not match its dimension")
+    if not len(model.bank_gain) == len(model.bank_task) == len(model.bank):
+        problems.append("bank arrays differ in length")
+    if model.family not in FAMILIES or model.k < 1 or not model.temperature > 0:
+        problems.append("bad family, k or temperature")
+    if len(model.bank) and (model.bank_task.min() < 0 or model.bank_task.max() >= len(model.tasks)):
+        problems.append("bank task index out of range")
+    numbers = [
+        model.bias,
+        model.center,
+        model.spread,
+        model.length_weight,
+        *model.length_stats,
+        *model.linear_stats,
+        *model.neighbour_stats,
+    ]
+    if not (all(math.isfinite(x) for x in numbers) and np.all(np.isfinite(model.head))):
+        problems.append("non-finite weights")
+    scales = (model.spread, model.linear_stats[1], model.neighbour_stats[1], model.length_stats[1])
+    if not all(x > 0 for x in scales):
+        problems.append("non-positive scale")
+    if problems:
+        raise ModelFileError(f"router file {file} is damaged: {'; '.join(problems)}")
+
+
+def _pack(array: npt.NDArray[Any]) -> str:
+    return base64.b64encode(zlib.compress(np.ascontiguousarray(array).tobytes(), 9)).decode()
+
+
+def _unpack(text: str, dtype: Any) -> npt.NDArray[Any]:
+    return np.frombuffer(zlib.decompress(base64.b64decode(text)), dtype=dtype).copy()
+
+
+def _stable(x: float) -> float:
+    return float(f"{float(x):.12g}")
