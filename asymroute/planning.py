@@ -85,12 +85,18 @@ def plan_run(context: RouterContext | None, settings: Settings) -> RunPlan:
             f"context must be a RouterContext or a dict of its fields, got {type(context).__name__}"
         )
     frontier = parse_model(context.frontier_model, role="frontier_model")
+    classifier = get_classifier(context.classifier)
+    # A classifier with weights to load (an embedder) loads them here: `plan` runs in a worker
+    # thread under an event loop, `score` on the loop itself.
+    warm_up = getattr(classifier, "warm_up", None)
+    if warm_up is not None:
+        warm_up()
     return RunPlan(
         context=context,
         local=parse_model(context.local_model, role="local_model"),
         frontier=frontier,
         frontier_available=get_provider(frontier).is_configured(settings),
-        classifier=get_classifier(context.classifier),
+        classifier=classifier,
         validators=tuple(get_validators(validator_names(context), context.validation_policy())),
         price_table=get_price_table(settings.price_table, settings.price_overrides),
     )

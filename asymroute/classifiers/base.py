@@ -19,6 +19,9 @@ class ComplexityScore:
 
 
 class Classifier(Protocol):
+    """Optional hook, looked up by name: `warm_up()` loads weights ahead of the first `score`
+    (called when a run is planned, off the event loop)."""
+
     name: str
 
     def score(self, prompt: str) -> ComplexityScore: ...

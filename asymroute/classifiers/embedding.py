@@ -1,4 +1,5 @@
-"""`embedding`: routes on what a prompt is about, from a sentence embedding (the default).
+"""`embedding`: routes on what a prompt is about, from a sentence embedding (opt-in; the
+default classifier stays `learned`, see docs/routing.md).
 
 The shipped file `weights/embedding_default.json` was trained by `bench/train_embedding_default.py`
 on five tasks (RouteLLM's MMLU + GSM8K with Mixtral-8x7B / GPT-4-1106, RouterBench's ARC,
@@ -8,10 +9,10 @@ file written by `asymroute train --router embedding -o PATH`.
 
 The embedder named in the file (`minilm` by default; `asymroute.embedders`) is built when the
 classifier is, so a missing package, a bad path or a vector size that differs from the file's
-fails at build time with `ConfigurationError`; the weights themselves load on the first
-`score` (thread-safe), not at import. The prompt's last 256 word pieces are embedded (see
-`asymroute.embedders.minilm`): shared instructions and few-shot prefixes come first, the part
-that varies comes last.
+fails at build time with `ConfigurationError`; the weights themselves load when a run is
+planned (`warm_up`, in a worker thread under an event loop), not at import. The prompt's
+last 256 word pieces are embedded (see `asymroute.embedders.minilm`): shared instructions and
+few-shot prefixes come first, the part that varies comes last.
 
 Reasons name the family's score and the nearest labelled prompts of the bank: their task,
 cosine similarity and whether the strong model gained there (`+`), lost (`-`) or tied (`=`).
@@ -85,6 +86,13 @@ class EmbeddingClassifier:
                 f"use --embedder {self.model.embedder} or retrain with `asymroute train "
                 f"--router embedding --embedder {self.embedder_name}`"
             )
+
+    def warm_up(self) -> None:
+        """Load the embedder's weights now (blocking): plans are built in a worker thread, so
+        the first `score` on an event loop (the gateway, `langgraph dev`) reads no file."""
+        load = getattr(self.embedder, "load", None)
+        if load is not None:
+            load()
 
     def vectors(self, prompts: Sequence[str], advance: object = None) -> npt.NDArray[np.float32]:
         fast = getattr(self.embedder, "embed_matrix", None)

@@ -185,6 +185,24 @@ def test_studio_style_streams_of_every_graph_end_cleanly(dev_server: str) -> Non
         assert pending == [], graph
 
 
+def test_the_embedding_router_loads_its_encoder_off_the_event_loop(dev_server: str) -> None:
+    """The one context override here: the opt-in `embedding` classifier reads its ONNX weights
+    when the run is planned, which must not happen on the server's event loop."""
+    response = httpx.post(
+        f"{dev_server}/runs/wait",
+        json={
+            "assistant_id": "router",
+            "input": user("Hi"),
+            "context": {"classifier": "embedding"},
+        },
+        timeout=300,
+    )
+    state = response.json()
+    assert "__error__" not in state, state
+    assert state["decision"]["classifier"] == "embedding" and state["decision"]["tier"] == "local"
+    assert any("nearest labelled prompts" in reason for reason in state["decision"]["reasons"])
+
+
 def test_the_server_reported_no_blocking_call(dev_server: str, dev_logs: Path) -> None:
     """Last in this module: every run above went through the server's blocking detector."""
     log = (dev_logs / "server.log").read_text(errors="replace")
