@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from langgraph._internal._runnable import RunnableCallable
 from langgraph.types import StreamWriter
 
 from asymroute.chat import ChatState, check_turn_input, finish_turn, thread_spent, withdraw_turn
+from nodes.dual import DualRunnable
 from nodes.router_call import RouterRequest, router_node
 
 
-def make_chat_turn(router: Any) -> RunnableCallable:
+def make_chat_turn(router: Any) -> DualRunnable:
     def prepare(state: ChatState) -> RouterRequest:
         check_turn_input(state)
         # The router sees every turn: the follow-up policy and the model both need them.

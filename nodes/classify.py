@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from langgraph._internal._runnable import RunnableCallable
-
 from asymroute.conversation import followup_policy, score_conversation
 from asymroute.errors import FrontierUnavailableError
 from asymroute.guards import guard_route, privacy_findings
@@ -15,7 +13,7 @@ from asymroute.requests import request_prompt
 from asymroute.routing import decide
 from asymroute.state import RouterState
 from asymroute.tracing import annotate_current_run
-from nodes.dual import dual_node
+from nodes.dual import DualRunnable, dual_node
 
 
 def cooling_tiers(plan: RunPlan, setup: RouterSetup) -> list[Tier]:
@@ -27,7 +25,7 @@ def cooling_tiers(plan: RunPlan, setup: RouterSetup) -> list[Tier]:
     ]
 
 
-def make_classify(setup: RouterSetup) -> RunnableCallable:
+def make_classify(setup: RouterSetup) -> DualRunnable:
     def classify(state: RouterState, plan: RunPlan) -> NodeSteps:
         yield from ()  # no model call: scoring is local and instant
         request_prompt(state["messages"], setup.settings.max_prompt_chars)  # raises if unusable

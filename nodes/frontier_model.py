@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import cast
 
-from langgraph._internal._runnable import RunnableCallable
-
 from asymroute.errors import NoAnswerError
 from asymroute.fallback import local_fallback
 from asymroute.model_calls import ModelCall
@@ -16,10 +14,10 @@ from asymroute.records import FRONTIER_FAILED, Tier
 from asymroute.routing import price_flags, total_cost
 from asymroute.state import RouterState
 from asymroute.tracing import annotate_current_run
-from nodes.dual import dual_node
+from nodes.dual import DualRunnable, dual_node
 
 
-def make_frontier_model(setup: RouterSetup) -> RunnableCallable:
+def make_frontier_model(setup: RouterSetup) -> DualRunnable:
     def frontier_model(state: RouterState, plan: RunPlan) -> NodeSteps:
         budget = frontier_budget(state, plan)
         if not budget.allowed:

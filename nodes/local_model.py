@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from langgraph._internal._runnable import RunnableCallable
-
 from asymroute.node_steps import CallTier, NodeSteps
 from asymroute.planning import RouterSetup, RunPlan
 from asymroute.routing import total_cost
 from asymroute.state import RouterState
 from asymroute.tracing import annotate_current_run
-from nodes.dual import dual_node
+from nodes.dual import DualRunnable, dual_node
 
 
-def make_local_model(setup: RouterSetup) -> RunnableCallable:
+def make_local_model(setup: RouterSetup) -> DualRunnable:
     def local_model(state: RouterState, plan: RunPlan) -> NodeSteps:
         call = yield CallTier("local", state["messages"])
         usage = [*state.get("usage", []), call.usage]

@@ -5,16 +5,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from langgraph._internal._runnable import RunnableCallable
 from langgraph.types import StreamWriter
 
 from asymroute.route_records import route_record
 from asymroute.workflow.state import StepRecord, WorkflowState
 from asymroute.workflow.steps import check_workflow_input, parse_plan, planner_messages
+from nodes.dual import DualRunnable
 from nodes.router_call import RouterRequest, router_node
 
 
-def make_plan_steps(router: Any) -> RunnableCallable:
+def make_plan_steps(router: Any) -> DualRunnable:
     def prepare(state: WorkflowState) -> RouterRequest | None:
         task, steps, max_steps = check_workflow_input(state)
         if steps is not None:

@@ -17,15 +17,10 @@ from typing import Any
 
 from langchain_core.messages import BaseMessage
 from langchain_core.runnables import RunnableConfig
-
-# LangGraph wraps every function node in RunnableCallable; using it directly is the only way
-# to give one node both implementations with `runtime` injected. langgraph is pinned < 2.
-from langgraph._internal._runnable import RunnableCallable
-from langgraph.runtime import Runtime
 from langgraph.types import StreamWriter
 
-from asymroute.context import RouterContext
 from asymroute.errors import AsymrouteError
+from nodes.dual import DualRunnable, node_runtime
 
 
 @dataclass(frozen=True)
@@ -54,10 +49,9 @@ OnError = Callable[[Any, AsymrouteError], dict[str, Any]]
 
 def router_node(
     name: str, router: Any, prepare: Prepare, finish: Finish, on_error: OnError | None = None
-) -> RunnableCallable:
-    def sync_node(
-        state: Any, config: RunnableConfig, runtime: Runtime[RouterContext]
-    ) -> dict[str, Any]:
+) -> DualRunnable:
+    def sync_node(state: Any, config: RunnableConfig) -> dict[str, Any]:
+        runtime = node_runtime()
         request = prepare(state)
         try:
             result = (
@@ -71,9 +65,8 @@ def router_node(
             return on_error(state, error)
         return finish(state, result, runtime.stream_writer)
 
-    async def async_node(
-        state: Any, config: RunnableConfig, runtime: Runtime[RouterContext]
-    ) -> dict[str, Any]:
+    async def async_node(state: Any, config: RunnableConfig) -> dict[str, Any]:
+        runtime = node_runtime()
         request = prepare(state)
         try:
             result = (
@@ -87,5 +80,4 @@ def router_node(
             return on_error(state, error)
         return finish(state, result, runtime.stream_writer)
 
-    sync_node.__name__ = async_node.__name__ = name
-    return RunnableCallable(sync_node, async_node, name=name, trace=False)
+    return DualRunnable(name, sync_node, async_node)

@@ -5,16 +5,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from langgraph._internal._runnable import RunnableCallable
 from langgraph.types import StreamWriter
 
 from asymroute.route_records import route_record
 from asymroute.workflow.state import StepRecord, WorkflowState
 from asymroute.workflow.steps import run_records, run_totals, step_messages
+from nodes.dual import DualRunnable
 from nodes.router_call import RouterRequest, router_node
 
 
-def make_run_step(router: Any) -> RunnableCallable:
+def make_run_step(router: Any) -> DualRunnable:
     def prepare(state: WorkflowState) -> RouterRequest:
         done = state.get("step_results") or []
         run_spent = run_totals(run_records(state))["cost_usd"]

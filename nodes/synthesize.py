@@ -5,16 +5,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from langgraph._internal._runnable import RunnableCallable
 from langgraph.types import StreamWriter
 
 from asymroute.route_records import route_record
 from asymroute.workflow.state import StepRecord, WorkflowState
 from asymroute.workflow.steps import run_records, run_totals, synthesis_messages
+from nodes.dual import DualRunnable
 from nodes.router_call import RouterRequest, router_node
 
 
-def make_synthesize(router: Any) -> RunnableCallable:
+def make_synthesize(router: Any) -> DualRunnable:
     def prepare(state: WorkflowState) -> RouterRequest | None:
         results = state.get("step_results") or []
         if len(results) < 2:

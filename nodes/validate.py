@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from langchain_core.messages import AIMessage
-from langgraph._internal._runnable import RunnableCallable
 
 from asymroute.errors import FrontierUnavailableError, NoAnswerError
 from asymroute.fallback import context_overflow_error
@@ -25,7 +24,7 @@ from asymroute.tracing import annotate_current_run
 from asymroute.validators import CandidateAnswer
 from asymroute.validators.confidence import token_logprobs_of
 from asymroute.validators.run import ValidationOutcome, validation_steps
-from nodes.dual import dual_node
+from nodes.dual import DualRunnable, dual_node
 
 
 def candidate_from(
@@ -42,7 +41,7 @@ def candidate_from(
     )
 
 
-def make_validate(setup: RouterSetup) -> RunnableCallable:
+def make_validate(setup: RouterSetup) -> DualRunnable:
     def validate(state: RouterState, plan: RunPlan) -> NodeSteps:
         local = state.get("local_answer")
         local_usage = last_usage(state.get("usage", []), "local")

@@ -1,35 +1,32 @@
 """Under `ainvoke`, the router's conditional edges run on the event loop, not in a thread pool.
 
 LangGraph runs a plain sync routing function in a thread pool under `ainvoke`: a thread hop
-per edge per request (`nodes.dual.dual_route` avoids it). The hop is counted where LangGraph
-makes it.
+per edge per request (`nodes.dual.dual_route` avoids it). Each routing function records the
+thread it ran on; the loop's thread is the one `asyncio.run` runs on.
 """
 
 from __future__ import annotations
 
 import asyncio
+import threading
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-from langgraph._internal import _runnable
 from langgraph.graph import END, START, StateGraph
 from typing_extensions import TypedDict
 
+import graphs.router
 from nodes.dual import dual_route
 
 
-@pytest.fixture
-def hops(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Names of the sync functions LangGraph hands to its thread pool from now on."""
-    seen: list[str] = []
-    original = _runnable.run_in_executor
+def recording(route: Callable[[Any], Any], threads: dict[str, set[int]]) -> Callable[[Any], Any]:
+    def recorded(state: Any) -> Any:
+        threads.setdefault(route.__name__, set()).add(threading.get_ident())
+        return route(state)
 
-    def counting(config: Any, func: Any, *args: Any, **kwargs: Any) -> Any:
-        seen.append(getattr(func, "__name__", repr(func)))
-        return original(config, func, *args, **kwargs)
-
-    monkeypatch.setattr(_runnable, "run_in_executor", counting)
-    return seen
+    recorded.__name__ = route.__name__
+    return recorded
 
 
 class Flow(TypedDict, total=False):
@@ -48,12 +45,14 @@ def _graph(edge: Any) -> Any:
     return builder.compile()
 
 
-def test_a_plain_sync_edge_hops_to_a_thread_and_a_dual_route_does_not(hops: list[str]) -> None:
-    asyncio.run(_graph(_pick).ainvoke({}))
-    assert "_pick" in hops
-    hops.clear()
-    assert asyncio.run(_graph(dual_route(_pick)).ainvoke({})) == {"go": "end"}
-    assert "_pick" not in hops
+def test_a_plain_sync_edge_hops_to_a_thread_and_a_dual_route_does_not() -> None:
+    loop_thread = threading.get_ident()  # asyncio.run runs its loop on this thread
+    plain: dict[str, set[int]] = {}
+    asyncio.run(_graph(recording(_pick, plain)).ainvoke({}))
+    assert plain["_pick"] != {loop_thread}
+    dual: dict[str, set[int]] = {}
+    assert asyncio.run(_graph(dual_route(recording(_pick, dual))).ainvoke({})) == {"go": "end"}
+    assert dual["_pick"] == {loop_thread}
     assert _graph(dual_route(_pick)).invoke({}) == {"go": "end"}
 
 
@@ -63,9 +62,12 @@ def test_a_plain_sync_edge_hops_to_a_thread_and_a_dual_route_does_not(hops: list
     ids=["local", "frontier", "escalated"],
 )
 def test_router_edges_never_hop_to_a_thread(
-    make_router: Any, hops: list[str], context: dict[str, Any]
+    make_router: Any, monkeypatch: pytest.MonkeyPatch, context: dict[str, Any]
 ) -> None:
+    threads: dict[str, set[int]] = {}
+    for name in ("after_classify", "after_validate"):
+        monkeypatch.setattr(graphs.router, name, recording(getattr(graphs.router, name), threads))
     graph = make_router(**context)
     state = asyncio.run(graph.ainvoke({"messages": [("user", "What is 2+3?")]}))
     assert state["answered_by"] in ("local", "frontier")
-    assert not {"after_classify", "after_validate"} & set(hops)
+    assert threads and all(seen == {threading.get_ident()} for seen in threads.values())
