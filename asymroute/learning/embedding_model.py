@@ -30,7 +30,7 @@ import numpy as np
 import numpy.typing as npt
 
 from asymroute.learning.features import structural_values
-from asymroute.learning.json_files import read_json_file, write_json_file
+from asymroute.learning.json_files import inner_cv_phrase, read_router_file, write_json_file
 from asymroute.learning.model import ModelFileError
 
 FILE_FORMAT = "asymroute-embedding-router/1"
@@ -192,8 +192,7 @@ class EmbeddingRouterModel:
         write_json_file(path, self.to_json(), what="router file", error=ModelFileError)
 
     def summary(self) -> str:
-        cv = (self.meta.get("inner_cv_apgr") or {}).get(self.meta.get("recipe", ""))
-        fit = f"inner-CV APGR {cv:.3f}" if cv is not None else "fixed recipe (no CV)"
+        fit = inner_cv_phrase(self.meta, self.meta.get("recipe", ""))
         return (
             f"embedding router ({self.embedder}, {self.family}): {len(self.bank)} bank rows, "
             f"recipe {self.meta.get('recipe', '?')} ({fit})"
@@ -202,12 +201,13 @@ class EmbeddingRouterModel:
     @classmethod
     def load(cls, path: str | Path) -> EmbeddingRouterModel:
         file = Path(path)
-        data = read_json_file(file, what="router file", error=ModelFileError)
-        if not isinstance(data, dict) or data.get("format") != FILE_FORMAT:
-            raise ModelFileError(
-                f"router file {file} is not an embedding router (expected format "
-                f"{FILE_FORMAT!r}); train one with `asymroute train --router embedding`"
-            )
+        data = read_router_file(
+            file,
+            FILE_FORMAT,
+            kind="an embedding router",
+            train_hint="asymroute train --router embedding",
+            error=ModelFileError,
+        )
         try:
             dim, rows = int(data["dimension"]), int(data["bank_rows"])
             model = cls(

@@ -59,3 +59,28 @@ def read_json_file(path: str | Path, *, what: str, error: type[ConfigurationErro
         raise error(f"{what} {file} does not exist") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise error(f"{what} {file} is not readable JSON ({exc})") from None
+
+
+def read_router_file(
+    path: str | Path,
+    file_format: str,
+    *,
+    kind: str,
+    train_hint: str,
+    error: type[ConfigurationError],
+) -> dict[str, Any]:
+    """A router file's JSON object, checked to be of `file_format` (else `error` says which kind
+    of router it is not, and how to train one)."""
+    data = read_json_file(path, what="router file", error=error)
+    if not isinstance(data, dict) or data.get("format") != file_format:
+        raise error(
+            f"router file {Path(path)} is not {kind} (expected format {file_format!r}); "
+            f"train one with `{train_hint}`"
+        )
+    return data
+
+
+def inner_cv_phrase(meta: dict[str, Any], recipe: str) -> str:
+    """How a router file's recipe was chosen, for its one-line summary."""
+    cv = (meta.get("inner_cv_apgr") or {}).get(recipe)
+    return f"inner-CV APGR {cv:.3f}" if cv is not None else "fixed recipe (no CV)"

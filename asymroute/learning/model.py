@@ -22,7 +22,7 @@ import numpy.typing as npt
 
 from asymroute.errors import ConfigurationError
 from asymroute.learning.features import FeatureSpec, Vocabulary, extract
-from asymroute.learning.json_files import read_json_file, write_json_file
+from asymroute.learning.json_files import inner_cv_phrase, read_router_file, write_json_file
 
 FILE_FORMAT = "asymroute-logistic/1"
 FloatArray = npt.NDArray[np.float64]
@@ -103,8 +103,7 @@ class LogisticModel:
     def summary(self) -> str:
         meta = self.meta
         recipe = meta.get("recipe", "?")
-        cv = (meta.get("inner_cv_apgr") or {}).get(recipe)
-        fit = f"inner-CV APGR {cv:.3f}" if cv is not None else "fixed recipe (no CV)"
+        fit = inner_cv_phrase(meta, recipe)
         return (
             f"logistic router: {meta.get('rows', '?')} rows, recipe {recipe} ({fit}), "
             f"weak {meta.get('weak', '?')!r}, strong {meta.get('strong', '?')!r}"
@@ -113,12 +112,13 @@ class LogisticModel:
     @classmethod
     def load(cls, path: str | Path) -> LogisticModel:
         file = Path(path)
-        data = read_json_file(file, what="router file", error=ModelFileError)
-        if not isinstance(data, dict) or data.get("format") != FILE_FORMAT:
-            raise ModelFileError(
-                f"router file {file} is not an asymroute router (expected format "
-                f"{FILE_FORMAT!r}); train one with `asymroute train`"
-            )
+        data = read_router_file(
+            file,
+            FILE_FORMAT,
+            kind="an asymroute router",
+            train_hint="asymroute train",
+            error=ModelFileError,
+        )
         try:
             spec = FeatureSpec.from_json(data["spec"])
             raw = zlib.decompress(base64.b64decode(data["weights_f32_zlib_b64"]))
