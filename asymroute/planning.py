@@ -148,6 +148,14 @@ class RouterSetup:
     """Endpoint breakers: they live as long as the compiled graph, shared by all its runs."""
     http_clients: AsyncHttpClients = field(default=None, compare=False)  # type: ignore[assignment]
     """Async HTTP clients per event loop, shared by all runs (closed by `aclose`)."""
+    # Every node of every run plans from its context; a gateway serves a handful of distinct
+    # contexts, so plan each once (contexts are frozen, hence hashable), most recent last.
+    _plans: OrderedDict[RouterContext, RunPlan] = field(
+        default_factory=OrderedDict, init=False, repr=False, compare=False
+    )
+    _plans_lock: threading.Lock = field(
+        default_factory=threading.Lock, init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         if self.resilience is None:
@@ -155,10 +163,6 @@ class RouterSetup:
         if self.http_clients is None:
             clients = AsyncHttpClients(self.settings.async_http_client)
             object.__setattr__(self, "http_clients", clients)
-        # Every node of every run plans from its context; a gateway serves a handful of
-        # distinct contexts, so plan each once (contexts are frozen, hence hashable).
-        object.__setattr__(self, "_plans", OrderedDict())
-        object.__setattr__(self, "_plans_lock", threading.Lock())
 
     @classmethod
     def build(cls, settings: Settings, defaults: RouterContext | None = None) -> RouterSetup:
@@ -175,15 +179,11 @@ class RouterSetup:
         cached = self._cached_plan(context)
         if cached is not None:
             return cached
-        plan = self._plan_uncached(context)
-        try:
-            with self._plans_lock:  # type: ignore[attr-defined]
-                plans: OrderedDict[RouterContext, RunPlan] = self._plans  # type: ignore[attr-defined]
-                plan = plans.setdefault(context, plan)
-                if len(plans) > PLAN_CACHE_SIZE:
-                    plans.popitem(last=False)
-        except TypeError:  # not hashable: not a RouterContext (plan_run has named the problem)
-            pass
+        plan = self._plan_uncached(context)  # raises for anything but a RouterContext
+        with self._plans_lock:
+            plan = self._plans.setdefault(context, plan)
+            if len(self._plans) > PLAN_CACHE_SIZE:
+                self._plans.popitem(last=False)
         return plan
 
     async def aplan(self, context: RouterContext | None) -> RunPlan:
@@ -198,13 +198,12 @@ class RouterSetup:
 
     def _cached_plan(self, context: RouterContext) -> RunPlan | None:
         try:
-            with self._plans_lock:  # type: ignore[attr-defined]
-                plans: OrderedDict[RouterContext, RunPlan] = self._plans  # type: ignore[attr-defined]
-                plan = plans.get(context)
+            with self._plans_lock:
+                plan = self._plans.get(context)
                 if plan is not None:
-                    plans.move_to_end(context)
+                    self._plans.move_to_end(context)
                 return plan
-        except TypeError:  # not hashable
+        except TypeError:  # not hashable: not a RouterContext, plan_run names the problem
             return None
 
     def _plan_uncached(self, context: RouterContext) -> RunPlan:
