@@ -24,6 +24,10 @@ TOKENS_PER_MESSAGE = 4
 """Chat-template overhead per message (role markers), as in OpenAI's own counting guide."""
 
 
+def estimated_tokens(text: str) -> int:
+    return math.ceil(len(text) / CHARS_PER_TOKEN)
+
+
 def estimate_input_tokens(messages: Sequence[BaseMessage]) -> int:
     chars = sum(len(content_text(message)) for message in messages)
     return math.ceil(chars / CHARS_PER_TOKEN) + TOKENS_PER_MESSAGE * len(messages)
@@ -41,7 +45,7 @@ def estimated_usage(sent: Sequence[BaseMessage], reply: BaseMessage) -> dict[str
     """Tokens of a call whose endpoint reported none, so that it is not free for a budget."""
     return {
         "input_tokens": estimate_input_tokens(sent),
-        "output_tokens": math.ceil(len(content_text(reply)) / CHARS_PER_TOKEN),
+        "output_tokens": estimated_tokens(content_text(reply)),
     }
 
 

@@ -253,7 +253,7 @@ class _TierCall:
         replies = [*self.rejected, *([message] if message is not None else [])]
         price = self.plan.price_table.price_for(self.spec.provider, self.spec.model)
         # A paid endpoint that reports no usage is estimated from the text, never free.
-        paid = price is not None and price.cost(1_000_000, 1_000_000) > 0
+        paid = price is not None and not price.free
         estimate = paid and any(not reply.usage_metadata for reply in replies)
         usages: list[Mapping[str, Any]] = [
             reply.usage_metadata

@@ -10,16 +10,15 @@ table prices as `mixtral-8x7b-instruct`).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
+from asymroute.budget import estimated_tokens
 from asymroute.evaluation.datasets import LabeledData
 from asymroute.pricing import ModelPrice, PriceTable, get_price_table
 
-CHARS_PER_TOKEN = 4.0
 FloatArray = npt.NDArray[np.float64]
 
 
@@ -33,10 +32,6 @@ class RowCosts:
 
 def price_key(model: str) -> str:
     return model.rsplit("/", 1)[-1].lower()
-
-
-def estimated_tokens(text: str) -> int:
-    return math.ceil(len(text) / CHARS_PER_TOKEN)
 
 
 def row_costs(data: LabeledData, table: PriceTable | None = None) -> RowCosts | None:

@@ -20,6 +20,10 @@ class ModelPrice(BaseModel):
             input_tokens * self.input_per_million + output_tokens * self.output_per_million
         ) / 1_000_000
 
+    @property
+    def free(self) -> bool:
+        return self.input_per_million == 0 and self.output_per_million == 0
+
 
 class PriceTable(Protocol):
     """Looks up the price of a model given as provider and model name."""
