@@ -20,6 +20,7 @@ from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.messages import BaseMessage
 
 from asymroute.budget import most_input_tokens
@@ -51,6 +52,30 @@ def worst_case_cost(
     return total
 
 
+class FrontierCallWatch(BaseCallbackHandler):
+    """Knows, the moment it starts, that a model call in the frontier node is under way.
+
+    The run's "tasks" stream says so too, but through LangGraph's stream queue: a client that
+    hangs up before the gateway has read that event would otherwise be charged nothing for a
+    frontier call already sent. Callbacks run inline, in the node, before the request leaves.
+    """
+
+    run_inline = True
+
+    def __init__(self) -> None:
+        self.running: set[Any] = set()
+
+    def on_chat_model_start(self, serialized: Any, messages: Any, **kwargs: Any) -> None:
+        if (kwargs.get("metadata") or {}).get("langgraph_node") == FRONTIER_NODE:
+            self.running.add(kwargs["run_id"])
+
+    def on_llm_end(self, response: Any, **kwargs: Any) -> None:
+        self.running.discard(kwargs["run_id"])
+
+    def on_llm_error(self, error: BaseException, **kwargs: Any) -> None:
+        self.running.discard(kwargs["run_id"])
+
+
 @dataclass
 class Meter:
     """Follows one run's state and frontier calls, and settles its reservation once."""
@@ -62,21 +87,30 @@ class Meter:
     reservation: Reservation | None
     in_background: Callable[[Coroutine[Any, Any, None]], None]
     state: Mapping[str, Any] = field(default_factory=dict)
-    frontier_running: bool = False
+    frontier_task_running: bool = False
     settled: bool = False
+    watch: FrontierCallWatch = field(default_factory=FrontierCallWatch)
+
+    @property
+    def frontier_running(self) -> bool:
+        return self.frontier_task_running or bool(self.watch.running)
+
+    def watched(self, config: Mapping[str, Any]) -> dict[str, Any]:
+        """The run's config with the frontier call watch among its callbacks."""
+        return {**config, "callbacks": [*(config.get("callbacks") or []), self.watch]}
 
     def observe(self, mode: str, payload: Any) -> None:
         """Feed it every ("values" | "tasks", payload) the run streams."""
         if mode == "values":
             self.state = payload
         elif mode == "tasks" and payload.get("name") == FRONTIER_NODE:
-            self.frontier_running = "input" in payload  # a start event; its end has "result"
+            self.frontier_task_running = "input" in payload  # a start event; its end has "result"
 
     async def run(self, graph: Any, graph_input: Any, config: Any, context: Any) -> Any:
         """The graph's final state, as `ainvoke` returns it; settled however the run ends."""
         try:
             async for mode, payload in graph.astream(
-                graph_input, config, context=context, stream_mode=STREAM_MODES
+                graph_input, self.watched(config), context=context, stream_mode=STREAM_MODES
             ):
                 self.observe(mode, payload)
         except asyncio.CancelledError:  # the client hung up, or the gateway is stopping

@@ -120,7 +120,7 @@ class CompletionStream:
         try:
             async for mode, payload in graph.astream(
                 self.run.graph_input,
-                self.run.graph_config,
+                self.meter.watched(self.run.graph_config),
                 context=self.run.context,
                 stream_mode=["messages", *STREAM_MODES],
             ):

@@ -124,19 +124,23 @@ def test_a_frontier_stream_cut_mid_answer_ends_in_an_error_with_nothing_appended
 ) -> None:
     url, _ = served
     frontier.set_default("cut_mid_stream")
+    pieces: list[str] = []
     try:
-        stream = client(url).chat.completions.create(
-            model="router-0",
-            messages=[{"role": "user", "content": "What is 2+3?"}],
-            max_tokens=16,
-            stream=True,
-        )
-        pieces: list[str] = []
+        # Whether the error is the status line (nothing sent yet) or an event after some
+        # tokens depends on timing: when the frontier node raises, LangGraph drops the tokens
+        # still queued in its message stream, so the client may see fewer than were streamed.
         with pytest.raises(openai.APIError) as caught:
+            stream = client(url).chat.completions.create(
+                model="router-0",
+                messages=[{"role": "user", "content": "What is 2+3?"}],
+                max_tokens=16,
+                stream=True,
+            )
             for chunk in stream:
                 pieces.extend(c.delta.content for c in chunk.choices if c.delta.content)
     finally:
         frontier.set_default("ok")
-    assert "".join(pieces) == "The answer is"  # the frontier's three chunks, and nothing else
+    # Some of the frontier's three chunks, in order, and nothing appended from a retry.
+    assert "The answer is".startswith("".join(pieces))
     assert "request id chatcmpl-" in caught.value.message
     assert "cut_mid_stream" in {call.fault for call in frontier.calls}

@@ -278,3 +278,43 @@ def test_a_plain_request_cut_off_during_a_frontier_call_is_charged_its_estimate(
         asyncio.run(cancel_mid_call())
     assert meter.charged == [0.75]
     assert "of key 'k' was cancelled" in caplog.text and "$0.75000000" in caplog.text
+
+
+def test_a_frontier_call_is_charged_though_its_task_event_was_never_read() -> None:
+    """The frontier node's model call has started, but the gateway hangs up before reading the
+    "tasks" event from LangGraph's stream: the callback watch still knows the call is out."""
+    from langchain_core.language_models.fake_chat_models import FakeListChatModel
+    from langgraph.graph import START, StateGraph
+    from typing_extensions import TypedDict
+
+    class State(TypedDict):
+        answer: str
+
+    started = asyncio.Event()
+
+    class Stalling(FakeListChatModel):
+        async def _agenerate(self, *args: Any, **kwargs: Any) -> Any:
+            started.set()
+            await asyncio.Event().wait()
+
+    async def frontier_model(state: State) -> State:
+        reply = await Stalling(responses=["never"]).ainvoke("q")
+        return {"answer": str(reply.content)}
+
+    builder = StateGraph(State)
+    builder.add_node("frontier_model", frontier_model)
+    builder.add_edge(START, "frontier_model")
+    graph = builder.compile()
+    meter = RecordingMeter(estimate_usd=0.75)
+
+    async def cancel_once_the_call_started() -> None:
+        task = asyncio.ensure_future(meter.run(graph, {"answer": ""}, {}, None))
+        await started.wait()
+        meter.frontier_task_running = False  # as if the "tasks" event were still queued
+        assert meter.watch.running
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(cancel_once_the_call_started())
+    assert meter.charged == [0.75]
