@@ -19,10 +19,10 @@ from asymroute.checkpoints import open_checkpointer
 from asymroute.context import RouterContext
 from asymroute.errors import ConfigurationError
 from asymroute.settings import Settings
+from bench.support.postgres import running_postgres
+from bench.support.processes import free_port
 from graphs.chat import build_chat
 from tests.integration.conftest import FRONTIER_ALIAS, FRONTIER_PRICE, OLLAMA_MODEL
-from tests.support.postgres import running_postgres
-from tests.support.processes import free_port
 
 COMPLEX = "Analyze and debug this parser, then refactor it to be thread-safe."
 CHAT_ARGS = [

@@ -18,7 +18,7 @@ from asymroute.settings import Settings
 from graphs.chat import build_chat
 from graphs.router import build_router
 from graphs.workflow import build_workflow
-from tests.unit.conftest import FakeProvider
+from tests.support.fake_provider import FakeProvider
 
 COMPLEX = "Analyze and debug this parser, then refactor it to be thread-safe."
 PRICE = ModelPrice(input_per_million=1.0, output_per_million=2.0)

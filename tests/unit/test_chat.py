@@ -16,7 +16,7 @@ from asymroute.errors import InvalidRequestError
 from asymroute.pricing import ModelPrice
 from asymroute.settings import Settings
 from graphs.chat import build_chat
-from tests.unit.conftest import FakeProvider
+from tests.support.fake_provider import FakeProvider
 
 COMPLEX = "Analyze and debug this parser, then refactor it to be thread-safe."
 SIMPLE = "What is 2+3?"

@@ -21,7 +21,7 @@ from asymroute.context import RouterContext
 from asymroute.errors import ConfigurationError
 from asymroute.settings import Settings, load_settings
 from graphs.chat import build_chat
-from tests.unit.conftest import FakeProvider
+from tests.support.fake_provider import FakeProvider
 
 CONTEXT = RouterContext(local_model="fake:good", frontier_model="fake:frontier")
 

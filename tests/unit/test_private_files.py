@@ -15,7 +15,7 @@ from asymroute.context import RouterContext
 from asymroute.gateway.spend.sqlite import SqliteSpendStore
 from asymroute.settings import Settings
 from graphs.chat import build_chat
-from tests.unit.conftest import FakeProvider
+from tests.support.fake_provider import FakeProvider
 
 CONTEXT = RouterContext(local_model="fake:good", frontier_model="fake:frontier")
 

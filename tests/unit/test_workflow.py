@@ -16,7 +16,7 @@ from asymroute.pricing import ModelPrice
 from asymroute.settings import Settings
 from asymroute.workflow.steps import parse_plan
 from graphs.workflow import build_workflow
-from tests.unit.conftest import FakeProvider
+from tests.support.fake_provider import FakeProvider
 
 SIMPLE_STEPS = ["What is 2+3?", "What is 4+4?", "Name a colour."]
 COMPLEX_STEP = "Analyze and debug the tokenizer, then refactor it to be thread-safe."
