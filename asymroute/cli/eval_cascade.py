@@ -1,4 +1,8 @@
-"""`asymroute eval --cascade`: the options, and the run that delegates to `cascade`."""
+"""`asymroute eval --cascade`: the options, and the run that delegates to `evaluation.cascade`.
+
+CLI glue, so it lives with the CLI (the roof): `--live-local` makes real local calls through the
+node runtime (`planning`, `model_calls`), which the offline `evaluation` package must not import.
+"""
 
 from __future__ import annotations
 
