@@ -18,9 +18,9 @@ the frontier call (`costs.row_costs`: recorded, else tokens × list prices; `loc
 the local call at $0, as for an in-process model). The learned scorer is cross-fitted: each
 row is scored by a model trained on the other folds, never on itself.
 
-`self_verify` and `consistency` need a live local model: pass `reply` (messages ->
-CandidateAnswer), as `asymroute eval --cascade --live-local` does; without it they report
-"not measured".
+`self_verify` and `consistency` need a live local model: pass `reply`, the handler that answers
+their `CallTier` effects with a `ModelCall` (`asymroute.effects`), as
+`asymroute eval --cascade --live-local` does; without it they report "not measured".
 """
 
 from __future__ import annotations
@@ -31,8 +31,8 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from langchain_core.messages import BaseMessage
 
+from asymroute.effects import CallTier, ModelCall, drive
 from asymroute.evaluation.cascade_report import CascadeReport
 from asymroute.evaluation.costs import RowCosts, row_costs
 from asymroute.evaluation.datasets import LabeledData
@@ -54,7 +54,7 @@ from asymroute.validators.scorer import ScorerValidator
 
 BoolArray = npt.NDArray[np.bool_]
 FloatArray = npt.NDArray[np.float64]
-Reply = Callable[[Sequence[BaseMessage]], CandidateAnswer]
+Reply = Callable[[CallTier], ModelCall]
 CURVE_BINS = 40
 FRONTIER_QUALITY = 0.95
 """'95% of frontier quality': accuracy >= 0.95 × the strong model's (RouteLLM's wording)."""
@@ -119,13 +119,7 @@ def judge_one(validator: Validator, candidate: CandidateAnswer, reply: Reply | N
     some and a `reply` is given, else from `check` alone."""
     if reply is None or not isinstance(validator, CallingValidator):
         return validator.check(candidate)
-    steps = validator.steps(candidate)
-    try:
-        request = next(steps)
-        while True:
-            request = steps.send(reply(request))
-    except StopIteration as done:
-        return done.value
+    return drive(validator.steps(candidate), reply)
 
 
 def _risk(validators: Sequence[Validator], judged: Sequence[tuple[str, Any]]) -> float:
