@@ -25,9 +25,9 @@ from pathlib import Path
 import numpy as np
 from langchain_core.messages import HumanMessage
 
+from asymroute.cli.cascade import LiveLocalReply
 from asymroute.context import RouterContext
 from asymroute.evaluation.cascade import CURVE_BINS, judge_one
-from asymroute.evaluation.cascade_cli import LiveLocalReply
 from asymroute.evaluation.metrics import saving_at_strong_quality, threshold_curve
 from asymroute.validators import CandidateAnswer, ValidationPolicy
 from asymroute.validators.consistency import ConsistencyValidator, final_answer_key, same_answer

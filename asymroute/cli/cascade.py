@@ -7,10 +7,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from asymroute.effects import CallTier, ModelCall
-from asymroute.evaluation.cascade import FloatArray, evaluate_cascade
+from asymroute.evaluation.cascade import FloatArray
 from asymroute.evaluation.cascade_report import CascadeReport
 from asymroute.evaluation.datasets import LabeledData
 from asymroute.evaluation.output import emit_report
+from asymroute.learning.cascade_fit import evaluate_cascade
 from asymroute.validators import CallingValidator
 
 if TYPE_CHECKING:
