@@ -16,7 +16,7 @@ from asymroute.model_calls import acall_tier, call_tier
 from asymroute.planning import RunPlan
 from asymroute.settings import Settings
 
-__all__ = ["CallTier", "NodeBody", "NodeSteps", "arun_steps", "run_steps"]
+__all__ = ["NodeBody", "NodeSteps", "arun_steps", "run_steps"]
 
 NodeSteps = Steps[dict[str, Any]]
 NodeBody = Callable[[Any, RunPlan], NodeSteps]

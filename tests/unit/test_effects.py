@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import pytest
 from langchain_core.messages import HumanMessage
@@ -73,3 +74,21 @@ def test_an_error_in_the_handler_reaches_the_caller() -> None:
 def test_scripted_replies_assert_the_local_tier() -> None:
     with pytest.raises(AssertionError, match="local model only"):
         drive_scripted(two_calls("d"), [scripted_call("x"), scripted_call("y")])
+
+
+def test_only_the_driver_steps_a_generator_by_hand() -> None:
+    """The sync/async mirror and `StopIteration` live in `asymroute/effects.py` alone."""
+    root = Path(__file__).resolve().parents[2]
+    sources = [
+        path
+        for folder in ("asymroute", "nodes", "graphs", "tests", "bench")
+        for path in (root / folder).rglob("*.py")
+        if path != root / "asymroute" / "effects.py" and path != Path(__file__).resolve()
+    ]
+    assert len(sources) > 100
+    trampolines = [
+        str(path.relative_to(root))
+        for path in sources
+        if "StopIteration" in path.read_text(encoding="utf-8")
+    ]
+    assert trampolines == []
