@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from functools import lru_cache
 from typing import Any
 
@@ -14,6 +14,8 @@ from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.runnables import RunnableConfig
 
 from asymroute.budget import estimated_usage
+from asymroute.effects import ModelCall
+from asymroute.effects import finish_reason as finish_reason  # re-exported for callers
 from asymroute.errors import AsymrouteError
 from asymroute.json_mode import unfenced_reply
 from asymroute.planning import (
@@ -32,29 +34,6 @@ from asymroute.resilience.attempts import AttemptLog
 from asymroute.settings import Settings
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class ModelCall:
-    message: AIMessage | None
-    usage: UsageRecord
-
-    @property
-    def error(self) -> str | None:
-        return self.usage["error"]
-
-    @property
-    def finish_reason(self) -> str | None:
-        return finish_reason(self.message)
-
-
-def finish_reason(message: AIMessage | None) -> str | None:
-    if message is None:
-        return None
-    meta = message.response_metadata
-    # OpenAI-compatible servers say finish_reason, Ollama says done_reason.
-    reason = meta.get("finish_reason") or meta.get("done_reason")
-    return str(reason) if reason else None
 
 
 @lru_cache(maxsize=256)

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from asymroute.classifiers import Classifier, get_classifier
-from asymroute.cli.eval_cascade import add_cascade_arguments
+from asymroute.cli.cascade import add_cascade_arguments
 from asymroute.context import RouterContext
 from asymroute.evaluation.datasets import DatasetError, LabeledData, list_models, load_labeled
 from asymroute.evaluation.output import emit_report
@@ -96,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
     data = load_pair(args)
     scores = {c.name: score_prompts(c, data.prompts) for c in classifiers}
     if args.cascade:
-        from asymroute.cli.eval_cascade import print_cascade
+        from asymroute.cli.cascade import print_cascade
 
         return print_cascade(args, data, scores)
     report = evaluate(data, scores)

@@ -22,10 +22,6 @@ from asymroute.learning import anchors
 from asymroute.learning.model import LogisticModel
 from asymroute.learning.recipes import CANDIDATES, Recipe, TrainingRows, fit_recipe
 from asymroute.learning.selection import cross_validate
-
-# Re-exported for evaluation/cascade.py, which imports it from here until its owner moves that
-# import to sparse_fit (issue 19); nothing in this module uses it.
-from asymroute.learning.sparse_fit import fit_logistic as fit_logistic
 from asymroute.learning.trainers import TrainOptions
 
 DEFAULT_STRONG_SHARE = 0.25

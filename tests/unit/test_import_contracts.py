@@ -24,20 +24,6 @@ IN_FLIGHT = {
         "settings.py imports the gateway's key parser (issue 19: gateway settings move out)",
         {("asymroute.settings", "asymroute.gateway.keys")},
     ),
-    "floor": (
-        "the cascade replay imports learning's trainers (issue 19: evaluation/cascade.py)",
-        {
-            ("asymroute.evaluation.cascade", "asymroute.learning.answer_trainer"),
-            ("asymroute.evaluation.cascade", "asymroute.learning.prompt_trainer"),
-        },
-    ),
-    "validators-below-learning": (
-        "validators import the answer scorer from learning (issue 19: validators)",
-        {
-            ("asymroute.validators.consistency", "asymroute.learning.answer_features"),
-            ("asymroute.validators.scorer", "asymroute.learning.answer_scorer"),
-        },
-    ),
 }
 """Contract id -> (why it is broken today, the imports that break it): another branch of issue 19
 removes exactly these imports."""
