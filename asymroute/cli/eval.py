@@ -76,7 +76,7 @@ def classifier_for(name: str, embedder: str | None = None) -> Classifier:
 
 
 def _router_kind(file: Path) -> str:
-    from asymroute.learning.embedding_model import FILE_FORMAT
+    from asymroute.classifiers.embedding_model import FILE_FORMAT
 
     try:
         with file.open(encoding="utf-8") as handle:

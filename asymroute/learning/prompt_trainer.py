@@ -17,9 +17,9 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
+from asymroute.classifiers.logistic_model import LogisticModel
 from asymroute.evaluation.datasets import LabeledData
 from asymroute.learning import anchors
-from asymroute.learning.model import LogisticModel
 from asymroute.learning.recipes import CANDIDATES, Recipe, TrainingRows, fit_recipe
 from asymroute.learning.selection import cross_validate
 from asymroute.learning.trainers import TrainOptions

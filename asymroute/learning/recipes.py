@@ -20,9 +20,9 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from asymroute.learning.features import FeatureSpec, Vocabulary, structural_values
+from asymroute.classifiers.features import FeatureSpec, Vocabulary, structural_values
+from asymroute.classifiers.logistic_model import LogisticModel
 from asymroute.learning.fitting import fit_newton, fit_pairwise, standardise
-from asymroute.learning.model import LogisticModel
 from asymroute.learning.sparse_fit import fit_logistic
 
 FloatArray = npt.NDArray[np.float64]

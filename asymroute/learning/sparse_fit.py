@@ -16,9 +16,9 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from asymroute.classifiers.features import FeatureSpec, Vocabulary, extract
+from asymroute.classifiers.logistic_model import LogisticModel
 from asymroute.evaluation.progress import Progress
-from asymroute.learning.features import FeatureSpec, Vocabulary, extract
-from asymroute.learning.model import LogisticModel
 
 DEFAULT_L2 = 1e-2
 DEFAULT_SPEC = FeatureSpec(hash_bits=16, word_unigrams=True, word_bigrams=False)

@@ -24,6 +24,10 @@ IN_FLIGHT = {
         "settings.py imports the gateway's key parser (issue 19: gateway settings move out)",
         {("asymroute.settings", "asymroute.gateway.keys")},
     ),
+    "acyclic": (
+        "the same import makes a cycle between asymroute's packages settings and gateway",
+        {(".settings", ".gateway")},
+    ),
 }
 """Contract id -> (why it is broken today, the imports that break it): another branch of issue 19
 removes exactly these imports."""
