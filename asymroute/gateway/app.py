@@ -46,6 +46,7 @@ from asymroute.gateway.schemas import (
 from asymroute.gateway.streaming import CompletionStream
 from asymroute.planning import RouterSetup
 from asymroute.settings import Settings, load_settings
+from graphs.served import ServedGraphs
 
 logger = logging.getLogger(__name__)
 
@@ -237,14 +238,12 @@ def create_app(
     settings: Settings | None = None, defaults: RouterContext | None = None
 ) -> Starlette:
     """The gateway app; the router graph, key ring and spend store are built here, once."""
-    from graphs.router import build_router
-
     settings = settings if settings is not None else load_settings()
     defaults = defaults if defaults is not None else default_context(settings)
-    setup = RouterSetup.build(settings, defaults)
+    graphs = ServedGraphs.build(settings, defaults)
     gateway = Gateway(
-        graph=build_router(setup=setup),
-        setup=setup,
+        graph=graphs.router,
+        setup=graphs.setup,
         defaults=defaults,
         keys=KeyRing.from_settings(settings),
         max_body_bytes=settings.gateway_max_body_bytes,

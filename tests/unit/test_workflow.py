@@ -15,6 +15,7 @@ from asymroute.errors import InvalidRequestError
 from asymroute.pricing import ModelPrice
 from asymroute.settings import Settings
 from asymroute.workflow.steps import parse_plan
+from graphs.router import build_router
 from graphs.workflow import build_workflow
 from tests.support.fake_provider import FakeProvider
 
@@ -36,7 +37,7 @@ def make_workflow(fake_provider: FakeProvider) -> Callable[..., Any]:
             classifier="heuristic",
             **context,
         )
-        return build_workflow(priced_settings(), defaults, checkpointer)
+        return build_workflow(build_router(priced_settings(), defaults), checkpointer)
 
     return build
 
