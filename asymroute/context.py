@@ -7,6 +7,7 @@ from typing import Any
 
 from asymroute.errors import ConfigurationError
 from asymroute.privacy.base import PRIVACY_MODES, PRIVACY_ROUTE_LOCAL
+from asymroute.tool_calls import checked_tool_choice, openai_tools
 from asymroute.validators.base import ValidationPolicy
 
 BUDGET_POLICIES = ("downgrade", "refuse")
@@ -90,6 +91,15 @@ class RouterContext:
     # Not hashed (a dict); plans are cached by context, equal contexts still compare equal.
     response_format: dict[str, Any] | None = field(default=None, hash=False)
     """The OpenAI `response_format` the request asked for ({"type": "json_object"}, ...)."""
+    # Tool calling (asymroute.tool_calls); not hashed (dicts), still compared.
+    tools: tuple[dict[str, Any], ...] = field(default=(), hash=False)
+    """Tools offered to whichever tier answers: OpenAI function tools ({"type": "function",
+    "function": {"name", "description", "parameters"}}), or LangChain tools, pydantic models
+    or typed functions (converted to that form)."""
+    tool_choice: str | dict[str, Any] | None = field(default=None, hash=False)
+    """auto, none, required, or {"type": "function", "function": {"name": ...}}; None: auto."""
+    parallel_tool_calls: bool | None = None
+    """Whether one answer may call several tools at once; None: the tier's default."""
 
     def __post_init__(self) -> None:
         for name in ("threshold", "temperature"):
@@ -131,6 +141,7 @@ class RouterContext:
             raise ConfigurationError(
                 f"response_format must be an object or null, got {self.response_format!r}"
             )
+        self._check_tool_fields()
 
     def validation_policy(self) -> ValidationPolicy:
         return ValidationPolicy(
@@ -174,4 +185,12 @@ class RouterContext:
         if isinstance(words, bool) or not isinstance(words, int) or words < 0:
             raise ConfigurationError(
                 f"followup_max_words must be a non-negative integer, got {words!r}"
+            )
+
+    def _check_tool_fields(self) -> None:
+        object.__setattr__(self, "tools", openai_tools(self.tools))
+        object.__setattr__(self, "tool_choice", checked_tool_choice(self.tool_choice, self.tools))
+        if self.parallel_tool_calls is not None and not isinstance(self.parallel_tool_calls, bool):
+            raise ConfigurationError(
+                f"parallel_tool_calls must be true, false or null, got {self.parallel_tool_calls!r}"
             )

@@ -11,7 +11,7 @@ from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
-from langchain_core.runnables import RunnableConfig
+from langchain_core.runnables import Runnable, RunnableConfig
 
 from asymroute.budget import estimated_usage
 from asymroute.effects import ModelCall
@@ -32,6 +32,7 @@ from asymroute.requests import content_text
 from asymroute.resilience import BreakerRegistry, Resilience, retry_policy
 from asymroute.resilience.attempts import AttemptLog
 from asymroute.settings import Settings
+from asymroute.tool_calls import bind_run_tools
 
 logger = logging.getLogger(__name__)
 
@@ -49,18 +50,31 @@ def describe_error(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
-def _prepare(plan: RunPlan, tier: Tier, settings: Settings) -> tuple[ModelSpec, BaseChatModel]:
+def _with_run_tools(plan: RunPlan, spec: ModelSpec, model: BaseChatModel) -> Runnable[Any, Any]:
+    """The model with the run's tools bound, if it has any (`asymroute.tool_calls`)."""
+    context, provider = plan.context, get_provider(spec)
+    return bind_run_tools(
+        model,
+        context.tools,
+        context.tool_choice,
+        context.parallel_tool_calls,
+        calls_tools=getattr(provider, "calls_tools", False),
+        parallel_supported=getattr(provider, "parallel_tool_calls", False),
+    )
+
+
+def _prepare(plan: RunPlan, tier: Tier, settings: Settings) -> tuple[ModelSpec, Runnable[Any, Any]]:
     spec = plan.spec(tier)
     model = plan.models.get(tier)
     if model is None:
         built = get_provider(spec).create(spec.model, settings, model_options(plan, tier, settings))
         model = plan.models.setdefault(tier, built)
-    return spec, model
+    return spec, _with_run_tools(plan, spec, model)
 
 
 async def _aprepare(
     plan: RunPlan, tier: Tier, settings: Settings
-) -> tuple[ModelSpec, BaseChatModel]:
+) -> tuple[ModelSpec, Runnable[Any, Any]]:
     """`_prepare` for an event loop: the model is built in a worker thread.
 
     Building one may touch the disk (a GGUF lookup, TLS certificates), which must not block
@@ -78,7 +92,7 @@ async def _aprepare(
             options = replace(options, async_http_client=client)
         built = await asyncio.to_thread(provider.create, spec.model, settings, options)
         model = models.setdefault(tier, built)
-    return spec, model
+    return spec, _with_run_tools(plan, spec, model)
 
 
 def call_tier(

@@ -7,11 +7,12 @@ from asymroute.errors import FrontierUnavailableError
 from asymroute.guards import guard_route, privacy_findings
 from asymroute.node_steps import NodeSteps
 from asymroute.planning import RouterSetup, RunPlan
-from asymroute.providers import endpoint_of
-from asymroute.records import FRONTIER_UNAVAILABLE, Tier
+from asymroute.providers import endpoint_of, get_provider
+from asymroute.records import FRONTIER_UNAVAILABLE, PRIVACY_LOCAL, Tier
 from asymroute.requests import request_prompt
 from asymroute.routing import decide
 from asymroute.state import RouterState
+from asymroute.tool_calls import offers_tools, skip_local_for_tools
 from asymroute.tracing import annotate_current_run
 from nodes.dual import DualRunnable, dual_node
 
@@ -42,6 +43,13 @@ def make_classify(setup: RouterSetup) -> DualRunnable:
             cooling_down=cooling_tiers(plan, setup),
             frontier_available=plan.frontier_available,
         )
+        decision, tool_flags = skip_local_for_tools(
+            decision,
+            offered=offers_tools(plan.context.tools, plan.context.tool_choice),
+            local_calls_tools=getattr(get_provider(plan.local), "calls_tools", False),
+            frontier_usable=plan.frontier_available and PRIVACY_LOCAL not in guard_flags,
+        )
+        guard_flags = [*guard_flags, *tool_flags]
         if decision["frontier_unavailable"] and plan.context.strict:
             raise FrontierUnavailableError(
                 f"this request needs the frontier tier ({plan.frontier.id}) but it is not "

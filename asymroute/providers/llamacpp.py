@@ -55,6 +55,8 @@ def resolve_gguf(name_or_path: str) -> Path:
 class LlamaCppProvider:
     name = "llamacpp"
     example = "llamacpp:smollm2"
+    calls_tools = True
+    """Grammar-constrained tool calls (`providers.llamacpp_tools`)."""
 
     def is_configured(self, settings: Settings) -> bool:
         return True

@@ -3,26 +3,29 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import threading
 import time
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from langchain_core.language_models import BaseChatModel
+from langchain_core.language_models import BaseChatModel, LanguageModelInput
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.messages.ai import UsageMetadata
+from langchain_core.output_parsers.openai_tools import make_invalid_tool_call, parse_tool_call
 from langchain_core.outputs import ChatGeneration, ChatResult
+from langchain_core.runnables import Runnable
 from pydantic import Field
 
 from asymroute.providers import llamacpp_pool
-from asymroute.requests import content_text
+from asymroute.providers.llamacpp_tools import chat_messages, complete_with_tools, raw_tool_calls
+from asymroute.tool_calls import openai_tools
 
 if TYPE_CHECKING:
     from langchain_core.callbacks import (
         AsyncCallbackManagerForLLMRun,
         CallbackManagerForLLMRun,
     )
-
-ROLE_BY_MESSAGE_TYPE = {"human": "user", "ai": "assistant", "system": "system", "tool": "tool"}
 
 
 class ChatLlamaCppEmbedded(BaseChatModel):
@@ -53,6 +56,13 @@ class ChatLlamaCppEmbedded(BaseChatModel):
     @property
     def _identifying_params(self) -> dict[str, Any]:
         return {"model_name": self.model_name, "max_tokens": self.max_tokens}
+
+    def bind_tools(
+        self, tools: Sequence[Any], *, tool_choice: Any = None, **kwargs: Any
+    ) -> Runnable[LanguageModelInput, AIMessage]:
+        """Tools in OpenAI's form, called under grammars (`providers.llamacpp_tools`).
+        `parallel_tool_calls` is not taken: an answer makes at most one call."""
+        return self.bind(tools=list(openai_tools(tools)), tool_choice=tool_choice, **kwargs)
 
     def _generate(
         self,
@@ -91,24 +101,31 @@ class ChatLlamaCppEmbedded(BaseChatModel):
         deadline: Deadline,
         options: dict[str, Any],
     ) -> ChatResult:
+        from llama_cpp import LlamaGrammar
+
         pool = self._pool()
-        chat = [
-            {"role": ROLE_BY_MESSAGE_TYPE.get(m.type, "user"), "content": content_text(m)}
-            for m in messages
-        ]
         loaded = pool.borrow(deadline.remaining())
         try:
             deadline.start(int(loaded.llama.token_eos()))
-            recorder = TokenLogprobRecorder() if self.logprobs else None
+            tools = options.get("tools") or []
+            # A tool call's tokens are chosen under a grammar: their log-probs say nothing.
+            recorder = TokenLogprobRecorder() if self.logprobs and not tools else None
             processors: list[Any] = [deadline, *([recorder] if recorder is not None else [])]
-            completion: Any = loaded.llama.create_chat_completion(
-                messages=chat,  # type: ignore[arg-type]
+            create = functools.partial(
+                loaded.llama.create_chat_completion,
                 max_tokens=options.get("max_tokens", self.max_tokens),
                 temperature=options.get("temperature", self.temperature),
                 stop=stop or self.stop_sequences or None,
                 seed=self.seed,
                 logits_processor=processors,  # type: ignore[arg-type]
                 response_format=self.response_format,  # type: ignore[arg-type]
+            )
+            completion: Any = complete_with_tools(
+                create,
+                functools.partial(LlamaGrammar.from_string, verbose=False),
+                chat_messages(messages),
+                tools,
+                options.get("tool_choice"),
             )
             logprobs = recorder.as_metadata(loaded.llama) if recorder is not None else None
         finally:
@@ -128,8 +145,16 @@ def _chat_result(completion: Any, model_name: str, logprobs: dict[str, Any] | No
         output_tokens=int(usage.get("completion_tokens", 0)),
         total_tokens=int(usage.get("total_tokens", 0)),
     )
+    tool_calls, invalid_tool_calls = [], []
+    for raw in raw_tool_calls(choice["message"]):
+        try:
+            tool_calls.append(parse_tool_call(raw, return_id=True))
+        except Exception as exc:  # OutputParserException: arguments that are not JSON
+            invalid_tool_calls.append(make_invalid_tool_call(raw, str(exc)))
     message = AIMessage(
         content=choice["message"].get("content") or "",
+        tool_calls=[call for call in tool_calls if call is not None],
+        invalid_tool_calls=invalid_tool_calls,
         usage_metadata=usage_metadata,
         response_metadata={
             "finish_reason": choice.get("finish_reason"),

@@ -17,6 +17,8 @@ if TYPE_CHECKING:
 class OllamaProvider:
     name = "ollama"
     example = "ollama:llama3.1:8b"
+    calls_tools = True
+    """Tools are bound with `bind_tools`; Ollama has no `tool_choice` (the validator checks it)."""
 
     def is_configured(self, settings: Settings) -> bool:
         return bool(settings.ollama_base_url)

@@ -27,6 +27,9 @@ UNAUTHENTICATED_KEY = SecretStr("no-key-configured")
 class OpenAIProvider:
     name = "openai"
     example = "openai:gpt-4o-mini"
+    calls_tools = True
+    """Tools are bound with `bind_tools` (`asymroute.tool_calls`)."""
+    parallel_tool_calls = True
 
     def is_configured(self, settings: Settings) -> bool:
         return settings.frontier_openai_configured

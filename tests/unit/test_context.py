@@ -50,6 +50,9 @@ def test_router_context_defaults() -> None:
         "unmeasured_policy": "pass",
         "stop": (),
         "response_format": None,
+        "tools": (),
+        "tool_choice": None,
+        "parallel_tool_calls": None,
     }
 
 
