@@ -160,6 +160,8 @@ class RouterContext:
             truncation_escalates=self.truncation_escalates,
             unmeasured=self.unmeasured_policy,
             response_format=self.response_format,
+            tools=self.tools,
+            tool_choice=self.tool_choice,
         )
 
     def _check_budget_and_followup_fields(self) -> None:

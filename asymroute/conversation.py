@@ -12,6 +12,11 @@ What counts as a follow-up: at most `followup_max_words` words, and either very 
 "but", "so", "why", "what about", ...) or refers back ("it", "that", "this", "them",
 "again", "instead", "faster", ...). A short but self-contained question ("What is 2+3?")
 is not a follow-up and is scored on its own.
+
+In an agent loop, a step that answers a tool result (the conversation ends with a
+`ToolMessage`) has no new user turn: it is scored on the user turn it serves, so every step of
+one task starts on the same tier, and a short "now summarise that" after a tool result is a
+follow-up of that turn like any other.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from langchain_core.messages import BaseMessage, HumanMessage
+from langchain_core.messages import BaseMessage, HumanMessage, ToolMessage
 
 from asymroute.classifiers import Classifier, ComplexityScore
 from asymroute.context import RouterContext
@@ -91,4 +96,8 @@ def score_conversation(
     messages: Sequence[BaseMessage], classifier: Classifier, policy: FollowupPolicy
 ) -> ComplexityScore:
     """Score the latest user turn in the light of the conversation before it."""
-    return score_turns(user_turns(messages), classifier, policy)
+    score = score_turns(user_turns(messages), classifier, policy)
+    if messages and isinstance(messages[-1], ToolMessage):
+        note = "step after a tool result: scored on the user turn it serves"
+        return ComplexityScore(score.score, (*score.reasons, note))
+    return score

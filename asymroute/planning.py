@@ -104,12 +104,21 @@ def plan_run(context: RouterContext | None, settings: Settings) -> RunPlan:
 
 def validator_names(context: RouterContext) -> tuple[str, ...]:
     """The context's validators, with `format` right after `structural` when the request asks
-    for JSON: an answer that is not the JSON asked for must never pass."""
+    for JSON: an answer that is not the JSON asked for must never pass; `tool_calls` likewise
+    when the run offers tools (a call of no offered tool, or with bad arguments, never passes)."""
     names = context.validators
-    if not wants_json(context.response_format) or "format" in names:
+    if context.tools:
+        names = _after_structural(names, "tool_calls")
+    if not wants_json(context.response_format):
+        return names
+    return _after_structural(names, "format")
+
+
+def _after_structural(names: tuple[str, ...], name: str) -> tuple[str, ...]:
+    if name in names:
         return names
     at = names.index("structural") + 1 if "structural" in names else 0
-    return (*names[:at], "format", *names[at:])
+    return (*names[:at], name, *names[at:])
 
 
 def connect_timeout(tier: Tier, settings: Settings) -> float:

@@ -3,10 +3,10 @@
 A factory takes the run's `ValidationPolicy` (thresholds from the context).
 
 Layer: validators import only the floor (`effects`, `records`, `requests`, `errors`,
-`json_mode`, `json_files`) and each other; never `learning`, `planning`, `model_calls` or the
-node runtime. A validator that calls a model yields `effects.CallTier` and whoever runs it
-makes the call. The learned answer scorer's runtime model lives here (`answer_scorer`,
-`answer_features`, `answer_fit`); its training is `learning.answer_trainer`.
+`json_mode`, `json_files`, `tool_calls`) and each other; never `learning`, `planning`,
+`model_calls` or the node runtime. A validator that calls a model yields `effects.CallTier`
+and whoever runs it makes the call. The learned answer scorer's runtime model lives here
+(`answer_scorer`, `answer_features`, `answer_fit`); its training is `learning.answer_trainer`.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from asymroute.validators.format import FormatValidator
 from asymroute.validators.scorer import ScorerValidator
 from asymroute.validators.self_verify import SelfVerifyValidator
 from asymroute.validators.structural import StructuralValidator
+from asymroute.validators.tool_calls import ToolCallValidator
 
 VALIDATORS: dict[str, Callable[[ValidationPolicy], Validator]] = {
     "structural": StructuralValidator,
@@ -35,6 +36,7 @@ VALIDATORS: dict[str, Callable[[ValidationPolicy], Validator]] = {
     "self_verify": SelfVerifyValidator,
     "consistency": ConsistencyValidator,
     "scorer": ScorerValidator,
+    "tool_calls": ToolCallValidator,
 }
 
 

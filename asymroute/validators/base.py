@@ -39,6 +39,10 @@ class CandidateAnswer:
     """The request's conversation, for validators that call the model again."""
     message: Any = field(default=None, compare=False, repr=False)
     """The reply message this text came from (opaque to validators; the node uses it)."""
+    tool_calls: tuple[Mapping[str, Any], ...] = ()
+    """The answer's tool calls as LangChain parsed them ({"name", "args", "id"})."""
+    invalid_tool_calls: tuple[Mapping[str, Any], ...] = ()
+    """Tool calls whose arguments were not valid JSON ({"name", "args" (the raw text), ...})."""
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,9 @@ class ValidationPolicy:
     """pass: a validator that cannot measure (no log-probs, no verdict) abstains and says so;
     escalate: it fails."""
     response_format: Mapping[str, Any] | None = field(default=None, hash=False)
+    tools: tuple[Mapping[str, Any], ...] = field(default=(), hash=False)
+    """The run's tools in OpenAI's form (`asymroute.tool_calls`), for the tool_calls validator."""
+    tool_choice: Any = field(default=None, hash=False)
 
     def __post_init__(self) -> None:
         """Errors name the `RouterContext` field, which is where users set these."""

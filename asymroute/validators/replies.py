@@ -29,6 +29,8 @@ def candidate_from(
         token_logprobs=token_logprobs_of(message.response_metadata) if message else None,
         messages=tuple(messages),
         message=message,
+        tool_calls=tuple(message.tool_calls) if message is not None else (),
+        invalid_tool_calls=tuple(message.invalid_tool_calls) if message is not None else (),
     )
 
 

@@ -32,8 +32,11 @@ class StructuralValidator:
         if answer.error is not None:
             return Judgement(False, (f"local call failed: {answer.error}",))
         reasons: list[str] = []
-        if not answer.text.strip():
+        calls_tools = bool(answer.tool_calls or answer.invalid_tool_calls)
+        if not answer.text.strip() and not calls_tools:
             reasons.append("empty answer")
+        elif calls_tools:
+            pass  # a tool call is judged by the tool_calls validator
         # Chat models often write typographic apostrophes: "I’m sorry, I can’t".
         elif REFUSAL_OPENING.search(answer.text[:200].replace("\u2019", "'")):
             reasons.append("refusal: " + answer.text.strip().splitlines()[0][:80])
@@ -44,4 +47,6 @@ class StructuralValidator:
             return Judgement(False, tuple(reasons))
         if capped:
             return Judgement(True, ("answer is non-empty and stopped at the caller's max_tokens",))
+        if calls_tools:
+            return Judgement(True, ("answer is a tool call",))
         return Judgement(True, ("answer is complete and non-empty",))

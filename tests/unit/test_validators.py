@@ -105,6 +105,7 @@ def test_get_validators_builds_each_named_validator() -> None:
         "scorer",
         "self_verify",
         "structural",
+        "tool_calls",
     ]
 
 
