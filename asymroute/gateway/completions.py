@@ -10,6 +10,7 @@ from typing import Any
 
 from asymroute.context import RouterContext
 from asymroute.gateway.schemas import ChatRequest
+from asymroute.gateway.tool_messages import openai_tool_calls
 from asymroute.model_calls import finish_reason
 from asymroute.records import PRICE_UNKNOWN
 from asymroute.requests import content_text
@@ -66,6 +67,12 @@ def run_context(request: ChatRequest, profile: RouterContext) -> RouterContext:
         overrides["stop"] = request.stop
     if request.response_format is not None:
         overrides["response_format"] = request.response_format
+    if request.tools:
+        overrides |= {
+            "tools": request.tools,
+            "tool_choice": request.tool_choice,
+            "parallel_tool_calls": request.parallel_tool_calls,
+        }
     return replace(profile, **overrides) if overrides else profile
 
 
@@ -74,8 +81,19 @@ def answer_text(state: Mapping[str, Any]) -> str:
 
 
 def answer_finish_reason(state: Mapping[str, Any]) -> str:
+    if openai_tool_calls(state["messages"][-1]):
+        return "tool_calls"
     reason = finish_reason(state["messages"][-1])
     return FINISH_REASONS.get(reason or "stop", "stop")
+
+
+def answer_message(state: Mapping[str, Any]) -> dict[str, Any]:
+    """The answer in OpenAI's shape; a tool-calling answer has `tool_calls` (content null
+    when it wrote no text, as OpenAI sends it)."""
+    text, calls = answer_text(state), openai_tool_calls(state["messages"][-1])
+    if not calls:
+        return {"role": "assistant", "content": text, "refusal": None}
+    return {"role": "assistant", "content": text or None, "refusal": None, "tool_calls": calls}
 
 
 def answer_usage(state: Mapping[str, Any]) -> dict[str, int]:
@@ -179,7 +197,7 @@ def completion_body(run: Run, state: Mapping[str, Any]) -> dict[str, Any]:
         "choices": [
             {
                 "index": 0,
-                "message": {"role": "assistant", "content": answer_text(state), "refusal": None},
+                "message": answer_message(state),
                 "logprobs": None,
                 "finish_reason": answer_finish_reason(state),
             }

@@ -6,9 +6,21 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+from langchain_core.messages import (
+    AIMessage,
+    BaseMessage,
+    HumanMessage,
+    SystemMessage,
+    ToolMessage,
+)
 
 from asymroute.gateway.errors import GatewayError, invalid, unsupported
+from asymroute.gateway.tool_messages import (
+    assistant_message,
+    check_tool_results,
+    tool_fields,
+    tool_message,
+)
 from asymroute.text_checks import SURROGATE_ESCAPE, find_lone_surrogate, surrogate_message
 
 MESSAGE_TYPES = {
@@ -16,6 +28,7 @@ MESSAGE_TYPES = {
     "developer": SystemMessage,
     "user": HumanMessage,
     "assistant": AIMessage,
+    "tool": ToolMessage,
 }
 MAX_STOP_SEQUENCES = 4
 MAX_OUTPUT_TOKENS = 1_000_000
@@ -32,18 +45,18 @@ NO_OP_VALUES: dict[str, tuple[Any, ...]] = {
     "frequency_penalty": (0, 0.0),
     "logprobs": (False,),
     "store": (False,),
-    "parallel_tool_calls": (False,),
 }
 # Not generation parameters: accepted, and do not change the answer.
 INFORMATIONAL = ("user", "metadata")
 UNSUPPORTED = (
-    "tools", "tool_choice", "functions", "function_call", "logit_bias", "top_logprobs",
+    "functions", "function_call", "logit_bias", "top_logprobs",
     "seed", "audio", "modalities", "prediction", "reasoning_effort", "service_tier",
     "web_search_options", "verbosity",
 )  # fmt: skip
 HANDLED = (
     "model", "messages", "stream", "stream_options", "temperature", "max_tokens",
-    "max_completion_tokens", "stop", "response_format",
+    "max_completion_tokens", "stop", "response_format", "tools", "tool_choice",
+    "parallel_tool_calls",
 )  # fmt: skip
 
 
@@ -57,6 +70,9 @@ class ChatRequest:
     max_tokens: int | None = None
     stop: tuple[str, ...] = ()
     response_format: dict[str, Any] | None = None
+    tools: tuple[dict[str, Any], ...] = ()
+    tool_choice: Any = None
+    parallel_tool_calls: bool | None = None
 
 
 def parse_json_body(body: bytes) -> dict[str, Any]:
@@ -83,6 +99,7 @@ def parse_chat_request(
     if not isinstance(model, str) or not model:
         raise invalid("'model' is required and must be a string, e.g. 'asymroute'", "model")
     stream = _optional(data, "stream", bool) or False
+    tools, tool_choice, parallel_tool_calls = tool_fields(data)
     return ChatRequest(
         model=model,
         messages=_messages(data.get("messages"), max_messages),
@@ -92,6 +109,9 @@ def parse_chat_request(
         max_tokens=_max_tokens(data),
         stop=_stop(data.get("stop")),
         response_format=_response_format(data.get("response_format")),
+        tools=tools,
+        tool_choice=tool_choice,
+        parallel_tool_calls=parallel_tool_calls,
     )
 
 
@@ -203,7 +223,9 @@ def _messages(value: Any, max_messages: int) -> list[BaseMessage]:
             "messages",
             code="too_many_messages",
         )
-    return [_message(index, item) for index, item in enumerate(value)]
+    messages = [_message(index, item) for index, item in enumerate(value)]
+    check_tool_results(messages)
+    return messages
 
 
 def _message(index: int, item: Any) -> BaseMessage:
@@ -211,17 +233,29 @@ def _message(index: int, item: Any) -> BaseMessage:
     if not isinstance(item, dict):
         raise invalid(f"{param} must be an object with 'role' and 'content'", param)
     role = item.get("role")
-    if role in ("tool", "function") or item.get("tool_calls") or item.get("function_call"):
-        raise unsupported(f"{param}.role" if role in ("tool", "function") else param, "no tools")
+    if role == "function" or item.get("function_call"):
+        raise unsupported(
+            f"{param}.role" if role == "function" else f"{param}.function_call",
+            "legacy functions; send tools and tool messages",
+        )
+    if item.get("tool_calls") is not None and role != "assistant":
+        raise invalid(f"{param}.tool_calls is only allowed on assistant messages", param)
     if role not in MESSAGE_TYPES:
         raise invalid(
             f"{param}.role must be one of {', '.join(MESSAGE_TYPES)}, got {role!r}",
             f"{param}.role",
         )
-    content = _content(param, item.get("content"))
+    calls_tools = role == "assistant" and bool(item.get("tool_calls"))
+    # An assistant turn that only calls tools has null content.
+    raw_content = item.get("content")
+    content = "" if raw_content is None and calls_tools else _content(param, raw_content)
     name = item.get("name")
     if name is not None and not isinstance(name, str):
         raise invalid(f"{param}.name must be a string", f"{param}.name")
+    if role == "assistant":
+        return assistant_message(param, item, content)
+    if role == "tool":
+        return tool_message(param, item, content)
     return MESSAGE_TYPES[role](content=content, name=name)
 
 

@@ -13,6 +13,10 @@ estimate from the request and the frontier text already streamed (`streamed_fron
 A JSON-mode answer (`response_format`) is sent whole when the run ends, from either tier: the
 client can only parse it complete, and it is sent as bare JSON, with any fence a model put
 around it removed, which a token-by-token stream could not undo.
+
+Tool calls stream as OpenAI's `tool_calls` deltas: the frontier's as they arrive, a local
+answer's whole once `validate` let it through (`gateway.tool_messages`); the last chunk then
+says `finish_reason: "tool_calls"`.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ from asymroute.gateway.completions import (
 )
 from asymroute.gateway.errors import GatewayError, from_router_error
 from asymroute.gateway.metering import STREAM_MODES, Meter
+from asymroute.gateway.tool_messages import tool_call_deltas, whole_tool_call_deltas
 from asymroute.json_mode import wants_json
 from asymroute.planning import RunPlan
 from asymroute.pricing import ModelPrice
@@ -80,6 +85,9 @@ class CompletionStream:
         self.plan = plan  # names the frontier as its server does, once known
         self.whole_answer = wants_json(run.context.response_format)
         self.sent: list[str] = []
+        self.started = False
+        """Whether any chunk went out (text or tool calls): the status line is sent."""
+        self.sent_tool_calls = False
         self.streamed_call: str | None = None
         """The id of the model call whose tokens went to the client (one per call)."""
         self.held: list[str] = []
@@ -103,9 +111,18 @@ class CompletionStream:
         }
 
     def content(self, model: str, text: str, tier: str) -> bytes:
-        delta: dict[str, Any] = {"content": text}
-        if not self.sent:
-            delta = {"role": "assistant", "content": text}
+        self.sent.append(text)
+        return self.delta(model, {"content": text}, tier)
+
+    def tool_calls(self, model: str, deltas: list[dict[str, Any]], tier: str) -> bytes:
+        self.sent_tool_calls = True
+        return self.delta(model, {"tool_calls": deltas}, tier)
+
+    def delta(self, model: str, fields: dict[str, Any], tier: str) -> bytes:
+        delta = fields
+        if not self.started:
+            self.started = True
+            delta = {"role": "assistant", **fields}
             self.headers.update(
                 {
                     "x-asymroute-tier": tier,
@@ -113,7 +130,6 @@ class CompletionStream:
                     "x-asymroute-escalated": "true" if self.state.get("escalated") else "false",
                 }
             )
-        self.sent.append(text)
         return sse(self.chunk_data(model, delta))
 
     async def events(self, graph: Any) -> AsyncGenerator[bytes, None]:
@@ -149,7 +165,7 @@ class CompletionStream:
                     "log has the details under that id",
                     type="server_error",
                 )
-            if not self.sent:
+            if not self.started:
                 raise failure from exc
             # The status line is already sent: end the stream with an error event instead.
             yield sse(failure.body())
@@ -171,9 +187,9 @@ class CompletionStream:
         return price.cost(estimate_input_tokens(self.run.request.messages), output_tokens)
 
     def token(self, message: BaseMessage, metadata: Mapping[str, Any]) -> list[bytes]:
-        text = content_text(message)
+        text, calls = content_text(message), tool_call_deltas(message)
         node = metadata.get("langgraph_node")
-        if not text or node not in ("local_model", "frontier_model"):
+        if not (text or calls) or node not in ("local_model", "frontier_model"):
             return []
         if node == "frontier_model" and not is_local_run(metadata, self.local, self.frontier):
             if self.streamed_call not in (None, message.id):
@@ -181,11 +197,16 @@ class CompletionStream:
                 # local fallback says is not appended to them (`finish` ends with an error).
                 return []
             self.streamed_call = message.id
-            self.frontier_chars_sent += len(text)
+            arguments = sum(len(call.get("function", {}).get("arguments", "")) for call in calls)
+            self.frontier_chars_sent += len(text) + arguments
             if self.whole_answer:
                 return []  # sent by `finish`, as the final answer
-            return [self.content(self.frontier.id, text, "frontier")]
-        self.held.append(text)  # a local answer: it waits for validation
+            events = [self.content(self.frontier.id, text, "frontier")] if text else []
+            if calls:
+                events.append(self.tool_calls(self.frontier.id, calls, "frontier"))
+            return events
+        if text:
+            self.held.append(text)  # a local answer: it waits for validation
         return []
 
     def release_validated_local(self) -> list[bytes]:
@@ -197,13 +218,18 @@ class CompletionStream:
         answer = answer_text(self.state)
         pieces = self.held if "".join(self.held) == answer else [answer]
         model = str(self.state.get("answer_model"))
-        return [self.content(model, piece, "local") for piece in pieces if piece]
+        events = [self.content(model, piece, "local") for piece in pieces if piece]
+        if calls := whole_tool_call_deltas(self.state["messages"][-1]):
+            events.append(self.tool_calls(model, calls, "local"))
+        return events
 
     def finish(self) -> list[bytes]:
         state, events = self.state, []
         answer, streamed = answer_text(state), "".join(self.sent)
         model = str(state.get("answer_model"))
-        if streamed != answer or not self.sent:
+        calls = whole_tool_call_deltas(state["messages"][-1])
+        calls_only = bool(calls) and not answer  # no empty text chunk before the calls
+        if (streamed != answer or not self.started) and not calls_only:
             fell_back = self.frontier_chars_sent and state.get("answered_by") != "frontier"
             if streamed and (fell_back or not answer.startswith(streamed)):
                 # The frontier failed mid-answer and another answer replaced it: appending
@@ -218,6 +244,8 @@ class CompletionStream:
                 )
                 return [sse(failure.body()), DONE]
             events.append(self.content(model, answer[len(streamed) :], str(state["answered_by"])))
+        if calls and not self.sent_tool_calls:
+            events.append(self.tool_calls(model, calls, str(state["answered_by"])))
         final = self.chunk_data(model, {}, answer_finish_reason(state))
         final["asymroute"] = routing_details(self.run, state) | {
             "overhead_ms": overhead_ms(self.run, state)

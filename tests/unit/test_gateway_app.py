@@ -123,7 +123,7 @@ def test_response_format_reaches_the_run_context(http: TestClient) -> None:
     ("extra", "param"),
     [
         ({"n": 2}, "n"),
-        ({"tools": [{"type": "function", "function": {"name": "f"}}]}, "tools"),
+        ({"functions": [{"name": "f"}]}, "functions"),
         ({"logprobs": True}, "logprobs"),
         ({"seed": 1}, "seed"),
         ({"top_p": 0.5}, "top_p"),

@@ -2,85 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
-from langchain_core.outputs import ChatGeneration, ChatResult
+from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 
 from asymroute.classifiers import get_classifier
 from asymroute.context import RouterContext
 from asymroute.conversation import FollowupPolicy, score_conversation
 from asymroute.providers import PROVIDERS
-from asymroute.providers.base import ModelOptions
 from asymroute.settings import Settings
 from asymroute.tool_calls import LOCAL_CANNOT_CALL_TOOLS
-
-WEATHER = {
-    "type": "function",
-    "function": {
-        "name": "get_weather",
-        "parameters": {
-            "type": "object",
-            "properties": {"city": {"type": "string"}},
-            "required": ["city"],
-        },
-    },
-}
-QUESTION = "What is the weather in Paris?"
-
-
-def weather_call(name: str = "get_weather", args: Any = None) -> AIMessage:
-    return AIMessage(
-        "",
-        tool_calls=[
-            {"name": name, "args": {"city": "Paris"} if args is None else args, "id": "c1"}
-        ],
-        response_metadata={"finish_reason": "tool_calls"},
-    )
-
-
-REPLIES: dict[str, Callable[[], AIMessage]] = {
-    "calls": weather_call,
-    "unknown_tool": lambda: weather_call("get_time"),
-    "bad_args": lambda: weather_call(args={"town": 3}),
-    "text": lambda: AIMessage("It is sunny.", response_metadata={"finish_reason": "stop"}),
-}
-
-
-class ToolScriptModel(BaseChatModel):
-    script: str
-    provider: Any = None
-
-    @property
-    def _llm_type(self) -> str:
-        return "tool-script"
-
-    def bind_tools(self, tools: Sequence[Any], **options: Any) -> Any:
-        self.provider.bound.append((self.script, list(tools), options))
-        return self.bind(tools=list(tools), **options)
-
-    def _generate(self, messages: list[BaseMessage], *args: Any, **kwargs: Any) -> ChatResult:
-        self.provider.seen.append((self.script, list(messages), kwargs.get("tools")))
-        return ChatResult(generations=[ChatGeneration(message=REPLIES[self.script]())])
-
-
-@dataclass
-class ToolScriptProvider:
-    name: str = "tools"
-    example: str = "tools:calls"
-    calls_tools: bool = True
-    bound: list[Any] = field(default_factory=list)
-    seen: list[Any] = field(default_factory=list)
-
-    def is_configured(self, settings: Settings) -> bool:
-        return True
-
-    def create(self, model: str, settings: Settings, options: ModelOptions) -> BaseChatModel:
-        return ToolScriptModel(script=model, provider=self)
+from tests.support.tool_models import QUESTION, WEATHER, ToolScriptProvider, weather_call
 
 
 @pytest.fixture
