@@ -8,6 +8,9 @@ unless `"stream": false`) and `/api/tags`.
 
 `--delay-ms` holds every chat completion that long before answering (without using CPU), to
 stand in for a model's latency.
+
+A chat completion with `tools` is answered by a scripted agent (`stub_agent`): it calls each
+offered tool in turn, then answers quoting the results, in OpenAI's tool-call format.
 """
 
 from __future__ import annotations
@@ -19,6 +22,11 @@ import os
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
+
+if __package__:
+    from bench.support import stub_agent
+else:  # run as a script: python bench/support/upstream_stub.py
+    import stub_agent  # type: ignore[no-redef]
 
 ANSWER = "The answer is 5."
 PROMPT_TOKENS = 20
@@ -40,7 +48,8 @@ def _usage() -> dict[str, int]:
     }
 
 
-def completion(model: str) -> dict[str, Any]:
+def completion(model: str, message: dict[str, Any] | None = None) -> dict[str, Any]:
+    message = message or {"role": "assistant", "content": ANSWER}
     return {
         "id": "chatcmpl-stub",
         "object": "chat.completion",
@@ -49,15 +58,15 @@ def completion(model: str) -> dict[str, Any]:
         "choices": [
             {
                 "index": 0,
-                "message": {"role": "assistant", "content": ANSWER},
-                "finish_reason": "stop",
+                "message": message,
+                "finish_reason": stub_agent.finish_reason(message),
             }
         ],
         "usage": _usage(),
     }
 
 
-def stream_events(model: str, include_usage: bool) -> bytes:
+def stream_events(model: str, include_usage: bool, message: dict[str, Any] | None = None) -> bytes:
     def event(choices: list[dict[str, Any]], **extra: Any) -> bytes:
         body = {
             "id": "chatcmpl-stub",
@@ -72,10 +81,15 @@ def stream_events(model: str, include_usage: bool) -> bytes:
     def choice(delta: dict[str, Any], finish: str | None = None) -> list[dict[str, Any]]:
         return [{"index": 0, "delta": delta, "finish_reason": finish}]
 
-    words = ANSWER.split(" ")
-    parts = [event(choice({"role": "assistant", "content": ""}))]
-    parts += [event(choice({"content": w if i == 0 else " " + w})) for i, w in enumerate(words)]
-    parts.append(event(choice({}, "stop")))
+    if message is not None:  # an agent step (`stub_agent`)
+        deltas = stub_agent.agent_stream_deltas(message)
+        parts = [event(choice(delta)) for delta in deltas]
+        parts.append(event(choice({}, stub_agent.finish_reason(message))))
+    else:
+        words = ANSWER.split(" ")
+        parts = [event(choice({"role": "assistant", "content": ""}))]
+        parts += [event(choice({"content": w if i == 0 else " " + w})) for i, w in enumerate(words)]
+        parts.append(event(choice({}, "stop")))
     if include_usage:
         parts.append(event([], usage=_usage()))
     parts.append(b"data: [DONE]\n\n")
@@ -148,11 +162,15 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
             stream = request.get("stream", True) is not False
             kind = b"application/x-ndjson" if stream else b"application/json"
             await _respond(send, 200, ollama_frames(model, stream), kind)
-        elif request.get("stream"):
+            return
+        message = stub_agent.agent_message(request) if request.get("tools") else None
+        if request.get("stream"):
             include = bool((request.get("stream_options") or {}).get("include_usage"))
-            await _respond(send, 200, stream_events(model, include), b"text/event-stream")
+            events = stream_events(model, include, message)
+            await _respond(send, 200, events, b"text/event-stream")
         else:
-            await _respond(send, 200, json.dumps(completion(model)).encode(), b"application/json")
+            body = json.dumps(completion(model, message)).encode()
+            await _respond(send, 200, body, b"application/json")
         return
     await _respond(send, 404, b'{"error": {"message": "not found"}}', b"application/json")
 
