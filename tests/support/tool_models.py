@@ -4,7 +4,8 @@
     provider.bound                     # (script, tools, options) of every bind_tools
     provider.seen                      # (script, messages, tools) of every call
 
-Scripts: calls (a valid get_weather call), unknown_tool, bad_args, text. Streaming sends a
+Scripts: calls (a valid get_weather call), unknown_tool, bad_args, text, and agent (a call,
+then text once the conversation ends with a tool result). Streaming sends a
 call's arguments in two chunks, as OpenAI does.
 """
 
@@ -68,7 +69,10 @@ class ToolScriptModel(BaseChatModel):
 
     def _generate(self, messages: list[BaseMessage], *args: Any, **kwargs: Any) -> ChatResult:
         self.provider.seen.append((self.script, list(messages), kwargs.get("tools")))
-        return ChatResult(generations=[ChatGeneration(message=REPLIES[self.script]())])
+        script = self.script
+        if script == "agent":
+            script = "text" if messages[-1].type == "tool" else "calls"
+        return ChatResult(generations=[ChatGeneration(message=REPLIES[script]())])
 
     def _stream(
         self, messages: list[BaseMessage], *args: Any, **kwargs: Any
