@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -107,20 +107,21 @@ def redact_messages(messages: Sequence[BaseMessage]) -> tuple[list[BaseMessage],
             update["name"] = None
         if getattr(message, "tool_calls", None):
             update["tool_calls"] = [
-                {**call, "args": _redact_value(call.get("args"), redaction)}
+                {**call, "args": _map_strings(call.get("args"), redaction.redact)}
                 for call in message.tool_calls  # type: ignore[attr-defined]
             ]
         redacted.append(message.model_copy(update=update))
     return redacted, redaction
 
 
-def _redact_value(value: Any, redaction: Redaction) -> Any:
+def _map_strings(value: Any, transform: Callable[[str], str]) -> Any:
+    """`value` (JSON: tool-call arguments) with `transform` applied to every string in it."""
     if isinstance(value, str):
-        return redaction.redact(value)
+        return transform(value)
     if isinstance(value, dict):
-        return {key: _redact_value(item, redaction) for key, item in value.items()}
+        return {key: _map_strings(item, transform) for key, item in value.items()}
     if isinstance(value, list):
-        return [_redact_value(item, redaction) for item in value]
+        return [_map_strings(item, transform) for item in value]
     return value
 
 
@@ -133,9 +134,19 @@ def _redact_block(block: str | dict, redaction: Redaction) -> str | dict:
 
 
 def restore_answer(message: AIMessage, redaction: Redaction) -> AIMessage:
-    if not redaction.placeholders or not isinstance(message.content, str):
+    """The answer with the placeholders put back, in its text and its tool calls' arguments
+    (the frontier may call a tool with a value it only saw as a placeholder)."""
+    if not redaction.placeholders:
         return message
-    return message.model_copy(update={"content": redaction.restore(message.content)})
+    update: dict[str, Any] = {}
+    if isinstance(message.content, str):
+        update["content"] = redaction.restore(message.content)
+    if message.tool_calls:
+        update["tool_calls"] = [
+            {**call, "args": _map_strings(call["args"], redaction.restore)}
+            for call in message.tool_calls
+        ]
+    return message.model_copy(update=update) if update else message
 
 
 @dataclass

@@ -114,6 +114,13 @@ def test_redaction_replaces_values_consistently_and_restores_them_in_the_answer(
     assert answer.content == "Sent to b@example.org."
 
 
+def test_a_frontier_tool_call_gets_the_real_values_back_in_its_arguments() -> None:
+    (_,), redaction = redact_messages([HumanMessage("Email a@example.com the report")])
+    call = {"name": "send", "args": {"to": ["[REDACTED_EMAIL_1]"], "n": 2}, "id": "c1"}
+    answer = restore_answer(AIMessage("", tool_calls=[call]), redaction)
+    assert answer.tool_calls[0]["args"] == {"to": ["a@example.com"], "n": 2}
+
+
 def test_redaction_reaches_text_blocks_and_leaves_other_blocks() -> None:
     image = {"type": "image_url", "image_url": {"url": "data:..."}}
     message = HumanMessage([{"type": "text", "text": "SSN 123-45-6789"}, image])
