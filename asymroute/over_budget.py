@@ -10,13 +10,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from asymroute.budget import BudgetCheck, check_router_state, spent_usd
+from asymroute.budget import BudgetCheck, check_router_state
 from asymroute.errors import BudgetExceededError
 from asymroute.fallback import local_fallback
 from asymroute.model_calls import ModelCall
 from asymroute.node_steps import NodeSteps
 from asymroute.planning import RunPlan
-from asymroute.records import BUDGET_EXHAUSTED
+from asymroute.records import BUDGET_EXHAUSTED, spent_usd
 from asymroute.tracing import annotate_current_run
 
 

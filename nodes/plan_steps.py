@@ -7,7 +7,7 @@ from typing import Any
 
 from langgraph.types import StreamWriter
 
-from asymroute.route_records import route_record
+from asymroute.records import route_record
 from asymroute.workflow.state import StepRecord, WorkflowState
 from asymroute.workflow.steps import check_workflow_input, parse_plan, planner_messages
 from nodes.dual import DualRunnable

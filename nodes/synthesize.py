@@ -7,7 +7,7 @@ from typing import Any
 
 from langgraph.types import StreamWriter
 
-from asymroute.route_records import route_record
+from asymroute.records import route_record
 from asymroute.workflow.state import StepRecord, WorkflowState
 from asymroute.workflow.steps import run_records, run_totals, synthesis_messages
 from nodes.dual import DualRunnable

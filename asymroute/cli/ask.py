@@ -87,7 +87,7 @@ def context_from_args(args: argparse.Namespace) -> RouterContext:
 
 
 def run(args: argparse.Namespace) -> int:
-    from asymroute.results import result_json, summary_line
+    from asymroute.records import result_json, summary_line
     from graphs.router import build_router
 
     context = context_from_args(args)

@@ -64,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
     from langchain_core.messages import HumanMessage
 
     from asymroute.checkpoints import open_checkpointer
-    from asymroute.route_records import totals_line
+    from asymroute.records import totals_line
     from asymroute.settings import load_settings
     from graphs.chat import build_chat
 
@@ -123,7 +123,7 @@ def settle_pending_turn(args: argparse.Namespace, graph: Any, config: Any, conte
 
 
 def print_turn(args: argparse.Namespace, thread: str, state: Any) -> None:
-    from asymroute.route_records import route_line, totals_line
+    from asymroute.records import route_line, totals_line
 
     record = state["turns"][-1]
     if args.json:

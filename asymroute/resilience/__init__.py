@@ -6,7 +6,6 @@ from asymroute.resilience.retry import RetryPolicy, next_delay
 from asymroute.resilience.runtime import (
     MAX_TIER_CALLS_PER_REQUEST,
     Resilience,
-    attempts_made,
     request_attempt_bound,
     retry_policy,
 )
@@ -19,7 +18,6 @@ __all__ = [
     "Failure",
     "Resilience",
     "RetryPolicy",
-    "attempts_made",
     "classify_failure",
     "next_delay",
     "parse_retry_after",

@@ -23,7 +23,8 @@ from asymroute.context import RouterContext
 from asymroute.errors import NoAnswerError
 from asymroute.planning import RouterSetup
 from asymroute.pricing import ModelPrice
-from asymroute.resilience import attempts_made, request_attempt_bound, retry_policy
+from asymroute.records import attempts_made
+from asymroute.resilience import request_attempt_bound, retry_policy
 from asymroute.settings import Settings
 from graphs.router import build_router
 from tests.support.faulty_upstream import FaultyUpstream

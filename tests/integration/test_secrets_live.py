@@ -23,7 +23,7 @@ from langgraph.checkpoint.sqlite import SqliteSaver
 
 from asymroute.context import RouterContext
 from asymroute.errors import NoAnswerError
-from asymroute.results import result_json
+from asymroute.records import result_json
 from asymroute.settings import Settings
 from graphs.router import build_router
 from tests.support.faulty_upstream import FaultyUpstream
