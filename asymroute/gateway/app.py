@@ -43,9 +43,10 @@ from asymroute.gateway.schemas import (
     parse_chat_request,
     parse_json_body,
 )
+from asymroute.gateway.settings import GatewaySettings, as_gateway_settings, load_gateway_settings
 from asymroute.gateway.streaming import CompletionStream
 from asymroute.planning import RouterSetup
-from asymroute.settings import Settings, load_settings
+from asymroute.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +56,7 @@ OFF_LOOP_BODY_BYTES = 64_000
 to parse, 1,000 (35 KB) 10 ms, measured on one core of the CI machine."""
 
 
-def default_context(settings: Settings) -> RouterContext:
+def default_context(settings: GatewaySettings) -> RouterContext:
     """The gateway's routing defaults: `RouterContext` fields from ASYMROUTE_GATEWAY_CONTEXT."""
     try:
         return RouterContext(**settings.gateway_context)
@@ -236,10 +237,13 @@ def internal_error(request_id: str | None = None) -> Response:
 def create_app(
     settings: Settings | None = None, defaults: RouterContext | None = None
 ) -> Starlette:
-    """The gateway app; the router graph, key ring and spend store are built here, once."""
+    """The gateway app; the router graph, key ring and spend store are built here, once.
+
+    `settings`: `GatewaySettings`; plain `Settings` get the gateway's from the environment.
+    """
     from graphs.router import build_router
 
-    settings = settings if settings is not None else load_settings()
+    settings = as_gateway_settings(settings) if settings is not None else load_gateway_settings()
     defaults = defaults if defaults is not None else default_context(settings)
     setup = RouterSetup.build(settings, defaults)
     gateway = Gateway(
