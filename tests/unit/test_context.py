@@ -11,6 +11,7 @@ from asymroute.errors import ConfigurationError
 from asymroute.planning import RouterSetup, model_options, plan_run
 from asymroute.providers import ModelOptions, ModelSpec
 from asymroute.settings import Settings
+from asymroute.validators.base import ValidationPolicy
 
 # --- RouterContext -------------------------------------------------------------------------
 
@@ -187,3 +188,14 @@ def test_router_setup_plans_with_defaults_unless_given_a_context() -> None:
 
 def test_router_setup_build_uses_router_context_defaults() -> None:
     assert RouterSetup.build(Settings()).defaults == RouterContext()
+
+
+def test_the_validation_fields_are_declared_once_and_stay_context_keys() -> None:
+    policy_fields = [f.name for f in dataclasses.fields(ValidationPolicy)]
+    context_fields = [f.name for f in dataclasses.fields(RouterContext)]
+    assert len(context_fields) == len(set(context_fields))
+    assert set(policy_fields) <= set(context_fields)
+    context = RouterContext(min_confidence=0.3, unmeasured_policy="escalate")
+    policy = context.validation_policy()
+    assert type(policy) is ValidationPolicy
+    assert policy == ValidationPolicy(min_confidence=0.3, unmeasured_policy="escalate")
