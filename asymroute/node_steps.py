@@ -15,9 +15,8 @@ from typing import Any
 from langchain_core.messages import BaseMessage
 
 from asymroute.model_calls import ModelCall, acall_tier, call_tier
-from asymroute.planning import RunPlan
+from asymroute.planning import RouterSetup, RunPlan
 from asymroute.records import Tier
-from asymroute.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -33,20 +32,20 @@ NodeBody = Callable[[Any, RunPlan], NodeSteps]
 """(state, plan) -> steps; the state is the graph's state mapping."""
 
 
-def run_steps(steps: NodeSteps, plan: RunPlan, settings: Settings) -> dict[str, Any]:
+def run_steps(steps: NodeSteps, plan: RunPlan, setup: RouterSetup) -> dict[str, Any]:
     try:
         request = next(steps)
         while True:
-            request = steps.send(call_tier(plan, request.tier, request.messages, settings))
+            request = steps.send(call_tier(plan, request.tier, request.messages, setup))
     except StopIteration as done:
         return dict(done.value)
 
 
-async def arun_steps(steps: NodeSteps, plan: RunPlan, settings: Settings) -> dict[str, Any]:
+async def arun_steps(steps: NodeSteps, plan: RunPlan, setup: RouterSetup) -> dict[str, Any]:
     try:
         request = next(steps)
         while True:
-            call = await acall_tier(plan, request.tier, request.messages, settings)
+            call = await acall_tier(plan, request.tier, request.messages, setup)
             request = steps.send(call)
     except StopIteration as done:
         return dict(done.value)

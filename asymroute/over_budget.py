@@ -16,12 +16,13 @@ from asymroute.fallback import local_fallback
 from asymroute.model_calls import ModelCall
 from asymroute.node_steps import NodeSteps
 from asymroute.planning import RunPlan
+from asymroute.providers import ModelSpec
 from asymroute.records import BUDGET_EXHAUSTED, spent_usd
 from asymroute.tracing import annotate_current_run
 
 
-def frontier_budget(state: Mapping[str, Any], plan: RunPlan) -> BudgetCheck:
-    frontier = plan.spec("frontier")  # as served, once known
+def frontier_budget(state: Mapping[str, Any], plan: RunPlan, frontier: ModelSpec) -> BudgetCheck:
+    """`frontier`: the frontier's model as served, once known (`RouterSetup.spec`)."""
     price = plan.price_table.price_for(frontier.provider, frontier.model)
     return check_router_state(state, plan.context, price)
 

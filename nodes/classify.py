@@ -21,7 +21,7 @@ def cooling_tiers(plan: RunPlan, setup: RouterSetup) -> list[Tier]:
     return [
         tier
         for tier in ("local", "frontier")
-        if breakers.is_cooling_down(endpoint_of(plan.spec(tier), setup.settings))
+        if breakers.is_cooling_down(endpoint_of(setup.spec(plan, tier), setup.settings))
     ]
 
 
@@ -49,7 +49,7 @@ def make_classify(setup: RouterSetup) -> DualRunnable:
             )
         annotate_current_run(
             tier=decision["tier"],
-            model=plan.spec(decision["tier"]).id,
+            model=setup.spec(plan, decision["tier"]).id,
             score=decision["score"],
             reasons=decision["reasons"],
             classifier=decision["classifier"],

@@ -141,7 +141,7 @@ class LiveLocalReply:
         from asymroute.requests import content_text
         from asymroute.validators.confidence import token_logprobs_of
 
-        call = call_tier(self.plan, "local", messages, self.setup.settings)
+        call = call_tier(self.plan, "local", messages, self.setup)
         self.calls += 1
         if call.error is not None:
             self.failures.append(call.error)

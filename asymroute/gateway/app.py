@@ -9,6 +9,7 @@ import time
 from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from starlette.applications import Starlette
@@ -144,14 +145,17 @@ class Gateway:
     async def meter(self, run: Run) -> Meter:
         """The run's meter, with its worst case reserved against the key's budget (or 429)."""
         plan = await self.setup.aplan(run.context)
-        estimate = worst_case_cost(plan, run.request.messages, run.context.max_output_tokens)
+        estimate = worst_case_cost(
+            self.setup, plan, run.request.messages, run.context.max_output_tokens
+        )
         reservation = await self.keys.reserve(run.key_name, estimate)
         return Meter(self.keys, run.key_name, run.id, estimate, reservation, self.in_background)
 
     async def stream(self, request: Request, run: Run, meter: Meter) -> Response:
         headers = {"cache-control": "no-cache", "x-accel-buffering": "no"} | run.trace_header
         plan = await self.setup.aplan(run.context)  # prices and names the frontier as served
-        stream = CompletionStream(run, headers, meter, plan=plan)
+        served = partial(self.setup.spec, plan, "frontier")
+        stream = CompletionStream(run, headers, meter, plan=plan, served_frontier=served)
         events = stream.events(self.graph)
         # Wait for the first event: errors before it are still proper HTTP errors, and the
         # routing headers are known by then.

@@ -66,8 +66,8 @@ def make_setup(fake_time: FakeTime, config: Settings, **context: Any) -> RouterS
 def run_call(mode: str, setup: RouterSetup, tier: Any, messages: list[BaseMessage]) -> Any:
     plan = setup.plan(None)
     if mode == "invoke":
-        return call_tier(plan, tier, messages, setup.settings)
-    return asyncio.run(acall_tier(plan, tier, messages, setup.settings))
+        return call_tier(plan, tier, messages, setup)
+    return asyncio.run(acall_tier(plan, tier, messages, setup))
 
 
 MODES = ["invoke", "ainvoke"]
