@@ -74,7 +74,7 @@ def run_cascade(
     validators = get_validators(names)  # names the unknown ones
     policy = RouterContext().validation_policy()
     overrides = {
-        "combine": args.combine,
+        "validation_combine": args.combine,
         "scorer_threshold": args.scorer_threshold,
         "scorer_model": args.scorer_model,
         "min_confidence": args.min_confidence,
