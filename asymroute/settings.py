@@ -33,6 +33,23 @@ class Settings(BaseSettings):
         env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
     )
 
+    def __init__(self, **values: Any) -> None:
+        # extra="ignore" lets the environment hold other programs' variables; a gateway setting
+        # given here would be dropped silently, and a gateway built from these settings would
+        # run without the keys or budgets meant for it. They are `GatewaySettings`' fields.
+        accepted = accepted_names(type(self))
+        misplaced = sorted(
+            name
+            for name in values
+            if name.lower().startswith(("gateway_", "asymroute_gateway_")) and name not in accepted
+        )
+        if misplaced:
+            raise ConfigurationError(
+                f"{', '.join(misplaced)}: the gateway's settings are fields of "
+                "asymroute.gateway.settings.GatewaySettings (load_gateway_settings), not Settings"
+            )
+        super().__init__(**values)
+
     ollama_base_url: str = Field(
         default="http://localhost:11434", validation_alias="OLLAMA_BASE_URL"
     )
@@ -139,6 +156,16 @@ class Settings(BaseSettings):
     def frontier_openai_configured(self) -> bool:
         """An OpenAI-compatible frontier needs a key (api.openai.com) or a base URL."""
         return self.openai_api_key is not None or bool(self.openai_base_url)
+
+
+def accepted_names(kind: type[BaseSettings]) -> set[str]:
+    """Every name a settings class takes a field by: its field names and their aliases."""
+    names = set(kind.model_fields)
+    for info in kind.model_fields.values():
+        alias = info.validation_alias
+        choices = alias.choices if isinstance(alias, AliasChoices) else [alias]
+        names.update(choice for choice in choices if isinstance(choice, str))
+    return names
 
 
 def json_setting(value: Any, problem: str) -> Any:

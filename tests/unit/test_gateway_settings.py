@@ -7,6 +7,7 @@ import sys
 
 import pytest
 
+from asymroute.errors import ConfigurationError
 from asymroute.gateway.keys import hash_key
 from asymroute.gateway.settings import as_gateway_settings, load_gateway_settings
 from asymroute.settings import Settings
@@ -49,3 +50,9 @@ def test_the_router_settings_import_nothing_from_the_gateway() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("name", ["gateway_keys", "ASYMROUTE_GATEWAY_KEYS"])
+def test_a_gateway_setting_given_to_the_router_settings_says_where_it_belongs(name: str) -> None:
+    with pytest.raises(ConfigurationError, match=f"{name}: the gateway's settings are fields of"):
+        Settings(_env_file=None, **{name: '{"team": "sk-team"}'})  # type: ignore[call-arg]
