@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from langchain_core.messages import AIMessage
 
+from asymroute.effects import CallTier, ModelCall, Steps
 from asymroute.errors import InvalidRequestError, NoAnswerError
-from asymroute.model_calls import ModelCall
-from asymroute.node_steps import CallTier
 from asymroute.resilience.failures import overflows_context_window
 
 
-def local_fallback(
-    state: Mapping[str, Any], calls: list[ModelCall], why: str
-) -> Generator[CallTier, ModelCall, AIMessage]:
+def local_fallback(state: Mapping[str, Any], calls: list[ModelCall], why: str) -> Steps[AIMessage]:
     """The rejected local answer kept in state, else one local attempt now (appended to `calls`).
 
     Raises `NoAnswerError` when there is none, starting with `why` and listing every failed

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -13,6 +12,8 @@ from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.runnables import RunnableConfig
 
 from asymroute.budget import estimated_usage
+from asymroute.effects import ModelCall
+from asymroute.effects import finish_reason as finish_reason  # re-exported for callers
 from asymroute.errors import AsymrouteError
 from asymroute.json_mode import unfenced_reply
 from asymroute.planning import RouterSetup, RunPlan, model_options
@@ -25,29 +26,6 @@ from asymroute.resilience import retry_policy
 from asymroute.resilience.attempts import AttemptLog
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class ModelCall:
-    message: AIMessage | None
-    usage: UsageRecord
-
-    @property
-    def error(self) -> str | None:
-        return self.usage["error"]
-
-    @property
-    def finish_reason(self) -> str | None:
-        return finish_reason(self.message)
-
-
-def finish_reason(message: AIMessage | None) -> str | None:
-    if message is None:
-        return None
-    meta = message.response_metadata
-    # OpenAI-compatible servers say finish_reason, Ollama says done_reason.
-    reason = meta.get("finish_reason") or meta.get("done_reason")
-    return str(reason) if reason else None
 
 
 @lru_cache(maxsize=256)

@@ -11,9 +11,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from asymroute.budget import BudgetCheck, check_router_state
+from asymroute.effects import ModelCall
 from asymroute.errors import BudgetExceededError
 from asymroute.fallback import local_fallback
-from asymroute.model_calls import ModelCall
 from asymroute.node_steps import NodeSteps
 from asymroute.planning import RunPlan
 from asymroute.providers import ModelSpec

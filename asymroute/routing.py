@@ -11,9 +11,7 @@ from asymroute.records import (
     RoutingDecision,
     Tier,
     UsageRecord,
-    ValidationVerdict,
 )
-from asymroute.validators import CandidateAnswer, Validator
 
 
 def decide(
@@ -38,33 +36,6 @@ def first_tier(decision: RoutingDecision) -> Tier:
     if decision["tier"] == "frontier" and not decision["frontier_unavailable"]:
         return "frontier"
     return "local"
-
-
-def judge(
-    candidate: CandidateAnswer, validators: Sequence[Validator], enabled: bool
-) -> ValidationVerdict:
-    """All validators must pass. A failed call never passes, even with validation off."""
-    if not enabled and candidate.error is None:
-        return ValidationVerdict(
-            passed=True, reasons=["validation disabled"], validators=[], skipped=True
-        )
-    failures: list[str] = []
-    passes: list[str] = []
-    for validator in validators:
-        judgement = validator.check(candidate)
-        (passes if judgement.passed else failures).extend(
-            f"{validator.name}: {reason}" for reason in judgement.reasons
-        )
-        if candidate.error is not None:
-            break
-    if candidate.error is not None and not failures:
-        failures.append(f"local call failed: {candidate.error}")
-    return ValidationVerdict(
-        passed=not failures,
-        reasons=failures or passes,
-        validators=[v.name for v in validators],
-        skipped=False,
-    )
 
 
 def total_cost(usage: Sequence[UsageRecord]) -> float:

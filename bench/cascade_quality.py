@@ -18,10 +18,10 @@ from dataclasses import replace
 
 from asymroute.classifiers import get_classifier
 from asymroute.context import RouterContext
-from asymroute.evaluation.cascade import evaluate_cascade
 from asymroute.evaluation.cascade_report import format_cascade_report
 from asymroute.evaluation.datasets import load_labeled
 from asymroute.evaluation.evaluate import score_prompts
+from asymroute.learning.cascade_fit import evaluate_cascade
 
 DATA = "/work/shared/data/routellm/gsm8k_responses.csv"
 WEAK = "mistralai/Mixtral-8x7B-Instruct-v0.1"

@@ -25,12 +25,14 @@ from pathlib import Path
 import numpy as np
 from langchain_core.messages import HumanMessage
 
+from asymroute.cli.cascade import LiveLocalReply
 from asymroute.context import RouterContext
+from asymroute.effects import CallTier
 from asymroute.evaluation.cascade import CURVE_BINS, judge_one
-from asymroute.evaluation.cascade_cli import LiveLocalReply
 from asymroute.evaluation.metrics import saving_at_strong_quality, threshold_curve
 from asymroute.validators import CandidateAnswer, ValidationPolicy
 from asymroute.validators.consistency import ConsistencyValidator, final_answer_key, same_answer
+from asymroute.validators.replies import reply_text
 from asymroute.validators.scorer import ScorerValidator
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -86,10 +88,11 @@ def main() -> None:
     p_wrong: list[float] = []
     started = time.perf_counter()
     for question, truth in questions(args.questions, args.seed):
-        answer = reply([HumanMessage(question)])
-        key = final_answer_key(answer.text)
+        call = reply(CallTier("local", [HumanMessage(question)]))
+        text = reply_text(call)
+        key = final_answer_key(text)
         right.append(key is not None and same_answer(key, ("number", float(truth))))
-        candidate = CandidateAnswer(question, answer.text, answer.finish_reason, answer.error)
+        candidate = CandidateAnswer(question, text, call.finish_reason, call.error)
         agreement.append(judge_one(consistency, candidate, reply).confidence)
         p_wrong.append(1.0 - (scorer.check(candidate).confidence or 0.0))
     elapsed = time.perf_counter() - started

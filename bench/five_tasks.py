@@ -34,6 +34,7 @@ import numpy as np
 
 from asymroute.classifiers import get_classifier
 from asymroute.classifiers.embedding import EmbeddingClassifier
+from asymroute.classifiers.embedding_model import EmbeddingRouterModel
 from asymroute.conversation import FollowupPolicy, score_turns
 from asymroute.evaluation.datasets import LabeledData, load_labeled
 from asymroute.evaluation.evaluate import score_prompts
@@ -45,7 +46,6 @@ from asymroute.learning.embedded_rows import (
     rows_of,
     task_of,
 )
-from asymroute.learning.embedding_model import EmbeddingRouterModel
 from asymroute.learning.embedding_trainer import EmbeddingRecipe, fit, train_on_rows
 from asymroute.learning.prompt_trainer import train_prompt_router
 from asymroute.learning.trainers import TrainOptions

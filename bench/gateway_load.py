@@ -1,6 +1,6 @@
 """The gateway under load: 2,000 requests at 200 concurrent, against an instant upstream.
 
-Starts the upstream stub (tests/support/upstream_stub.py) and `asymroute serve` on loopback,
+Starts the upstream stub (bench/support/upstream_stub.py) and `asymroute serve` on loopback,
 with the stub as both tiers, then in one go: the same requests straight to the stub, and
 through the gateway (half routed local and validated, half to the frontier). Reports
 throughput, end-to-end latency, and the gateway's own overhead per request: its time from
@@ -47,7 +47,7 @@ from bench.load_client import (  # noqa: E402
     phase_name,
     stub_command,
 )
-from tests.support.processes import free_port, running_server  # noqa: E402
+from bench.support.processes import free_port, running_server  # noqa: E402
 
 ASYMROUTE = Target("gateway", "asymroute", "x-asymroute-overhead-ms")
 

@@ -22,8 +22,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.support.faulty_upstream import FaultyUpstream  # noqa: E402
-from tests.support.processes import free_port, running_server  # noqa: E402
+from bench.support.faulty_upstream import FaultyUpstream  # noqa: E402
+from bench.support.processes import free_port, running_server  # noqa: E402
 
 KEY = "sk-bench-hostile"
 

@@ -2,7 +2,7 @@
 
     python bench/http_clients.py [--calls 1000] [--concurrency 100]
 
-Starts the upstream stub (tests/support/upstream_stub.py) on loopback and times one chat call
+Starts the upstream stub (bench/support/upstream_stub.py) on loopback and times one chat call
 at a time and `--concurrency` calls in flight, interleaved, twice, for
 - the openai SDK (`AsyncOpenAI.chat.completions.create`) with its default client (httpx2) and
   with its aiohttp transport (`openai.DefaultAioHttpClient`);
@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.load_client import stub_command  # noqa: E402
-from tests.support.processes import free_port, running_server  # noqa: E402
+from bench.support.processes import free_port, running_server  # noqa: E402
 
 MESSAGES = [{"role": "user", "content": "What is 2+3?"}]
 Call = Callable[[], Awaitable[Any]]

@@ -40,7 +40,7 @@ from bench.load_client import (  # noqa: E402
     phase_name,
     stub_command,
 )
-from tests.support.processes import free_port, running_server  # noqa: E402
+from bench.support.processes import free_port, running_server  # noqa: E402
 
 MODEL = "stub-frontier"
 OVERHEAD_HEADER = "x-litellm-overhead-duration-ms"

@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-STUB_SCRIPT = Path(__file__).resolve().parents[1] / "tests" / "support" / "upstream_stub.py"
+STUB_SCRIPT = Path(__file__).resolve().parent / "support" / "upstream_stub.py"
 COMPLETIONS_PATH = "/v1/chat/completions"
 KEY = "sk-bench"
 KEEP_ALIVE_REUSE_S = 3.0
@@ -185,7 +185,7 @@ def report(label: str, sample: Sample) -> None:
 
 
 def stub_command(port: int, delay_ms: float = 0.0) -> list[str]:
-    """The instant upstream stub (tests/support/upstream_stub.py) on `port`, as a command."""
+    """The instant upstream stub (bench/support/upstream_stub.py) on `port`, as a command."""
     return [sys.executable, str(STUB_SCRIPT), "--port", str(port), "--delay-ms", str(delay_ms)]
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from asymroute.privacy import find_sensitive
-from tests.support.benchmark_prompts import benchmark_prompts, shared_data_dir
+from bench.support.benchmark_prompts import benchmark_prompts, shared_data_dir
 
 
 def main() -> None:

@@ -5,7 +5,7 @@
 A budgeted request does one `areserve` before it runs (a transaction: expire stale
 reservations, lock the key, sum what is held, insert) and one `asettle` after (delete the
 reservation, add the real cost). `--postgres` also starts a throwaway PostgreSQL server
-(tests/support/postgres.py).
+(bench/support/postgres.py).
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as directory:
         report("sqlite", SqliteSpendStore(Path(directory) / "spend.sqlite"), args.calls)
     if args.postgres:
-        from tests.support.postgres import running_postgres
+        from bench.support.postgres import running_postgres
 
         with running_postgres() as url:
             report("postgres", PostgresSpendStore(url), args.calls)

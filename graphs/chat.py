@@ -1,4 +1,7 @@
-"""The `chat` graph: one routed turn per user message, on a thread that keeps the history."""
+"""The `chat` graph: one routed turn per user message, on a thread that keeps the history.
+
+A factory only: importing this module builds nothing (graphs.served builds a process's graphs).
+"""
 
 from __future__ import annotations
 
@@ -10,20 +13,17 @@ from langgraph.graph.state import CompiledStateGraph
 
 from asymroute.chat import ChatInput, ChatState, after_turn
 from asymroute.context import RouterContext
-from asymroute.settings import Settings, load_settings
-from graphs.router import build_router
+from graphs.router import RouterGraph
 from nodes.chat_turn import make_chat_turn
 from nodes.dual import dual_route
 from nodes.fail_turn import fail_turn
 
+ChatGraph = CompiledStateGraph[ChatState, RouterContext, ChatInput, Any]
 
-def build_chat(
-    settings: Settings | None = None,
-    defaults: RouterContext | None = None,
-    checkpointer: BaseCheckpointSaver | None = None,
-) -> CompiledStateGraph[ChatState, RouterContext, ChatInput, Any]:
-    """Compile the chat graph; a checkpointer (asymroute.checkpoints) keeps threads."""
-    router = build_router(settings if settings is not None else load_settings(), defaults)
+
+def build_chat(router: RouterGraph, checkpointer: BaseCheckpointSaver | None = None) -> ChatGraph:
+    """Compile the chat graph around a router (graphs.router.build_router), which routes every
+    turn; a checkpointer (asymroute.checkpoints) keeps threads."""
     builder = StateGraph(ChatState, context_schema=RouterContext, input_schema=ChatInput)
     builder.add_node("chat_turn", make_chat_turn(router))
     builder.add_node("fail_turn", fail_turn)
@@ -33,6 +33,3 @@ def build_chat(
     )
     builder.add_edge("fail_turn", END)
     return builder.compile(checkpointer=checkpointer, name="chat")
-
-
-graph = build_chat()

@@ -1,4 +1,7 @@
-"""The `router` graph: classify -> local | frontier; local -> validate -> END | frontier."""
+"""The `router` graph: classify -> local | frontier; local -> validate -> END | frontier.
+
+A factory only: importing this module builds nothing (graphs.served builds a process's graphs).
+"""
 
 from __future__ import annotations
 
@@ -16,13 +19,16 @@ from nodes.frontier_model import make_frontier_model
 from nodes.local_model import make_local_model
 from nodes.validate import make_validate
 
+RouterGraph = CompiledStateGraph[RouterState, RouterContext, RouterInput, RouterState]
+"""The compiled router; the chat and workflow graphs are built around one."""
+
 
 def build_router(
     settings: Settings | None = None,
     defaults: RouterContext | None = None,
     *,
     setup: RouterSetup | None = None,
-) -> CompiledStateGraph[RouterState, RouterContext, RouterInput, RouterState]:
+) -> RouterGraph:
     """Compile the router; `defaults` is the context used when a run passes none. A server
     that must close the router's HTTP clients at shutdown passes its own `setup`."""
     if setup is None:
@@ -44,6 +50,3 @@ def build_router(
     )
     builder.add_edge("frontier_model", END)
     return builder.compile(name="router")
-
-
-graph = build_router()

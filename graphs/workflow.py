@@ -2,6 +2,7 @@
 
 Every step is routed on its own, so an easy step of a hard job stays on the local tier.
 Each step is one super-step, so a checkpointer saves the run after every completed step.
+A factory only: importing this module builds nothing (graphs.served builds a process's graphs).
 """
 
 from __future__ import annotations
@@ -13,23 +14,22 @@ from langgraph.graph import START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 
 from asymroute.context import RouterContext
-from asymroute.settings import Settings, load_settings
 from asymroute.workflow.routing import after_step
 from asymroute.workflow.state import WorkflowInput, WorkflowState
-from graphs.router import build_router
+from graphs.router import RouterGraph
 from nodes.dual import dual_route
 from nodes.plan_steps import make_plan_steps
 from nodes.run_step import make_run_step
 from nodes.synthesize import make_synthesize
 
+WorkflowGraph = CompiledStateGraph[WorkflowState, RouterContext, WorkflowInput, Any]
+
 
 def build_workflow(
-    settings: Settings | None = None,
-    defaults: RouterContext | None = None,
-    checkpointer: BaseCheckpointSaver | None = None,
-) -> CompiledStateGraph[WorkflowState, RouterContext, WorkflowInput, Any]:
-    """Compile the workflow; pass a checkpointer (asymroute.checkpoints) to make it durable."""
-    router = build_router(settings if settings is not None else load_settings(), defaults)
+    router: RouterGraph, checkpointer: BaseCheckpointSaver | None = None
+) -> WorkflowGraph:
+    """Compile the workflow around a router (graphs.router.build_router), which plans, runs
+    and synthesizes; pass a checkpointer (asymroute.checkpoints) to make it durable."""
     builder = StateGraph(WorkflowState, context_schema=RouterContext, input_schema=WorkflowInput)
     builder.add_node("plan_steps", make_plan_steps(router))
     builder.add_node("run_step", make_run_step(router))
@@ -41,6 +41,3 @@ def build_workflow(
     )
     builder.set_finish_point("synthesize")
     return builder.compile(checkpointer=checkpointer, name="workflow")
-
-
-graph = build_workflow()

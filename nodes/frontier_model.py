@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import cast
 
+from asymroute.effects import CallTier, ModelCall
 from asymroute.errors import NoAnswerError
 from asymroute.fallback import local_fallback
-from asymroute.model_calls import ModelCall
-from asymroute.node_steps import CallTier, NodeSteps
+from asymroute.node_steps import NodeSteps
 from asymroute.over_budget import frontier_budget, over_budget
 from asymroute.planning import RouterSetup, RunPlan
 from asymroute.records import FRONTIER_FAILED, Tier

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from asymroute.node_steps import CallTier, NodeSteps
+from asymroute.effects import CallTier
+from asymroute.node_steps import NodeSteps
 from asymroute.planning import RouterSetup, RunPlan
 from asymroute.routing import total_cost
 from asymroute.state import RouterState

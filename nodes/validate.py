@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from langchain_core.messages import AIMessage
-
+from asymroute.effects import ModelCall, tap
 from asymroute.errors import FrontierUnavailableError, NoAnswerError
 from asymroute.fallback import context_overflow_error
-from asymroute.model_calls import ModelCall, finish_reason
-from asymroute.node_steps import CallTier, NodeSteps
+from asymroute.node_steps import NodeSteps
 from asymroute.planning import RouterSetup, RunPlan
 from asymroute.records import (
     FRONTIER_UNAVAILABLE,
@@ -17,28 +15,13 @@ from asymroute.records import (
     VALIDATION_FAILED_UNESCALATED,
     UsageRecord,
 )
-from asymroute.requests import content_text, request_prompt
+from asymroute.requests import request_prompt
 from asymroute.routing import last_usage, total_cost
 from asymroute.state import RouterState
 from asymroute.tracing import annotate_current_run
-from asymroute.validators import CandidateAnswer
-from asymroute.validators.confidence import token_logprobs_of
-from asymroute.validators.run import ValidationOutcome, validation_steps
+from asymroute.validators.replies import candidate_from
+from asymroute.validators.run import validation_steps
 from nodes.dual import DualRunnable, dual_node
-
-
-def candidate_from(
-    message: AIMessage | None, prompt: str, error: str | None, messages: Any
-) -> CandidateAnswer:
-    return CandidateAnswer(
-        prompt=prompt,
-        text=content_text(message) if message is not None else "",
-        finish_reason=finish_reason(message),
-        error=error,
-        token_logprobs=token_logprobs_of(message.response_metadata) if message else None,
-        messages=tuple(messages),
-        message=message,
-    )
 
 
 def make_validate(setup: RouterSetup) -> DualRunnable:
@@ -49,20 +32,13 @@ def make_validate(setup: RouterSetup) -> DualRunnable:
         prompt = request_prompt(state["messages"], setup.settings.max_prompt_chars)
         candidate = candidate_from(local, prompt, error, state["messages"])
         # Validators that call the local model (self_verify, consistency, a format retry)
-        # yield requests.
+        # yield their calls; this node's driver makes them, and `tap` keeps their usage.
         steps = validation_steps(
             candidate, plan.validators, plan.context.validation_policy(), plan.context.validate
         )
-        extra: list[UsageRecord] = []
-        try:
-            request = next(steps)
-            while True:
-                call: ModelCall = yield CallTier("local", request)
-                extra.append(call.usage)
-                reply = candidate_from(call.message, prompt, call.error, request)
-                request = steps.send(reply)
-        except StopIteration as done:
-            outcome: ValidationOutcome = done.value
+        calls: list[ModelCall] = []
+        outcome = yield from tap(steps, calls)
+        extra: list[UsageRecord] = [call.usage for call in calls]
         verdict = outcome.verdict
         usage = [*state.get("usage", []), *extra]
         accepted = outcome.answer.message if outcome.answer is not candidate else local

@@ -28,9 +28,9 @@ import numpy as np
 import numpy.typing as npt
 
 from asymroute.classifiers.base import ComplexityScore
+from asymroute.classifiers.embedding_model import EmbeddingRouterModel, dense_row, dense_rows
 from asymroute.embedders import Embeddings, embedding_dimension, get_embedder
 from asymroute.errors import ConfigurationError
-from asymroute.learning.embedding_model import EmbeddingRouterModel, dense_row, dense_rows
 
 DEFAULT_MODEL = Path(__file__).resolve().parent / "weights" / "embedding_default.json"
 NEIGHBOURS_SHOWN = 3

@@ -19,8 +19,8 @@ import functools
 from pathlib import Path
 
 from asymroute.classifiers.base import ComplexityScore
+from asymroute.classifiers.logistic_model import LogisticModel
 from asymroute.errors import ConfigurationError
-from asymroute.learning.model import LogisticModel
 
 DEFAULT_WEIGHTS = Path(__file__).resolve().parent / "weights" / "learned_default.json"
 EXPLAINED_FEATURES = 3

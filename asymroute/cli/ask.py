@@ -12,6 +12,8 @@ from langchain_core.messages import HumanMessage
 
 from asymroute.context import RouterContext
 from asymroute.privacy.base import PRIVACY_MODES
+from asymroute.records import result_json, summary_line
+from graphs.served import ServedGraphs
 
 
 def register(subparsers: Any) -> None:
@@ -87,11 +89,8 @@ def context_from_args(args: argparse.Namespace) -> RouterContext:
 
 
 def run(args: argparse.Namespace) -> int:
-    from asymroute.records import result_json, summary_line
-    from graphs.router import build_router
-
     context = context_from_args(args)
-    graph = build_router(defaults=context)
+    graph = ServedGraphs.build(defaults=context).router
     started = time.perf_counter()
     state = graph.invoke({"messages": [HumanMessage(args.prompt)]}, context=context)
     latency = time.perf_counter() - started

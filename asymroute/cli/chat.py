@@ -13,10 +13,17 @@ import json
 import sys
 from typing import Any
 
+from langchain_core.messages import HumanMessage
+
+from asymroute.chat_recovery import find_pending_turn, resume_pending_turn, withdraw_pending_turn
+from asymroute.checkpoints import open_checkpointer
 from asymroute.cli.ask import add_context_arguments
 from asymroute.cli.run_workflow import add_budget_arguments, routing_context, thread_config
 from asymroute.context import FOLLOWUP_POLICIES
 from asymroute.errors import BudgetExceededError, InvalidRequestError, NoAnswerError
+from asymroute.records import route_line, totals_line
+from asymroute.settings import load_settings
+from graphs.served import ServedGraphs
 
 QUIT = "/quit"
 PENDING_CHOICES = ("resume", "withdraw")
@@ -61,20 +68,13 @@ def _lines() -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
-    from langchain_core.messages import HumanMessage
-
-    from asymroute.checkpoints import open_checkpointer
-    from asymroute.records import totals_line
-    from asymroute.settings import load_settings
-    from graphs.chat import build_chat
-
     settings = load_settings()
     context = routing_context(args)
     config = thread_config(args.thread)
     thread = config["configurable"]["thread_id"]
     failed = 0
     with open_checkpointer(settings) as checkpointer:
-        graph = build_chat(settings, context, checkpointer)
+        graph = ServedGraphs.build(settings, context).chat(checkpointer)
         earlier = graph.get_state(config).values
         print(f"[asymroute] thread {thread} (resume with: asymroute chat --thread {thread})")
         if earlier.get("turns"):
@@ -97,12 +97,6 @@ def run(args: argparse.Namespace) -> int:
 
 def settle_pending_turn(args: argparse.Namespace, graph: Any, config: Any, context: Any) -> bool:
     """Resume or withdraw a turn the last session was cut off in; False if resuming failed."""
-    from asymroute.chat_recovery import (
-        find_pending_turn,
-        resume_pending_turn,
-        withdraw_pending_turn,
-    )
-
     pending = find_pending_turn(graph, config)
     if pending is None:
         return True
@@ -123,8 +117,6 @@ def settle_pending_turn(args: argparse.Namespace, graph: Any, config: Any, conte
 
 
 def print_turn(args: argparse.Namespace, thread: str, state: Any) -> None:
-    from asymroute.records import route_line, totals_line
-
     record = state["turns"][-1]
     if args.json:
         print(json.dumps({"thread_id": thread, **record, "totals": state["totals"]}))

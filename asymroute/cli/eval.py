@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from asymroute.classifiers import Classifier, get_classifier
+from asymroute.cli.cascade import add_cascade_arguments
 from asymroute.context import RouterContext
-from asymroute.evaluation.cascade_cli import add_cascade_arguments
 from asymroute.evaluation.datasets import DatasetError, LabeledData, list_models, load_labeled
 from asymroute.evaluation.output import emit_report
 
@@ -76,7 +76,7 @@ def classifier_for(name: str, embedder: str | None = None) -> Classifier:
 
 
 def _router_kind(file: Path) -> str:
-    from asymroute.learning.embedding_model import FILE_FORMAT
+    from asymroute.classifiers.embedding_model import FILE_FORMAT
 
     try:
         with file.open(encoding="utf-8") as handle:
@@ -96,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
     data = load_pair(args)
     scores = {c.name: score_prompts(c, data.prompts) for c in classifiers}
     if args.cascade:
-        from asymroute.evaluation.cascade_cli import print_cascade
+        from asymroute.cli.cascade import print_cascade
 
         return print_cascade(args, data, scores)
     report = evaluate(data, scores)

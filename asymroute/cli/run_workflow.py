@@ -14,9 +14,13 @@ from typing import Any
 
 from langchain_core.runnables import RunnableConfig
 
+from asymroute.checkpoints import open_checkpointer
 from asymroute.cli.ask import add_context_arguments, context_from_args
+from asymroute.cli.workflow_output import print_event, print_summary
 from asymroute.context import BUDGET_POLICIES, RouterContext
 from asymroute.errors import InvalidRequestError
+from asymroute.settings import load_settings
+from graphs.served import ServedGraphs
 
 
 def register(subparsers: Any) -> None:
@@ -64,17 +68,12 @@ def thread_config(thread: str | None) -> RunnableConfig:
 
 
 def run(args: argparse.Namespace) -> int:
-    from asymroute.checkpoints import open_checkpointer
-    from asymroute.cli.workflow_output import print_event, print_summary
-    from asymroute.settings import load_settings
-    from graphs.workflow import build_workflow
-
     settings = load_settings()
     context = routing_context(args)
     config = thread_config(args.thread)
     thread = config["configurable"]["thread_id"]
     with open_checkpointer(settings) as checkpointer:
-        graph = build_workflow(settings, context, checkpointer)
+        graph = ServedGraphs.build(settings, context).workflow(checkpointer)
         if args.task is None:
             if args.thread is None:
                 raise InvalidRequestError("give a task, or --thread ID to resume a workflow")

@@ -16,11 +16,13 @@ Each row goes through the router's two decisions, with the router's own code:
 Cost: every request that reaches the local tier pays the local call; an escalated one also pays
 the frontier call (`costs.row_costs`: recorded, else tokens × list prices; `local_free` prices
 the local call at $0, as for an in-process model). The learned scorer is cross-fitted: each
-row is scored by a model trained on the other folds, never on itself.
+row is scored by a model trained on the other folds, never on itself; the whole replay, with
+that training, is `asymroute.learning.cascade_fit.evaluate_cascade` (evaluation never imports
+the trainers: they build on it).
 
-`self_verify` and `consistency` need a live local model: pass `reply` (messages ->
-CandidateAnswer), as `asymroute eval --cascade --live-local` does; without it they report
-"not measured".
+`self_verify` and `consistency` need a live local model: pass `reply`, the handler that answers
+their `CallTier` effects with a `ModelCall` (`asymroute.effects`), as
+`asymroute eval --cascade --live-local` does; without it they report "not measured".
 """
 
 from __future__ import annotations
@@ -31,8 +33,8 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from langchain_core.messages import BaseMessage
 
+from asymroute.effects import CallTier, ModelCall, drive
 from asymroute.evaluation.cascade_report import CascadeReport
 from asymroute.evaluation.costs import RowCosts, row_costs
 from asymroute.evaluation.datasets import LabeledData
@@ -54,7 +56,7 @@ from asymroute.validators.scorer import ScorerValidator
 
 BoolArray = npt.NDArray[np.bool_]
 FloatArray = npt.NDArray[np.float64]
-Reply = Callable[[Sequence[BaseMessage]], CandidateAnswer]
+Reply = Callable[[CallTier], ModelCall]
 CURVE_BINS = 40
 FRONTIER_QUALITY = 0.95
 """'95% of frontier quality': accuracy >= 0.95 × the strong model's (RouteLLM's wording)."""
@@ -119,13 +121,7 @@ def judge_one(validator: Validator, candidate: CandidateAnswer, reply: Reply | N
     some and a `reply` is given, else from `check` alone."""
     if reply is None or not isinstance(validator, CallingValidator):
         return validator.check(candidate)
-    steps = validator.steps(candidate)
-    try:
-        request = next(steps)
-        while True:
-            request = steps.send(reply(request))
-    except StopIteration as done:
-        return done.value
+    return drive(validator.steps(candidate), reply)
 
 
 def _risk(validators: Sequence[Validator], judged: Sequence[tuple[str, Any]]) -> float:
@@ -265,68 +261,4 @@ def cascade_report(
             "cost_usd": at_policy.cost_usd or 0.0,
             "frontier_only_cost_usd": all_strong,
         },
-    )
-
-
-def cross_fitted_prompt_scores(
-    data: LabeledData, folds: npt.NDArray[np.int64], show_progress: bool = False
-) -> FloatArray:
-    """The learned prompt model (hashed n-grams, `prompt_trainer.fit_logistic`) scored
-    out-of-fold on the same folds as the answer scorer: P(weak model fails) per prompt."""
-    from asymroute.learning.prompt_trainer import fit_logistic
-
-    scores = np.zeros(len(data))
-    for fold in range(int(folds.max()) + 1):
-        train = folds != fold
-        model = fit_logistic(
-            [p for p, keep in zip(data.prompts, train, strict=True) if keep],
-            ~data.weak_correct[train],
-            show_progress=show_progress,
-        )
-        for i in np.flatnonzero(~train):
-            scores[i] = model.probability(data.prompts[i])
-    return scores
-
-
-def evaluate_cascade(
-    data: LabeledData,
-    validators: Sequence[str],
-    policy: ValidationPolicy,
-    prompt_scores: dict[str, FloatArray],
-    *,
-    folds: int = 10,
-    seed: int = 0,
-    cross_fit_prompt: bool = True,
-    prompt_threshold: float | None = None,
-    local_free: bool = False,
-    reply: Reply | None = None,
-    show_progress: bool = True,
-) -> CascadeReport:
-    """The whole replay: cross-fit the answer scorer (when `scorer` is among the validators and
-    no `scorer_model` file is given), judge every answer, report every curve."""
-    from asymroute.learning.answer_trainer import cross_fitted_scorers, fold_ids
-
-    scorers = None
-    if "scorer" in validators and policy.scorer_model is None:
-        scorers = cross_fitted_scorers(data, folds, seed)
-        evaluation = f"cross-fitted: {folds}-fold, each row scored by a model that never saw it"
-    elif "scorer" in validators:
-        evaluation = f"file {policy.scorer_model} (in-sample if it was trained on these rows)"
-    else:
-        evaluation = "not used"
-    scores = dict(prompt_scores)
-    if cross_fit_prompt:
-        ids = scorers[0] if scorers is not None else fold_ids(len(data), folds, seed)
-        scores["learned prompt model (cross-fitted)"] = cross_fitted_prompt_scores(data, ids)
-    judgements = judge_answers(
-        data, validators, policy, scorers=scorers, reply=reply, show_progress=show_progress
-    )
-    return cascade_report(
-        data,
-        judgements,
-        scores,
-        validators=validators,
-        scorer_evaluation=evaluation,
-        prompt_threshold=prompt_threshold,
-        local_free=local_free,
     )

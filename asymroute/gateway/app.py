@@ -48,6 +48,7 @@ from asymroute.gateway.settings import GatewaySettings, as_gateway_settings, loa
 from asymroute.gateway.streaming import CompletionStream
 from asymroute.planning import RouterSetup
 from asymroute.settings import Settings
+from graphs.served import ServedGraphs
 
 logger = logging.getLogger(__name__)
 
@@ -245,14 +246,12 @@ def create_app(
 
     `settings`: `GatewaySettings`; plain `Settings` get the gateway's from the environment.
     """
-    from graphs.router import build_router
-
     settings = as_gateway_settings(settings) if settings is not None else load_gateway_settings()
     defaults = defaults if defaults is not None else default_context(settings)
-    setup = RouterSetup.build(settings, defaults)
+    graphs = ServedGraphs.build(settings, defaults)
     gateway = Gateway(
-        graph=build_router(setup=setup),
-        setup=setup,
+        graph=graphs.router,
+        setup=graphs.setup,
         defaults=defaults,
         keys=KeyRing.from_settings(settings),
         max_body_bytes=settings.gateway_max_body_bytes,

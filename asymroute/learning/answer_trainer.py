@@ -17,10 +17,10 @@ import numpy as np
 import numpy.typing as npt
 
 from asymroute.evaluation.datasets import DatasetError, LabeledData
-from asymroute.learning.answer_features import answer_features
-from asymroute.learning.answer_scorer import AnswerScorer
 from asymroute.learning.fitting import fit_newton, standardise
 from asymroute.learning.trainers import TrainOptions
+from asymroute.validators.answer_features import answer_features
+from asymroute.validators.answer_scorer import AnswerScorer
 
 DEFAULT_L2 = 0.01
 """Chosen by 10-fold cross-validation on GSM8K (flat between 0.001 and 0.03)."""

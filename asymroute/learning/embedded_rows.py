@@ -14,11 +14,11 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from asymroute.classifiers.embedding_model import dense_rows
 from asymroute.embedders import get_embedder
 from asymroute.evaluation.datasets import LabeledData
 from asymroute.evaluation.progress import Progress
 from asymroute.learning import anchors
-from asymroute.learning.embedding_model import dense_rows
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]

@@ -27,6 +27,12 @@ from dataclasses import dataclass, replace
 import numpy as np
 import numpy.typing as npt
 
+from asymroute.classifiers.embedding_model import (
+    LENGTH_COLUMN,
+    EmbeddingRouterModel,
+    Vectors,
+    neighbour_gain,
+)
 from asymroute.embedders import DEFAULT_EMBEDDER
 from asymroute.evaluation.datasets import LabeledData
 from asymroute.evaluation.metrics import apgr, threshold_curve
@@ -38,12 +44,6 @@ from asymroute.learning.embedded_rows import (
     balanced_weight,
     embed_prompts,
     rows_of,
-)
-from asymroute.learning.embedding_model import (
-    LENGTH_COLUMN,
-    EmbeddingRouterModel,
-    Vectors,
-    neighbour_gain,
 )
 from asymroute.learning.fitting import fit_newton, standardise
 from asymroute.learning.selection import inner_folds

@@ -5,7 +5,7 @@ training data only. Every recipe trains on `TrainingRows` (labeled prompts plus 
 with a weight) and yields a `LogisticModel`:
 
 - features: `dense` (the ~35 columns of `features.DENSE`, fitted exactly by Newton) or
-  `words+dense` (hashed word unigrams on top, fitted by Adam in `prompt_trainer.fit_logistic`);
+  `words+dense` (hashed word unigrams on top, fitted by Adam in `sparse_fit.fit_logistic`);
 - label: `gain` (soft: 1 only strong right, 0 only weak right, 0.5 they agree), `disagree`
   (only the rows where exactly one model is right), `weak_fails` (1 when the weak model is
   wrong), or `pairwise` (rank rows by strong-minus-weak gain; dense only);
@@ -20,9 +20,10 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from asymroute.learning.features import FeatureSpec, Vocabulary, structural_values
+from asymroute.classifiers.features import FeatureSpec, Vocabulary, structural_values
+from asymroute.classifiers.logistic_model import LogisticModel
 from asymroute.learning.fitting import fit_newton, fit_pairwise, standardise
-from asymroute.learning.model import LogisticModel
+from asymroute.learning.sparse_fit import fit_logistic
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -127,8 +128,6 @@ def fit_dense(
 def fit_recipe(recipe: Recipe, rows: TrainingRows) -> LogisticModel:
     vocabulary = Vocabulary.build(rows.prompts)
     if recipe.words:
-        from asymroute.learning.prompt_trainer import fit_logistic
-
         y, weight = label_and_weight(
             recipe.label, rows.weak_correct, rows.strong_correct, rows.weight
         )

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from asymroute.classifiers.features import Vocabulary
 from asymroute.evaluation.metrics import apgr, threshold_curve
-from asymroute.learning.features import Vocabulary
 from asymroute.learning.recipes import Recipe, TrainingRows, dense_matrix, fit_dense, fit_recipe
 
 FOLDS = 5

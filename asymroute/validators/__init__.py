@@ -1,6 +1,12 @@
 """Validators by name; add one by writing a file and registering its factory here.
 
 A factory takes the run's `ValidationPolicy` (thresholds from the context).
+
+Layer: validators import only the floor (`effects`, `records`, `requests`, `errors`,
+`json_mode`, `json_files`) and each other; never `learning`, `planning`, `model_calls` or the
+node runtime. A validator that calls a model yields `effects.CallTier` and whoever runs it
+makes the call. The learned answer scorer's runtime model lives here (`answer_scorer`,
+`answer_features`, `answer_fit`); its training is `learning.answer_trainer`.
 """
 
 from __future__ import annotations

@@ -2,20 +2,22 @@
 
 A validator is pure: `check(answer)` judges from what the answer carries (text, finish reason,
 token log-probs). A validator that needs the local model (self-verification, a format retry)
-also has `steps(answer)`, a generator that yields the messages of each call it wants and
-receives each reply as a `CandidateAnswer`; the `validate` node drives it with real calls
-(`yield CallTier("local", messages)`), tests drive it with scripted replies, and the offline
-replay falls back to `check` (which then says the validator could not measure).
+also has `steps(answer)`: `Steps` in the one effect protocol (`asymroute.effects`), yielding
+`CallTier("local", messages)` for each call it wants and receiving the `ModelCall`
+(`replies.reply_answer` reads it as a `CandidateAnswer`). The `validate` node runs it inside
+its own steps (`yield from`), so real calls answer it; tests drive it with scripted replies,
+the cascade replay with a live local model or, offline, falls back to `check` (which then says
+the validator could not measure).
 """
 
 from __future__ import annotations
 
-from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
 from langchain_core.messages import BaseMessage
 
+from asymroute.effects import Steps
 from asymroute.errors import ConfigurationError
 
 COMBINE_MODES = ("all", "mean")
@@ -143,8 +145,8 @@ def _is_number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-ValidatorSteps = Generator[Sequence[BaseMessage], CandidateAnswer, Judgement]
-"""Yields the messages of a local call, receives its reply, returns the judgement."""
+ValidatorSteps = Steps[Judgement]
+"""Yields each local call (`CallTier`), receives its `ModelCall`, returns the judgement."""
 
 ValidatorKind = Literal["check", "estimate"]
 

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
-from asymroute.learning.answer_features import NUMBER, final_answer_text, parse_number
+from asymroute.validators.answer_features import NUMBER, final_answer_text, parse_number
 from asymroute.validators.base import (
     CandidateAnswer,
     Judgement,

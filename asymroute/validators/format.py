@@ -15,6 +15,7 @@ from typing import Any
 
 from langchain_core.messages import AIMessage, HumanMessage
 
+from asymroute.effects import CallTier
 from asymroute.json_mode import expected_schema, unfenced
 from asymroute.validators.base import (
     CandidateAnswer,
@@ -23,6 +24,7 @@ from asymroute.validators.base import (
     ValidatorSteps,
 )
 from asymroute.validators.json_schema import schema_errors
+from asymroute.validators.replies import reply_answer
 
 MAX_ERRORS_SHOWN = 3
 
@@ -61,7 +63,7 @@ class FormatValidator:
             return first
         if not answer.messages:
             return first
-        reply = yield [
+        retry = [
             *answer.messages,
             AIMessage(answer.text),
             HumanMessage(
@@ -70,6 +72,7 @@ class FormatValidator:
                 + ", with no other text."
             ),
         ]
+        reply = reply_answer(answer, (yield CallTier("local", retry)), retry)
         if reply.error is not None:
             return Judgement(False, (first.reasons[0], f"retry failed: {reply.error}"), 0.0)
         second = self.check(reply)

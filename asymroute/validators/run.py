@@ -1,19 +1,18 @@
 """Run a policy's validators on one answer and combine their judgements into a verdict.
 
-`validation_steps` is a generator like the validators' own `steps`: it yields the messages of
-each local call a validator needs and receives the reply, so the `validate` node runs it with
-real calls and tests with scripted ones. With `calls=False` (offline replay) every validator is
+`validation_steps` is `Steps` like the validators' own `steps` (`asymroute.effects`): it passes
+on each local call a validator yields, so the `validate` node runs it with real calls and tests
+with scripted ones. With `calls=False` (offline replay) every validator is
 judged by `check` alone. Validators run in the order given and stop at the first failure, since
 a later one cannot rescue the answer (put cheap checks before self-verification).
 """
 
 from __future__ import annotations
 
-from collections.abc import Generator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from langchain_core.messages import BaseMessage
-
+from asymroute.effects import Steps
 from asymroute.records import ValidationVerdict
 from asymroute.validators.base import (
     CallingValidator,
@@ -33,7 +32,7 @@ class ValidationOutcome:
     judgements: tuple[tuple[str, Judgement], ...]
 
 
-ValidationSteps = Generator[Sequence[BaseMessage], CandidateAnswer, ValidationOutcome]
+ValidationSteps = Steps[ValidationOutcome]
 
 
 def validation_steps(

@@ -1,6 +1,6 @@
 """scorer: a learned answer scorer predicts P(local answer wrong); at or above a threshold fails.
 
-The scorer (`asymroute.learning.answer_scorer`) reads the prompt and the answer (final-answer
+The scorer (`asymroute.validators.answer_scorer`) reads the prompt and the answer (final-answer
 form, internal arithmetic re-evaluated, hedging, length, coverage of the question's numbers).
 `scorer_model` in the context picks a file trained with `asymroute train --target answer`; the
 default is the one shipped in the package (trained on GSM8K math answers).
@@ -14,8 +14,8 @@ thresholds over 1 − confidence) ranks answers exactly as the live `validate` n
 
 from __future__ import annotations
 
-from asymroute.learning.answer_scorer import AnswerScorer, load_answer_scorer
 from asymroute.requests import content_text
+from asymroute.validators.answer_scorer import AnswerScorer, load_answer_scorer
 from asymroute.validators.base import CandidateAnswer, Judgement, ValidationPolicy
 
 TYPICAL_ESCALATION_CHARS = 800.0

@@ -8,12 +8,14 @@ per `unmeasured_policy`) when no reply voted at all.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from langchain_core.messages import BaseMessage
 
-from asymroute.validators.base import CandidateAnswer, Judgement, ValidationPolicy, unmeasured
+from asymroute.effects import CallTier, Steps
+from asymroute.validators.base import Judgement, ValidationPolicy, unmeasured
+from asymroute.validators.replies import reply_text
 
 
 @dataclass(frozen=True)
@@ -27,17 +29,17 @@ class Votes:
 
 def collect_votes(
     requests: Iterable[Sequence[BaseMessage]], vote: Callable[[str], bool | None]
-) -> Generator[Sequence[BaseMessage], CandidateAnswer, Votes]:
-    """Yield each request, read each reply's vote (None: no vote)."""
+) -> Steps[Votes]:
+    """Send each request to the local model, read each reply's vote (None: no vote)."""
     asked = voted = agreeing = 0
     failures: list[str] = []
     for messages in requests:
         asked += 1
-        reply = yield messages
+        reply = yield CallTier("local", messages)
         if reply.error is not None:
             failures.append(reply.error)
             continue
-        verdict = vote(reply.text)
+        verdict = vote(reply_text(reply))
         if verdict is not None:
             voted += 1
             agreeing += verdict

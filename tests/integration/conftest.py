@@ -11,8 +11,8 @@ import pytest
 
 from asymroute.pricing import ModelPrice
 from asymroute.settings import Settings
+from bench.support.processes import free_port, running_server, stop
 from tests.support.langsmith_capture import LangSmithCapture
-from tests.support.processes import free_port, running_server, stop
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 OLLAMA_SERVER_SCRIPT = PROJECT_ROOT / "tests" / "support" / "ollama_server.py"

@@ -13,6 +13,7 @@ from asymroute.errors import BudgetExceededError
 from asymroute.records import BUDGET_EXHAUSTED
 from asymroute.settings import Settings
 from graphs.chat import build_chat
+from graphs.router import build_router
 from tests.integration.conftest import FRONTIER_ALIAS, OLLAMA_MODEL
 
 COMPLEX = "Analyze and debug this parser, then refactor it to be thread-safe."
@@ -35,7 +36,7 @@ def test_follow_up_to_a_complex_turn_stays_on_the_frontier(
     settings = with_store(settings, tmp_path)
     config = {"configurable": {"thread_id": "live-1"}}
     with open_checkpointer(settings) as saver:
-        graph = build_chat(settings, LIVE, saver)
+        graph = build_chat(build_router(settings, LIVE), saver)
         graph.invoke({"messages": [("user", COMPLEX)]}, config)
         graph.invoke({"messages": [("user", "and why?")]}, config)
         state = graph.invoke({"messages": [("user", "What is 2+3?")]}, config)
@@ -57,7 +58,7 @@ def test_thread_budget_downgrades_then_refuses(settings: Settings, tmp_path: Pat
     settings = with_store(settings, tmp_path)
     config = {"configurable": {"thread_id": "live-2"}}
     with open_checkpointer(settings) as saver:
-        graph = build_chat(settings, LIVE, saver)
+        graph = build_chat(build_router(settings, LIVE), saver)
         first = graph.invoke({"messages": [("user", COMPLEX)]}, config)
         spent = first["totals"]["cost_usd"]
         tight = RouterContext(**{**LIVE.__dict__, "budget_per_thread_usd": spent})
@@ -78,7 +79,7 @@ def test_async_chat_with_the_async_sqlite_store(settings: Settings, tmp_path: Pa
 
     async def talk() -> dict:
         async with open_async_checkpointer(settings) as saver:
-            graph = build_chat(settings, LIVE, saver)
+            graph = build_chat(build_router(settings, LIVE), saver)
             await graph.ainvoke({"messages": [("user", "What is 2+3?")]}, config)
             return await graph.ainvoke({"messages": [("user", "and why?")]}, config)
 

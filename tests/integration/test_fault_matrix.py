@@ -1,6 +1,6 @@
 """Fault matrix: every upstream fault on each tier, through the real ChatOllama and ChatOpenAI.
 
-The faulted tier is served by a misbehaving upstream on loopback (tests/support/faulty_upstream.py),
+The faulted tier is served by a misbehaving upstream on loopback (bench/support/faulty_upstream.py),
 the other tier by a healthy one. Each case asserts who answered (or which error), the calls and
 attempts made (in the result and as counted at the upstream), and that the request's wall
 time stays within the bound the configuration implies. Every case runs under `invoke` and
@@ -26,8 +26,8 @@ from asymroute.pricing import ModelPrice
 from asymroute.records import attempts_made
 from asymroute.resilience import request_attempt_bound, retry_policy
 from asymroute.settings import Settings
+from bench.support.faulty_upstream import FaultyUpstream
 from graphs.router import build_router
-from tests.support.faulty_upstream import FaultyUpstream
 
 READ_TIMEOUT_S = 1.0
 CONNECT_TIMEOUT_S = 1.0

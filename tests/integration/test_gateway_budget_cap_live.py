@@ -22,11 +22,11 @@ import pytest
 
 from asymroute.gateway.spend import PostgresSpendStore, SqliteSpendStore
 from asymroute.pricing import ModelPrice
+from bench.support.postgres import running_postgres
+from bench.support.processes import free_port, running_server
+from bench.support.upstream_stub import COMPLETION_TOKENS, PROMPT_TOKENS
 from tests.integration.conftest import PROJECT_ROOT
 from tests.support.gateway import STUB_FRONTIER, stub_gateway_env
-from tests.support.postgres import running_postgres
-from tests.support.processes import free_port, running_server
-from tests.support.upstream_stub import COMPLETION_TOKENS, PROMPT_TOKENS
 
 KEY = "sk-budget-cap"
 COMPLEX = "Analyze and debug this parser, then refactor it to be thread-safe."
@@ -47,7 +47,7 @@ DELAY_MS = 3000  # no request settles (freeing room) before all of them have arr
 def slow_stub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = free_port()
     log = tmp_path_factory.mktemp("stub") / "stub.log"
-    command = [sys.executable, str(PROJECT_ROOT / "tests/support/upstream_stub.py")]
+    command = [sys.executable, str(PROJECT_ROOT / "bench/support/upstream_stub.py")]
     url = f"http://127.0.0.1:{port}"
     with running_server(
         [*command, "--port", str(port), "--delay-ms", str(DELAY_MS)], f"{url}/v1/models", log

@@ -22,9 +22,9 @@ import httpx
 import pytest
 
 from asymroute.gateway.spend.sqlite import SqliteSpendStore
+from bench.support.faulty_upstream import ChatCall, FaultyUpstream
+from bench.support.processes import free_port, running_server
 from tests.integration.conftest import PROJECT_ROOT
-from tests.support.faulty_upstream import ChatCall, FaultyUpstream
-from tests.support.processes import free_port, running_server
 
 KEY = "sk-disconnect-tests"
 FRONTIER_PROMPT = "Refactor this parser"  # `keywords` scores it 1.0: the frontier

@@ -12,9 +12,9 @@ import httpx
 import openai
 import pytest
 
+from bench.support.faulty_upstream import FaultyUpstream
+from bench.support.processes import free_port, running_server
 from tests.integration.conftest import PROJECT_ROOT
-from tests.support.faulty_upstream import FaultyUpstream
-from tests.support.processes import free_port, running_server
 
 KEY = "sk-hostile-tests"
 BREAKER_FAILURES = 10  # over the failed attempts of the fault tests below, together

@@ -10,9 +10,9 @@ import httpx
 import openai
 import pytest
 
+from bench.support.processes import free_port, running_server
 from tests.integration.conftest import FRONTIER_ALIAS, OLLAMA_MODEL, PROJECT_ROOT
 from tests.support.gateway import BUDGET_PROMPT, KEY, TINY_BUDGET_KEY, gateway_env
-from tests.support.processes import free_port, running_server
 
 LOCAL = f"ollama:{OLLAMA_MODEL}"
 FRONTIER = f"openai:{FRONTIER_ALIAS}"

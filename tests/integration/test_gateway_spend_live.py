@@ -1,6 +1,6 @@
 """Per-key spend shared for real: processes on one SQLite file, instances on one Postgres.
 
-An instant OpenAI-compatible stub (tests/support/upstream_stub.py) stands in for both tiers,
+An instant OpenAI-compatible stub (bench/support/upstream_stub.py) stands in for both tiers,
 so these tests measure the budget, not inference. The Postgres tests start their own server
 (Debian package binaries) on a free loopback port and always stop it.
 """
@@ -19,10 +19,10 @@ import pytest
 from asymroute.errors import ConfigurationError
 from asymroute.gateway.settings import GatewaySettings
 from asymroute.gateway.spend import PostgresSpendStore, SqliteSpendStore, open_spend_store
+from bench.support.postgres import running_postgres
+from bench.support.processes import free_port, running_server
 from tests.integration.conftest import PROJECT_ROOT
 from tests.support.gateway import stub_gateway_env
-from tests.support.postgres import running_postgres
-from tests.support.processes import free_port, running_server
 
 KEY = "sk-spend-tests"
 SIMPLE = "What is 2+3?"
@@ -172,7 +172,7 @@ def test_unreachable_postgres_is_a_clear_error_without_the_password() -> None:
 @pytest.fixture(scope="module")
 def stub_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = free_port()
-    command = [sys.executable, str(PROJECT_ROOT / "tests/support/upstream_stub.py")]
+    command = [sys.executable, str(PROJECT_ROOT / "bench/support/upstream_stub.py")]
     log = tmp_path_factory.mktemp("stub") / "stub.log"
     url = f"http://127.0.0.1:{port}"
     with running_server([*command, "--port", str(port)], f"{url}/v1/models", log):

@@ -21,9 +21,9 @@ from pydantic import BaseModel
 from asymroute.context import RouterContext
 from asymroute.pricing import ModelPrice
 from asymroute.settings import Settings
+from bench.support.processes import free_port, running_server
 from graphs.router import build_router
 from tests.integration.conftest import FRONTIER_ALIAS, OLLAMA_MODEL
-from tests.support.processes import free_port, running_server
 
 LOCAL, FRONTIER = "router-1", "router-0"
 PROMPT = "What is the capital of France? Answer in JSON with the city and its country."

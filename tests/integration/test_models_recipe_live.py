@@ -11,8 +11,8 @@ import shlex
 import sys
 from pathlib import Path
 
+from bench.support.processes import free_port, running_server
 from tests.integration.test_cli_live import run_cli
-from tests.support.processes import free_port, running_server
 
 DOCS_PROMPT = "Analyze and debug: def add(a, b): return a - b"
 

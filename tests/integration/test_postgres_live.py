@@ -19,10 +19,11 @@ from asymroute.checkpoints import open_checkpointer
 from asymroute.context import RouterContext
 from asymroute.errors import ConfigurationError
 from asymroute.settings import Settings
+from bench.support.postgres import running_postgres
+from bench.support.processes import free_port
 from graphs.chat import build_chat
+from graphs.router import build_router
 from tests.integration.conftest import FRONTIER_ALIAS, FRONTIER_PRICE, OLLAMA_MODEL
-from tests.support.postgres import running_postgres
-from tests.support.processes import free_port
 
 COMPLEX = "Analyze and debug this parser, then refactor it to be thread-safe."
 CHAT_ARGS = [
@@ -73,7 +74,7 @@ def test_conversation_continues_in_another_process_with_history_and_spend(
     # A third reader, in this process, sees the same thread in the database.
     settings = Settings(_env_file=None, postgres_url=postgres_url)  # type: ignore[call-arg]
     with open_checkpointer(settings) as saver:
-        graph = build_chat(settings, RouterContext(), saver)
+        graph = build_chat(build_router(settings, RouterContext()), saver)
         state = graph.get_state({"configurable": {"thread_id": "pg-thread"}}).values
     assert [m.type for m in state["messages"]] == ["human", "ai", "human", "ai"]
     assert state["messages"][2].content == "and why?"

@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 
 from asymroute.privacy import sensitive_categories
-from tests.support.benchmark_prompts import CANDIDATES, benchmark_prompts, shared_data_dir
+from bench.support.benchmark_prompts import CANDIDATES, benchmark_prompts, shared_data_dir
 
 MAX_RATE = 0.01
 

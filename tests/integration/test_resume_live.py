@@ -19,8 +19,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bench.support.processes import free_port, running_server
 from tests.integration.conftest import FRONTIER_ALIAS, FRONTIER_PRICE, OLLAMA_MODEL, PROJECT_ROOT
-from tests.support.processes import free_port, running_server
 
 RUNNER = PROJECT_ROOT / "tests" / "support" / "workflow_runner.py"
 PROXY = PROJECT_ROOT / "tests" / "support" / "counting_proxy.py"

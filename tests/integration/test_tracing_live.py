@@ -10,10 +10,10 @@ from typing import Any
 
 import httpx
 
+from bench.support.processes import free_port, running_server
 from tests.integration.conftest import FRONTIER_ALIAS, OLLAMA_MODEL
 from tests.integration.test_cli_live import run_cli
 from tests.support.langsmith_capture import LangSmithCapture
-from tests.support.processes import free_port, running_server
 
 ROUTING_KEYS = {"tier", "model", "score", "reasons", "escalated", "cost_usd"}
 

@@ -8,6 +8,7 @@ import pytest
 
 from asymroute.context import RouterContext
 from asymroute.settings import Settings
+from graphs.router import build_router
 from graphs.workflow import build_workflow
 from tests.integration.conftest import FRONTIER_ALIAS, FRONTIER_PRICE, OLLAMA_MODEL
 
@@ -26,7 +27,9 @@ SIMPLE_STEPS = ["What is 2+3?", "What is 4+4?"]
 
 def test_mixed_steps_are_routed_one_by_one_and_priced(settings: Settings) -> None:
     steps = ["What is 2+3?", COMPLEX_STEP, "What is 4+4?"]
-    state = build_workflow(settings, LIVE).invoke({"task": "Check two sums.", "steps": steps})
+    state = build_workflow(build_router(settings, LIVE)).invoke(
+        {"task": "Check two sums.", "steps": steps}
+    )
 
     results = state["step_results"]
     assert [(r["routed"], r["tier"]) for r in results] == [
@@ -50,7 +53,9 @@ def test_mixed_steps_are_routed_one_by_one_and_priced(settings: Settings) -> Non
 
 
 def test_all_simple_steps_never_touch_the_frontier(settings: Settings) -> None:
-    state = build_workflow(settings, LIVE).invoke({"task": "Add up.", "steps": SIMPLE_STEPS})
+    state = build_workflow(build_router(settings, LIVE)).invoke(
+        {"task": "Add up.", "steps": SIMPLE_STEPS}
+    )
 
     assert {r["tier"] for r in state["step_results"]} == {"local"}
     assert state["totals"]["calls"]["frontier"] == 0
@@ -59,7 +64,7 @@ def test_all_simple_steps_never_touch_the_frontier(settings: Settings) -> None:
 
 
 def test_generated_plan_and_async_streaming(settings: Settings) -> None:
-    graph = build_workflow(settings, LIVE)
+    graph = build_workflow(build_router(settings, LIVE))
 
     async def run() -> list[dict]:
         events = []

@@ -44,7 +44,7 @@ STUB_LOCAL = "openai:stub-local"
 
 
 def stub_gateway_env(stub_url: str, key: str, budget_usd: float, **extra: str) -> dict[str, str]:
-    """Both tiers on the upstream stub (`tests/support/upstream_stub.py`), one key named `team`
+    """Both tiers on the upstream stub (`bench/support/upstream_stub.py`), one key named `team`
     with a budget; the frontier at $5 / $15 per million tokens, the local tier free."""
     return {
         "OPENAI_BASE_URL": f"{stub_url}/v1",

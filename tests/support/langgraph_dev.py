@@ -8,7 +8,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
-from tests.support.processes import free_port, running_server
+from bench.support.processes import free_port, running_server
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 

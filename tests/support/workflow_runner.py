@@ -22,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from asymroute.checkpoints import open_checkpointer
 from asymroute.context import RouterContext
 from asymroute.settings import load_settings
+from graphs.router import build_router
 from graphs.workflow import build_workflow
 
 
@@ -32,7 +33,7 @@ def main() -> None:
     settings = load_settings()
     config = {"configurable": {"thread_id": thread}}
     with open_checkpointer(settings) as checkpointer:
-        graph = build_workflow(settings, context, checkpointer)
+        graph = build_workflow(build_router(settings, context), checkpointer)
         for update in graph.stream(
             {"task": task, "steps": steps},
             config,  # type: ignore[arg-type]

@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from asymroute.learning.answer_features import (
+from asymroute.learning.answer_trainer import fit_answer_scorer
+from asymroute.validators.answer_features import (
     ANSWER_FEATURES,
     answer_features,
     arithmetic_consistency,
@@ -17,9 +18,8 @@ from asymroute.learning.answer_features import (
     final_answer_text,
     safe_eval,
 )
-from asymroute.learning.answer_fit import ANSWER_FIT_FEATURES, last_step_operations
-from asymroute.learning.answer_scorer import AnswerScorerFileError, load_answer_scorer
-from asymroute.learning.answer_trainer import fit_answer_scorer
+from asymroute.validators.answer_fit import ANSWER_FIT_FEATURES, last_step_operations
+from asymroute.validators.answer_scorer import AnswerScorerFileError, load_answer_scorer
 
 QUESTION = "Tom has 3 boxes of 4 apples and eats 2. How many apples are left?"
 

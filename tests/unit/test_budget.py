@@ -18,7 +18,7 @@ from asymroute.settings import Settings
 from graphs.chat import build_chat
 from graphs.router import build_router
 from graphs.workflow import build_workflow
-from tests.unit.conftest import FakeProvider
+from tests.support.fake_provider import FakeProvider
 
 COMPLEX = "Analyze and debug this parser, then refactor it to be thread-safe."
 PRICE = ModelPrice(input_per_million=1.0, output_per_million=2.0)
@@ -129,7 +129,9 @@ def test_refuse_policy_raises_a_clear_error(fake_provider: FakeProvider) -> None
 
 def test_chat_thread_budget_comes_from_recorded_spend(fake_provider: FakeProvider) -> None:
     # Room for one frontier call ($0.002 recorded) but not a second (estimate ~$0.001).
-    graph = build_chat(settings(), context(budget_per_thread_usd=0.0025), InMemorySaver())
+    graph = build_chat(
+        build_router(settings(), context(budget_per_thread_usd=0.0025)), InMemorySaver()
+    )
     config = {"configurable": {"thread_id": "b1"}}
     first = graph.invoke({"messages": [("user", COMPLEX)]}, config)
     second = graph.invoke({"messages": [("user", "Now analyze the lexer too.")]}, config)
@@ -146,7 +148,8 @@ def test_a_refused_chat_turn_leaves_the_thread_as_it_was(
     fake_provider: FakeProvider, mode: str
 ) -> None:
     graph = build_chat(
-        settings(), context(budget_per_thread_usd=0.0025, budget_policy="refuse"), InMemorySaver()
+        build_router(settings(), context(budget_per_thread_usd=0.0025, budget_policy="refuse")),
+        InMemorySaver(),
     )
     config = {"configurable": {"thread_id": f"r-{mode}"}}
 
@@ -171,7 +174,7 @@ def test_a_refused_chat_turn_leaves_the_thread_as_it_was(
 
 
 def test_workflow_run_budget_spans_its_steps(fake_provider: FakeProvider) -> None:
-    graph = build_workflow(settings(), context(budget_per_run_usd=0.0025))
+    graph = build_workflow(build_router(settings(), context(budget_per_run_usd=0.0025)))
     steps = [COMPLEX, "Now analyze the lexer and debug it.", "What is 2+3?"]
     state = graph.invoke({"task": "Fix the parser.", "steps": steps})
 
@@ -188,7 +191,8 @@ def test_workflow_refuse_stops_the_run_and_keeps_the_paid_steps(
     fake_provider: FakeProvider,
 ) -> None:
     graph = build_workflow(
-        settings(), context(budget_per_run_usd=0.0025, budget_policy="refuse"), InMemorySaver()
+        build_router(settings(), context(budget_per_run_usd=0.0025, budget_policy="refuse")),
+        InMemorySaver(),
     )
     config = {"configurable": {"thread_id": "b2"}}
     with pytest.raises(BudgetExceededError, match=r"run spend from \$0.002000"):

@@ -16,7 +16,8 @@ from asymroute.errors import InvalidRequestError
 from asymroute.pricing import ModelPrice
 from asymroute.settings import Settings
 from graphs.chat import build_chat
-from tests.unit.conftest import FakeProvider
+from graphs.router import build_router
+from tests.support.fake_provider import FakeProvider
 
 COMPLEX = "Analyze and debug this parser, then refactor it to be thread-safe."
 SIMPLE = "What is 2+3?"
@@ -77,7 +78,7 @@ def make_chat(fake_provider: FakeProvider) -> Callable[..., Any]:
             classifier="heuristic",
             **context,
         )
-        return build_chat(settings, defaults, InMemorySaver())
+        return build_chat(build_router(settings, defaults), InMemorySaver())
 
     return build
 
@@ -148,8 +149,6 @@ def test_a_turn_needs_a_user_message(make_chat: Any) -> None:
 
 
 def test_the_bare_router_on_a_thread_routes_follow_ups_too(make_router: Any) -> None:
-    from graphs.router import build_router
-
     router = build_router(
         Settings(_env_file=None),  # type: ignore[call-arg]
         RouterContext(

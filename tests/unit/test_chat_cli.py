@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from asymroute.cli import main
-from tests.unit.conftest import FakeProvider
+from tests.support.fake_provider import FakeProvider
 
 FAKE = ["--local-model", "fake:good", "--frontier-model", "fake:frontier"]
 FAKE += ["--classifier", "heuristic"]

@@ -27,6 +27,7 @@ from asymroute.cli import main
 from asymroute.context import RouterContext
 from asymroute.settings import Settings
 from graphs.chat import build_chat
+from graphs.router import build_router
 from tests.support.scripted_models import ScriptedProvider
 
 REFUSAL = "I'm sorry, but I can't help with that."  # rejected: turn 3 escalates to the frontier
@@ -53,7 +54,7 @@ def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
 
 def crash_in_turn_3(settings: Settings, scripted: ScriptedProvider) -> None:
     with open_checkpointer(settings) as saver:
-        graph = build_chat(settings, CONTEXT, saver)
+        graph = build_chat(build_router(settings, CONTEXT), saver)
         for question in ("What is 2+3?", "And 3+4?"):
             graph.invoke({"messages": [("user", question)]}, CONFIG, durability="sync")
         scripted.script("local", REFUSAL)
@@ -72,7 +73,7 @@ def test_a_cut_off_turn_is_found_and_resumed_without_repeating_the_finished_call
     crash_in_turn_3(settings, scripted)
     local_calls, frontier_calls = scripted.calls("local"), scripted.calls("frontier")
     with open_checkpointer(settings) as saver:  # a new process on the same thread
-        graph = build_chat(settings, CONTEXT, saver)
+        graph = build_chat(build_router(settings, CONTEXT), saver)
         pending = find_pending_turn(graph, CONFIG)
         assert pending is not None and (pending.turn, pending.text) == (3, "And 5+6?")
 
@@ -91,7 +92,7 @@ def test_a_withdrawn_turn_leaves_no_unanswered_question_behind(
 ) -> None:
     crash_in_turn_3(settings, scripted)
     with open_checkpointer(settings) as saver:
-        graph = build_chat(settings, CONTEXT, saver)
+        graph = build_chat(build_router(settings, CONTEXT), saver)
         pending = find_pending_turn(graph, CONFIG)
         assert pending is not None
         withdraw_pending_turn(graph, CONFIG, pending)
@@ -114,7 +115,7 @@ def test_async_programs_find_and_resume_the_turn_too(
 
     async def settle() -> dict[str, Any]:
         async with open_async_checkpointer(settings) as saver:
-            graph = build_chat(settings, CONTEXT, saver)
+            graph = build_chat(build_router(settings, CONTEXT), saver)
             pending = await afind_pending_turn(graph, CONFIG)
             assert pending is not None and pending.turn == 3
             return await aresume_pending_turn(graph, CONFIG, CONTEXT)

@@ -21,7 +21,8 @@ from asymroute.context import RouterContext
 from asymroute.errors import ConfigurationError
 from asymroute.settings import Settings, load_settings
 from graphs.chat import build_chat
-from tests.unit.conftest import FakeProvider
+from graphs.router import build_router
+from tests.support.fake_provider import FakeProvider
 
 CONTEXT = RouterContext(local_model="fake:good", frontier_model="fake:frontier")
 
@@ -44,11 +45,13 @@ def test_sqlite_thread_survives_closing_the_store(
     config = {"configurable": {"thread_id": "t"}}
     with open_checkpointer(settings) as saver:
         assert isinstance(saver, SqliteSaver)
-        build_chat(settings, CONTEXT, saver).invoke({"messages": [("user", "hi")]}, config)
+        build_chat(build_router(settings, CONTEXT), saver).invoke(
+            {"messages": [("user", "hi")]}, config
+        )
     assert (tmp_path / "nested" / "cp.sqlite").is_file()
 
     with open_checkpointer(settings) as saver:
-        state = build_chat(settings, CONTEXT, saver).invoke(
+        state = build_chat(build_router(settings, CONTEXT), saver).invoke(
             {"messages": [("user", "and why?")]}, config
         )
     assert [t["turn"] for t in state["turns"]] == [1, 2]
@@ -62,7 +65,7 @@ def test_async_sqlite_store_serves_ainvoke(tmp_path: Path, fake_provider: FakePr
     async def talk() -> dict[str, Any]:
         async with open_async_checkpointer(settings) as saver:
             assert isinstance(saver, AsyncSqliteSaver)
-            graph = build_chat(settings, CONTEXT, saver)
+            graph = build_chat(build_router(settings, CONTEXT), saver)
             await graph.ainvoke({"messages": [("user", "hi")]}, config)
             return await graph.ainvoke({"messages": [("user", "and why?")]}, config)
 

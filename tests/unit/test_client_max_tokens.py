@@ -12,8 +12,8 @@ from asymroute.gateway.completions import run_context
 from asymroute.gateway.schemas import parse_chat_request
 from asymroute.validators import CandidateAnswer, ValidationPolicy
 from asymroute.validators.structural import StructuralValidator
+from tests.support.fake_provider import FakeProvider
 from tests.support.gateway_app import SIMPLE, ask, client_for, gateway
-from tests.unit.conftest import FakeProvider
 
 
 def capped(text: str = "Bonjour ! Je") -> CandidateAnswer:

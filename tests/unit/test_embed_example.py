@@ -7,7 +7,7 @@ import importlib.util
 from pathlib import Path
 from typing import Any
 
-from tests.unit.conftest import FakeProvider
+from tests.support.fake_provider import FakeProvider
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "embed_router.py"
 

@@ -10,9 +10,9 @@ import pytest
 
 from asymroute.classifiers import get_classifier
 from asymroute.classifiers.embedding import EmbeddingClassifier
+from asymroute.classifiers.embedding_model import DENSE_COLUMNS, EmbeddingRouterModel
 from asymroute.errors import ConfigurationError
 from asymroute.learning.embedded_rows import EmbeddedRows, balanced_weight
-from asymroute.learning.embedding_model import DENSE_COLUMNS, EmbeddingRouterModel
 from asymroute.learning.embedding_trainer import CANDIDATES, task_folds, train_on_rows
 
 DIM = 8

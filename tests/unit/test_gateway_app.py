@@ -11,8 +11,8 @@ from starlette.testclient import TestClient
 
 from asymroute.context import RouterContext
 from asymroute.gateway.keys import hash_key
+from tests.support.fake_provider import FRONTIER_ANSWER, GOOD_ANSWER, REFUSAL, FakeProvider
 from tests.support.gateway_app import COMPLEX, KEY, ask, client_for, gateway
-from tests.unit.conftest import FRONTIER_ANSWER, GOOD_ANSWER, REFUSAL, FakeProvider
 
 
 @pytest.fixture

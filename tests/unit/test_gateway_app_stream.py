@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
 from asymroute.context import RouterContext
+from tests.support.fake_provider import FRONTIER_ANSWER, GOOD_ANSWER, FakeProvider
 from tests.support.gateway_app import COMPLEX, SIMPLE, client_for, gateway, sse_events
-from tests.unit.conftest import FRONTIER_ANSWER, GOOD_ANSWER, FakeProvider
 
 
 @pytest.fixture

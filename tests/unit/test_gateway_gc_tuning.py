@@ -12,8 +12,8 @@ import pytest
 from asymroute.cli import main
 from asymroute.gateway import app as gateway_app
 from asymroute.gateway.gc_tuning import SERVING_THRESHOLDS, tune_for_serving
+from tests.support.fake_provider import FakeProvider
 from tests.support.gateway_app import gateway
-from tests.unit.conftest import FakeProvider
 
 
 @pytest.fixture

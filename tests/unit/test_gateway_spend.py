@@ -23,8 +23,8 @@ from asymroute.gateway.spend import (
     open_spend_store,
     spend_store_name,
 )
+from tests.support.fake_provider import FakeProvider
 from tests.support.gateway_app import COMPLEX, KEY, ask, client_for, gateway
-from tests.unit.conftest import FakeProvider
 
 TEAM_KEYS = {"team": KEY}
 TEAM_BUDGET = {"team": 0.01}  # one frontier answer ($0.0125) spends it

@@ -10,6 +10,7 @@ import pytest
 from asymroute.context import RouterContext
 from asymroute.errors import ConfigurationError, InvalidRequestError
 from asymroute.settings import Settings
+from graphs.router import build_router
 
 SIMPLE = {"messages": [("user", "What is 2+3?")]}
 
@@ -33,8 +34,6 @@ def test_graph_has_exactly_the_documented_branches(make_router: Any) -> None:
 
 
 def test_build_router_rejects_bad_defaults() -> None:
-    from graphs.router import build_router  # imported late: importing builds the module graph
-
     with pytest.raises(ConfigurationError, match="default routing context is invalid"):
         build_router(settings=Settings(), defaults=RouterContext(local_model="nope"))
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from asymroute.errors import ConfigurationError
-from asymroute.learning.json_files import read_json_file, write_json_file
+from asymroute.json_files import read_json_file, write_json_file
 
 
 class ExampleFileError(ConfigurationError):

@@ -24,8 +24,8 @@ from asymroute.providers.llamacpp import LlamaCppProvider
 from asymroute.providers.ollama import OllamaProvider
 from asymroute.providers.openai import OpenAIProvider
 from asymroute.settings import Settings
+from tests.support.fake_provider import PLACE_JSON, FakeProvider
 from tests.support.gateway_app import SIMPLE, client_for, gateway, sse_events
-from tests.unit.conftest import PLACE_JSON, FakeProvider
 
 PLACE_SCHEMA = {
     "type": "object",

@@ -9,15 +9,16 @@ import numpy as np
 import pytest
 
 from asymroute.classifiers import get_classifier
+from asymroute.classifiers.features import FeatureSpec, Vocabulary, extract, structural_values
 from asymroute.classifiers.learned import LearnedClassifier
+from asymroute.classifiers.logistic_model import LogisticModel
 from asymroute.errors import ConfigurationError
 from asymroute.evaluation.datasets import load_labeled
 from asymroute.learning import anchors
-from asymroute.learning.features import FeatureSpec, Vocabulary, extract, structural_values
-from asymroute.learning.model import LogisticModel
-from asymroute.learning.prompt_trainer import fit_logistic, train_prompt_router
+from asymroute.learning.prompt_trainer import train_prompt_router
 from asymroute.learning.recipes import CANDIDATES, Recipe
 from asymroute.learning.selection import inner_folds
+from asymroute.learning.sparse_fit import fit_logistic
 from asymroute.learning.trainers import TrainOptions, get_trainer
 
 EASY = [f"What is {i}+{i}?" for i in range(20)]

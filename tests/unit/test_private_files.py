@@ -15,7 +15,8 @@ from asymroute.context import RouterContext
 from asymroute.gateway.spend.sqlite import SqliteSpendStore
 from asymroute.settings import Settings
 from graphs.chat import build_chat
-from tests.unit.conftest import FakeProvider
+from graphs.router import build_router
+from tests.support.fake_provider import FakeProvider
 
 CONTEXT = RouterContext(local_model="fake:good", frontier_model="fake:frontier")
 
@@ -37,7 +38,9 @@ def test_the_checkpoint_file_and_its_wal_are_created_0600(
     settings = Settings(_env_file=None, checkpoint_path=tmp_path / "cp.sqlite")  # type: ignore[call-arg]
     with open_checkpointer(settings) as saver:
         config = {"configurable": {"thread_id": "t"}}
-        build_chat(settings, CONTEXT, saver).invoke({"messages": [("user", "hi")]}, config)
+        build_chat(build_router(settings, CONTEXT), saver).invoke(
+            {"messages": [("user", "hi")]}, config
+        )
         found = modes(tmp_path)
     assert "cp.sqlite" in found
     assert found == dict.fromkeys(found, 0o600)

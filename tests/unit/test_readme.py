@@ -31,8 +31,8 @@ README_MAX_LINES = 250
 
 GRAPHS: dict[str, Callable[[Settings], Any]] = {
     "router": build_router,
-    "workflow": build_workflow,
-    "chat": build_chat,
+    "workflow": lambda settings: build_workflow(build_router(settings)),
+    "chat": lambda settings: build_chat(build_router(settings)),
 }
 DRAWN_ON: dict[str, tuple[Path, ...]] = {
     "router": (README, DOCS / "concepts.md"),

@@ -1,4 +1,4 @@
-"""Pure routing rules: decide, first_tier, the edge functions, judge and the usage helpers."""
+"""Pure routing rules: decide, first_tier, the edge functions and the usage helpers."""
 
 from __future__ import annotations
 
@@ -11,26 +11,9 @@ from asymroute.routing import (
     after_validate,
     decide,
     first_tier,
-    judge,
     last_usage,
     total_cost,
 )
-from asymroute.validators import CandidateAnswer, Judgement
-from asymroute.validators.structural import StructuralValidator
-
-
-class Passing:
-    name = "lenient"
-
-    def check(self, answer: CandidateAnswer) -> Judgement:
-        return Judgement(True, ("looks fine",))
-
-
-class Failing:
-    name = "picky"
-
-    def check(self, answer: CandidateAnswer) -> Judgement:
-        return Judgement(False, ("too short", "no citation"))
 
 
 def decision(tier: str, frontier_unavailable: bool = False) -> RoutingDecision:
@@ -55,10 +38,6 @@ def usage(tier: str, model: str, cost: float) -> UsageRecord:
         priced=True,
         error=None,
     )
-
-
-def candidate(text: str = "5", error: str | None = None) -> CandidateAnswer:
-    return CandidateAnswer(prompt="What is 2+3?", text=text, finish_reason="stop", error=error)
 
 
 # --- decide and first_tier -----------------------------------------------------------------
@@ -132,59 +111,6 @@ def test_after_classify_goes_to_the_first_tier(tier: str, unavailable: bool, nod
 )
 def test_after_validate_escalates_only_when_flagged(state: dict[str, bool], node: str) -> None:
     assert after_validate(state) == node
-
-
-# --- judge ---------------------------------------------------------------------------------
-
-
-def test_judge_passes_when_all_validators_pass() -> None:
-    verdict = judge(candidate(), [Passing(), StructuralValidator()], enabled=True)
-
-    assert verdict == {
-        "passed": True,
-        "reasons": ["lenient: looks fine", "structural: answer is complete and non-empty"],
-        "validators": ["lenient", "structural"],
-        "skipped": False,
-    }
-
-
-def test_judge_fails_when_one_validator_fails_and_reports_only_failures() -> None:
-    verdict = judge(candidate(), [Passing(), Failing()], enabled=True)
-
-    assert verdict["passed"] is False
-    assert verdict["reasons"] == ["picky: too short", "picky: no citation"]
-    assert verdict["validators"] == ["lenient", "picky"]
-
-
-def test_judge_skips_when_validation_disabled() -> None:
-    verdict = judge(candidate(text=""), [Failing()], enabled=False)
-
-    assert verdict == {
-        "passed": True,
-        "reasons": ["validation disabled"],
-        "validators": [],
-        "skipped": True,
-    }
-
-
-@pytest.mark.parametrize("enabled", [True, False])
-def test_judge_never_passes_a_failed_call(enabled: bool) -> None:
-    verdict = judge(candidate(text="", error="ConnectionError: refused"), [Passing()], enabled)
-
-    assert verdict["passed"] is False
-    assert verdict["skipped"] is False
-    assert verdict["reasons"] == ["local call failed: ConnectionError: refused"]
-
-
-def test_judge_reports_a_failed_call_once_with_structural_validator() -> None:
-    verdict = judge(
-        candidate(text="", error="TimeoutError"),
-        [StructuralValidator(), StructuralValidator()],
-        enabled=False,
-    )
-
-    assert verdict["passed"] is False
-    assert verdict["reasons"] == ["structural: local call failed: TimeoutError"]
 
 
 # --- usage helpers -------------------------------------------------------------------------

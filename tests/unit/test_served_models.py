@@ -15,8 +15,8 @@ from asymroute.providers import served_models
 from asymroute.providers.served_models import aserved_model, served_model, served_name
 from asymroute.routing import price_flags
 from asymroute.settings import Settings
+from tests.support.fake_provider import FakeProvider
 from tests.support.gateway_app import SIMPLE, ask, client_for, gateway
-from tests.unit.conftest import FakeProvider
 
 SELF_HOSTED = Settings(_env_file=None, OPENAI_BASE_URL="http://127.0.0.1:9/v1")  # type: ignore[call-arg]
 

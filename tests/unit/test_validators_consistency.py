@@ -8,6 +8,7 @@ import pytest
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
 from asymroute.context import RouterContext
+from asymroute.effects import ModelCall
 from asymroute.errors import ConfigurationError
 from asymroute.validators.base import CandidateAnswer, ValidationPolicy
 from asymroute.validators.consistency import (
@@ -16,14 +17,14 @@ from asymroute.validators.consistency import (
     resample_messages,
     same_answer,
 )
-from tests.unit.steps_driver import drive
+from tests.unit.steps_driver import drive_scripted, scripted_call
 
 QUESTION = "A shirt costs $1,200 and is 25% off. What does it cost now?"
 ANSWER = CandidateAnswer(QUESTION, "25% of 1200 is 300.\nThe answer is $900.", "stop")
 
 
-def reply(text: str, error: str | None = None) -> CandidateAnswer:
-    return CandidateAnswer("", text, "stop", error=error)
+def reply(text: str, error: str | None = None) -> ModelCall:
+    return scripted_call(text, error)
 
 
 @pytest.mark.parametrize(
@@ -65,7 +66,7 @@ def test_a_short_text_answer_agrees_with_a_longer_one_that_states_it() -> None:
 
 def test_asks_k_times_with_differing_instructions_and_agreement_passes() -> None:
     validator = ConsistencyValidator(ValidationPolicy(consistency_samples=3))
-    judgement, sent = drive(validator.steps(ANSWER), [reply("Answer: 900 dollars")] * 3)
+    judgement, sent = drive_scripted(validator.steps(ANSWER), [reply("Answer: 900 dollars")] * 3)
 
     assert len(sent) == 3
     assert all(m[0].type == "system" and m[-1].content == QUESTION for m in sent)
@@ -79,7 +80,7 @@ def test_asks_k_times_with_differing_instructions_and_agreement_passes() -> None
 def test_disagreement_fails_with_its_share() -> None:
     validator = ConsistencyValidator(ValidationPolicy(consistency_samples=3))
     replies = [reply("Answer: 1500"), reply("Answer: 900"), reply("#### 300")]
-    judgement, _ = drive(validator.steps(ANSWER), replies)
+    judgement, _ = drive_scripted(validator.steps(ANSWER), replies)
     assert not judgement.passed
     assert judgement.confidence == pytest.approx(1 / 3)
     assert judgement.reasons[0].endswith("0 of 3 stated none or failed): below 0.5")
@@ -87,7 +88,7 @@ def test_disagreement_fails_with_its_share() -> None:
 
 def test_the_threshold_is_the_policys() -> None:
     policy = ValidationPolicy(consistency_samples=2, consistency_min_agreement=1.0)
-    judgement, _ = drive(
+    judgement, _ = drive_scripted(
         ConsistencyValidator(policy).steps(ANSWER), [reply("Answer: 900"), reply("Answer: 9")]
     )
     assert not judgement.passed and judgement.confidence == 0.5
@@ -96,14 +97,16 @@ def test_the_threshold_is_the_policys() -> None:
 def test_unstated_and_failed_resamples_are_left_out_and_counted() -> None:
     validator = ConsistencyValidator(ValidationPolicy(consistency_samples=3))
     replies = [reply("I am not sure."), reply("", "Timeout"), reply("Answer: 900")]
-    judgement, _ = drive(validator.steps(ANSWER), replies)
+    judgement, _ = drive_scripted(validator.steps(ANSWER), replies)
     assert judgement.passed and judgement.confidence == 1.0
     assert "(900; 2 of 3 stated none or failed)" in judgement.reasons[0]
 
 
 def test_no_stated_answer_at_all_is_unmeasured_not_confident() -> None:
     validator = ConsistencyValidator(ValidationPolicy(consistency_samples=2))
-    judgement, _ = drive(validator.steps(ANSWER), [reply("hmm"), reply("", "ConnectionError")])
+    judgement, _ = drive_scripted(
+        validator.steps(ANSWER), [reply("hmm"), reply("", "ConnectionError")]
+    )
     assert judgement.passed and judgement.confidence is None
     assert judgement.reasons == (
         "not measured, abstains: none of 2 resamples stated a final answer (ConnectionError)",
@@ -113,14 +116,14 @@ def test_no_stated_answer_at_all_is_unmeasured_not_confident() -> None:
 def test_prose_without_a_final_answer_is_not_resampled() -> None:
     prose = CandidateAnswer("Tell me about Paris.", "Paris is lovely in spring.", "stop")
     policy = ValidationPolicy(unmeasured_policy="escalate")
-    judgement, sent = drive(ConsistencyValidator(policy).steps(prose), [])
+    judgement, sent = drive_scripted(ConsistencyValidator(policy).steps(prose), [])
     assert sent == [] and not judgement.passed and judgement.confidence is None
     assert "states no final answer to compare" in judgement.reasons[0]
 
 
 def test_failed_or_empty_answers_fail_without_calls() -> None:
     for answer in (CandidateAnswer("q", " ", "stop"), CandidateAnswer("q", "", None, "Timeout")):
-        judgement, sent = drive(ConsistencyValidator(ValidationPolicy()).steps(answer), [])
+        judgement, sent = drive_scripted(ConsistencyValidator(ValidationPolicy()).steps(answer), [])
         assert sent == [] and not judgement.passed and judgement.confidence == 0.0
 
 

@@ -10,7 +10,7 @@ from langchain_core.messages import HumanMessage
 from asymroute.validators.base import CandidateAnswer, ValidationPolicy
 from asymroute.validators.format import FormatValidator, expected_schema
 from asymroute.validators.json_schema import schema_errors
-from tests.unit.steps_driver import drive
+from tests.unit.steps_driver import drive_scripted, scripted_call
 
 SCHEMA = {
     "type": "json_schema",
@@ -85,21 +85,24 @@ def test_expected_schema_reads_openai_response_formats() -> None:
 
 
 def test_one_retry_with_the_error_and_the_fixed_answer_replaces_the_first() -> None:
-    fixed = answer('{"name": "Bob", "age": 41}')
-    judgement, sent = drive(validator(SCHEMA).steps(answer('{"name": "Bob"}')), [fixed])
+    fixed = scripted_call('{"name": "Bob", "age": 41}')
+    judgement, sent = drive_scripted(validator(SCHEMA).steps(answer('{"name": "Bob"}')), [fixed])
 
     assert len(sent) == 1
     retry = sent[0]
     assert retry[0].content == "Give me JSON"
     assert retry[1].type == "ai" and retry[1].content == '{"name": "Bob"}'
     assert "missing required key 'age'" in retry[2].content
-    assert judgement.passed and judgement.revised is fixed
+    assert judgement.passed and judgement.revised is not None
+    assert judgement.revised.message is fixed.message
+    assert judgement.revised.text == '{"name": "Bob", "age": 41}'
+    assert list(judgement.revised.messages) == list(retry)
     assert "the retry fixed it" in judgement.reasons[0]
 
 
 def test_a_failed_retry_escalates_with_both_errors() -> None:
-    judgement, sent = drive(
-        validator({"type": "json_object"}).steps(answer("nope")), [answer("still nope")]
+    judgement, sent = drive_scripted(
+        validator({"type": "json_object"}).steps(answer("nope")), [scripted_call("still nope")]
     )
     assert len(sent) == 1 and not judgement.passed and judgement.revised is None
     assert judgement.reasons[0].startswith("not valid JSON")
@@ -107,14 +110,14 @@ def test_a_failed_retry_escalates_with_both_errors() -> None:
 
 
 def test_retry_call_failure_is_reported() -> None:
-    judgement, _ = drive(
+    judgement, _ = drive_scripted(
         validator({"type": "json_object"}).steps(answer("nope")),
-        [answer("", error="ConnectionError: refused")],
+        [scripted_call("", error="ConnectionError: refused")],
     )
     assert not judgement.passed and judgement.reasons[1] == "retry failed: ConnectionError: refused"
 
 
 def test_no_retry_when_turned_off_or_when_the_answer_passes() -> None:
     off = validator({"type": "json_object"}, format_retry=False)
-    assert drive(off.steps(answer("nope")), [])[1] == []
-    assert drive(validator({"type": "json_object"}).steps(answer("{}")), [])[1] == []
+    assert drive_scripted(off.steps(answer("nope")), [])[1] == []
+    assert drive_scripted(validator({"type": "json_object"}).steps(answer("{}")), [])[1] == []

@@ -9,6 +9,7 @@ import pytest
 from langchain_core.messages import AIMessage, HumanMessage
 
 from asymroute.context import RouterContext
+from asymroute.effects import drive
 from asymroute.errors import ConfigurationError
 from asymroute.validators import get_validators
 from asymroute.validators.base import CandidateAnswer, Judgement, ValidationPolicy
@@ -19,6 +20,7 @@ from asymroute.validators.scorer import (
     cost_weighted,
     frontier_input_chars,
 )
+from tests.unit.steps_driver import no_calls
 
 QUESTION = "Tom has 3 boxes of 4 apples and eats 2. How many apples are left?"
 GOOD = "3 * 4 = 12 apples, 12 - 2 = 10 left.\n#### 10"
@@ -41,11 +43,7 @@ def run(validators: list[Any], policy: ValidationPolicy, text: str = GOOD, **fie
     steps = validation_steps(
         CandidateAnswer(QUESTION, text, "stop", **fields), validators, policy, True, calls=False
     )
-    try:
-        next(steps)
-    except StopIteration as done:
-        return done.value
-    raise AssertionError("no call expected")
+    return drive(steps, no_calls)
 
 
 def test_scorer_passes_a_sound_answer_and_fails_a_broken_one() -> None:
@@ -137,8 +135,6 @@ def test_a_failed_local_call_never_passes_even_with_validation_off() -> None:
     steps = validation_steps(
         CandidateAnswer(QUESTION, "", None, error="Timeout"), [], ValidationPolicy(), False
     )
-    try:
-        next(steps)
-    except StopIteration as done:
-        assert done.value.verdict["passed"] is False
-        assert done.value.verdict["reasons"] == ["local call failed: Timeout"]
+    outcome = drive(steps, no_calls)
+    assert outcome.verdict["passed"] is False
+    assert outcome.verdict["reasons"] == ["local call failed: Timeout"]

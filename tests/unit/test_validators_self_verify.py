@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import pytest
 
+from asymroute.effects import ModelCall, drive
 from asymroute.validators.base import CandidateAnswer, ValidationPolicy
 from asymroute.validators.self_verify import SelfVerifyValidator, parse_verdict
-from tests.unit.steps_driver import drive
+from tests.unit.steps_driver import drive_scripted, no_calls, scripted_call
 
 ANSWER = CandidateAnswer("What is 2+3?", "2 + 3 = 5", "stop")
 
 
-def reply(text: str, error: str | None = None) -> CandidateAnswer:
-    return CandidateAnswer("", text, "stop", error=error)
+def reply(text: str, error: str | None = None) -> ModelCall:
+    return scripted_call(text, error)
 
 
 @pytest.mark.parametrize(
@@ -32,7 +33,7 @@ def test_parse_verdict(text: str, verdict: bool | None) -> None:
 
 def test_asks_k_times_with_the_question_and_answer_and_differing_prompts() -> None:
     validator = SelfVerifyValidator(ValidationPolicy(self_verify_samples=3))
-    judgement, sent = drive(validator.steps(ANSWER), [reply("Correct")] * 3)
+    judgement, sent = drive_scripted(validator.steps(ANSWER), [reply("Correct")] * 3)
 
     assert len(sent) == 3
     for messages in sent:
@@ -45,7 +46,7 @@ def test_asks_k_times_with_the_question_and_answer_and_differing_prompts() -> No
 
 def test_majority_incorrect_fails_with_its_share() -> None:
     validator = SelfVerifyValidator(ValidationPolicy(self_verify_samples=3))
-    judgement, _ = drive(
+    judgement, _ = drive_scripted(
         validator.steps(ANSWER), [reply("Incorrect"), reply("Correct"), reply("Incorrect")]
     )
     assert not judgement.passed
@@ -55,7 +56,7 @@ def test_majority_incorrect_fails_with_its_share() -> None:
 
 def test_unparsed_and_failed_verifications_are_left_out_and_counted() -> None:
     validator = SelfVerifyValidator(ValidationPolicy(self_verify_samples=3))
-    judgement, _ = drive(
+    judgement, _ = drive_scripted(
         validator.steps(ANSWER), [reply("5"), reply("", "Timeout"), reply("Correct")]
     )
     assert judgement.passed and judgement.confidence == 1.0
@@ -64,7 +65,9 @@ def test_unparsed_and_failed_verifications_are_left_out_and_counted() -> None:
 
 def test_no_verdict_at_all_is_unmeasured_not_confident() -> None:
     validator = SelfVerifyValidator(ValidationPolicy(self_verify_samples=2))
-    judgement, _ = drive(validator.steps(ANSWER), [reply("hmm"), reply("", "ConnectionError")])
+    judgement, _ = drive_scripted(
+        validator.steps(ANSWER), [reply("hmm"), reply("", "ConnectionError")]
+    )
     assert judgement.passed and judgement.confidence is None
     assert judgement.reasons == (
         "not measured, abstains: none of 2 verifications gave a verdict (ConnectionError)",
@@ -78,7 +81,5 @@ def test_in_replay_check_does_not_pretend_to_verify() -> None:
 
 def test_an_empty_answer_is_not_sent_for_verification() -> None:
     validator = SelfVerifyValidator(ValidationPolicy())
-    steps = validator.steps(CandidateAnswer("q", " ", "stop"))
-    with pytest.raises(StopIteration) as done:
-        next(steps)
-    assert done.value.value.passed is False
+    judgement = drive(validator.steps(CandidateAnswer("q", " ", "stop")), no_calls)
+    assert judgement.passed is False

@@ -15,8 +15,9 @@ from asymroute.errors import InvalidRequestError
 from asymroute.pricing import ModelPrice
 from asymroute.settings import Settings
 from asymroute.workflow.steps import parse_plan
+from graphs.router import build_router
 from graphs.workflow import build_workflow
-from tests.unit.conftest import FakeProvider
+from tests.support.fake_provider import FakeProvider
 
 SIMPLE_STEPS = ["What is 2+3?", "What is 4+4?", "Name a colour."]
 COMPLEX_STEP = "Analyze and debug the tokenizer, then refactor it to be thread-safe."
@@ -36,7 +37,7 @@ def make_workflow(fake_provider: FakeProvider) -> Callable[..., Any]:
             classifier="heuristic",
             **context,
         )
-        return build_workflow(priced_settings(), defaults, checkpointer)
+        return build_workflow(build_router(priced_settings(), defaults), checkpointer)
 
     return build
 

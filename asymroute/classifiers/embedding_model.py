@@ -29,9 +29,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from asymroute.learning.features import structural_values
-from asymroute.learning.json_files import inner_cv_phrase, read_router_file, write_json_file
-from asymroute.learning.model import ModelFileError
+from asymroute.classifiers.features import structural_values
+from asymroute.classifiers.logistic_model import ModelFileError
+from asymroute.json_files import inner_cv_phrase, read_router_file, write_json_file
 
 FILE_FORMAT = "asymroute-embedding-router/1"
 FAMILIES = ("linear", "neighbours", "blend")

@@ -23,8 +23,8 @@ import numpy as np
 import numpy.typing as npt
 
 from asymroute.errors import ConfigurationError
-from asymroute.learning.answer_features import ANSWER_FEATURES, answer_features
-from asymroute.learning.json_files import read_json_file, write_json_file
+from asymroute.json_files import read_json_file, write_json_file
+from asymroute.validators.answer_features import ANSWER_FEATURES, answer_features
 
 FILE_FORMAT = "asymroute-answer-scorer/1"
 SHIPPED_FILE = "answer_scorer_gsm8k.json"

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from langchain_core.messages import BaseMessage
 
-from asymroute.evaluation.cascade import FloatArray, evaluate_cascade
+from asymroute.effects import CallTier, ModelCall
+from asymroute.evaluation.cascade import FloatArray
 from asymroute.evaluation.cascade_report import CascadeReport
 from asymroute.evaluation.datasets import LabeledData
 from asymroute.evaluation.output import emit_report
-from asymroute.validators import CallingValidator, CandidateAnswer
+from asymroute.learning.cascade_fit import evaluate_cascade
+from asymroute.validators import CallingValidator
 
 if TYPE_CHECKING:
     from asymroute.context import RouterContext
@@ -136,23 +136,14 @@ class LiveLocalReply:
         self.calls = 0
         self.failures: list[str] = []
 
-    def __call__(self, messages: Sequence[BaseMessage]) -> CandidateAnswer:
+    def __call__(self, effect: CallTier) -> ModelCall:
         from asymroute.model_calls import call_tier
-        from asymroute.requests import content_text
-        from asymroute.validators.confidence import token_logprobs_of
 
-        call = call_tier(self.plan, "local", messages, self.setup)
+        call = call_tier(self.plan, effect.tier, effect.messages, self.setup)
         self.calls += 1
         if call.error is not None:
             self.failures.append(call.error)
-        message = call.message
-        return CandidateAnswer(
-            prompt="",
-            text=content_text(message) if message is not None else "",
-            finish_reason=call.finish_reason,
-            error=call.error,
-            token_logprobs=token_logprobs_of(message.response_metadata) if message else None,
-        )
+        return call
 
     def summary(self) -> dict[str, Any]:
         return {

@@ -4,7 +4,7 @@ For the gateway's load benchmark and tests: it measures the gateway, not inferen
 `/v1/chat/completions` (JSON or SSE) and `/v1/models`. Ollama: `/api/chat` (NDJSON stream
 unless `"stream": false`) and `/api/tags`.
 
-    python tests/support/upstream_stub.py --port 9100 [--delay-ms 0]
+    python bench/support/upstream_stub.py --port 9100 [--delay-ms 0]
 
 `--delay-ms` holds every chat completion that long before answering (without using CPU), to
 stand in for a model's latency.

@@ -20,9 +20,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from asymroute.classifiers.features import FeatureSpec, Vocabulary, extract
 from asymroute.errors import ConfigurationError
-from asymroute.learning.features import FeatureSpec, Vocabulary, extract
-from asymroute.learning.json_files import inner_cv_phrase, read_router_file, write_json_file
+from asymroute.json_files import inner_cv_phrase, read_router_file, write_json_file
 
 FILE_FORMAT = "asymroute-logistic/1"
 FloatArray = npt.NDArray[np.float64]

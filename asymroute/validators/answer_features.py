@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 import re
 
-from asymroute.learning.answer_fit import ANSWER_FIT_FEATURES, answer_fit_features
+from asymroute.validators.answer_fit import ANSWER_FIT_FEATURES, answer_fit_features
 
 NUMBER = re.compile(r"(?<![\w.])-?\$?\d[\d,]*(?:\.\d+)?(?:/\d+(?:\.\d+)?)?")
 FINAL_MARKERS = (
