@@ -62,9 +62,9 @@ async def layer_costs(stub_url: str, env: dict[str, str], n: int = 300) -> None:
     from asymroute.context import RouterContext
     from asymroute.gateway.app import create_app
     from asymroute.gateway.settings import load_gateway_settings
+    from asymroute.graphs.router import build_router
     from asymroute.planning import model_options, plan_run
     from asymroute.providers import PROVIDERS
-    from graphs.router import build_router
 
     settings = load_gateway_settings(
         _env_file=None,

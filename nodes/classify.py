@@ -6,6 +6,7 @@ from asymroute.conversation import followup_policy, score_conversation
 from asymroute.errors import FrontierUnavailableError
 from asymroute.guards import guard_route, privacy_findings
 from asymroute.node_steps import NodeSteps
+from asymroute.nodes.dual import DualRunnable, dual_node
 from asymroute.planning import RouterSetup, RunPlan
 from asymroute.providers import endpoint_of
 from asymroute.records import FRONTIER_UNAVAILABLE, Tier
@@ -13,7 +14,6 @@ from asymroute.requests import request_prompt
 from asymroute.routing import decide
 from asymroute.state import RouterState
 from asymroute.tracing import annotate_current_run
-from nodes.dual import DualRunnable, dual_node
 
 
 def cooling_tiers(plan: RunPlan, setup: RouterSetup) -> list[Tier]:

@@ -8,13 +8,13 @@ from asymroute.effects import CallTier, ModelCall
 from asymroute.errors import NoAnswerError
 from asymroute.fallback import local_fallback
 from asymroute.node_steps import NodeSteps
+from asymroute.nodes.dual import DualRunnable, dual_node
 from asymroute.over_budget import frontier_budget, over_budget
 from asymroute.planning import RouterSetup, RunPlan
 from asymroute.records import FRONTIER_FAILED, Tier
 from asymroute.routing import price_flags, total_cost
 from asymroute.state import RouterState
 from asymroute.tracing import annotate_current_run
-from nodes.dual import DualRunnable, dual_node
 
 
 def make_frontier_model(setup: RouterSetup) -> DualRunnable:

@@ -46,9 +46,9 @@ from asymroute.gateway.schemas import (
 )
 from asymroute.gateway.settings import GatewaySettings, as_gateway_settings, load_gateway_settings
 from asymroute.gateway.streaming import CompletionStream
+from asymroute.graphs.served import ServedGraphs
 from asymroute.planning import RouterSetup
 from asymroute.settings import Settings
-from graphs.served import ServedGraphs
 
 logger = logging.getLogger(__name__)
 

@@ -24,9 +24,9 @@ from langgraph.checkpoint.sqlite import SqliteSaver
 from asymroute.context import RouterContext
 from asymroute.errors import NoAnswerError
 from asymroute.gateway.settings import GatewaySettings
+from asymroute.graphs.router import build_router
 from asymroute.records import result_json
 from bench.support.faulty_upstream import FaultyUpstream
-from graphs.router import build_router
 from tests.support.langsmith_capture import LangSmithCapture, reset_langsmith_client
 
 OPENAI_KEY = "sk-canaryOPENAIkey0000111122223333444455556666"

@@ -18,10 +18,10 @@ import pytest
 
 from asymroute.context import RouterContext
 from asymroute.gateway.settings import GatewaySettings
+from asymroute.graphs.chat import build_chat
+from asymroute.graphs.router import build_router
+from asymroute.graphs.workflow import build_workflow
 from asymroute.settings import Settings
-from graphs.chat import build_chat
-from graphs.router import build_router
-from graphs.workflow import build_workflow
 
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
