@@ -4,4 +4,6 @@
 LangGraph server and `asymroute serve` runs it with uvicorn. Its settings are
 `asymroute.gateway.settings.GatewaySettings`: the router's `Settings` plus the
 ASYMROUTE_GATEWAY_* ones.
+
+Layer: the roof, with the CLI; it may import everything below, including `asymroute.graphs`.
 """

@@ -1,4 +1,7 @@
-"""Fault handling around model calls: retries with backoff, per-endpoint cooldowns, bounds."""
+"""Fault handling around model calls: retries with backoff, per-endpoint cooldowns, bounds.
+
+Layer: the floor's extension points; imports `records` and `settings` only.
+"""
 
 from asymroute.resilience.breaker import Admission, BreakerRegistry, BreakerStatus
 from asymroute.resilience.failures import Failure, classify_failure, parse_retry_after

@@ -2,6 +2,9 @@
 
 `ASYMROUTE_GATEWAY_SPEND_STORE` picks one; unset, the gateway uses `memory` when no key has a
 budget (nothing to share), `postgres` when ASYMROUTE_POSTGRES_URL is set, else `sqlite`.
+
+Layer: inside the gateway; imports the gateway's settings and the floor (`settings`,
+`checkpoints`, `errors`, `private_files`).
 """
 
 from __future__ import annotations
