@@ -21,7 +21,7 @@ from langgraph.graph import END, START, MessagesState, StateGraph
 from langgraph.prebuilt import ToolNode, tools_condition
 
 from asymroute.context import RouterContext
-from graphs.router import build_router
+from asymroute.graphs.router import build_router
 
 
 @tool

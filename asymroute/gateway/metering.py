@@ -26,7 +26,7 @@ from langchain_core.messages import BaseMessage
 from asymroute.budget import most_input_tokens
 from asymroute.gateway.auth import KeyRing
 from asymroute.gateway.spend.reservations import Reservation
-from asymroute.planning import RunPlan
+from asymroute.planning import RouterSetup, RunPlan
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +36,7 @@ STREAM_MODES = ["values", "tasks"]
 
 
 def worst_case_cost(
-    plan: RunPlan, messages: Sequence[BaseMessage], max_output_tokens: int
+    setup: RouterSetup, plan: RunPlan, messages: Sequence[BaseMessage], max_output_tokens: int
 ) -> float:
     """One call on each tier, with at most a token per prompt byte in and `max_output_tokens`
     out (`budget.most_input_tokens`).
@@ -46,7 +46,7 @@ def worst_case_cost(
     """
     input_tokens = most_input_tokens(messages)
     total = 0.0
-    for spec in (plan.spec("local"), plan.spec("frontier")):
+    for spec in (setup.spec(plan, "local"), setup.spec(plan, "frontier")):  # as served
         price = plan.price_table.price_for(spec.provider, spec.model)
         total += price.cost(input_tokens, max_output_tokens) if price is not None else 0.0
     return total

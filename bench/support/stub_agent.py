@@ -5,8 +5,8 @@ current task (the tool messages since the last user turn), then answers in text 
 tool result: "Done. get_weather: 18C; to_fahrenheit: 64.4F". A `tool_choice` naming a tool is
 obeyed; `none` gets the text answer at once. Arguments are made from the tool's JSON Schema:
 a required string takes the user turn's first capitalised word after its first word (a city),
-a number the first number in the latest tool result (else in the user turn); `$ref`s are
-followed.
+the k-th number the k-th number of the latest tool result followed by the user turn's; `$ref`s
+are followed.
 
 Responses and SSE chunks are OpenAI's: `message.tool_calls` with arguments as a JSON string,
 `finish_reason: "tool_calls"`, and, streamed, the call's id and name first and its arguments
@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
@@ -51,28 +52,35 @@ def _resolve(schema: Mapping[str, Any], root: Mapping[str, Any]) -> Mapping[str,
     return schema
 
 
-def _value(schema: Mapping[str, Any], root: Mapping[str, Any], user: str, latest: str) -> Any:
+def _value(schema: Mapping[str, Any], root: Mapping[str, Any], task: _Task) -> Any:
     schema = _resolve(schema, root)
     kind = schema.get("type")
     if kind in ("number", "integer"):
-        found = NUMBER.findall(latest) or NUMBER.findall(user) or ["0"]
-        return int(float(found[0])) if kind == "integer" else float(found[0])
+        found = task.numbers[task.used] if task.used < len(task.numbers) else "0"
+        task.used += 1
+        return int(float(found)) if kind == "integer" else float(found)
     if kind == "boolean":
         return True
     if kind == "object":
-        return _arguments(schema, root, user, latest)
+        return _arguments(schema, root, task)
     if kind == "array":
         return []
-    words = WORD.findall(user.split(" ", 1)[-1])
-    return words[0] if words else user[:40]
+    words = WORD.findall(task.user.split(" ", 1)[-1])
+    return words[0] if words else task.user[:40]
 
 
-def _arguments(
-    schema: Mapping[str, Any], root: Mapping[str, Any], user: str, latest: str
-) -> dict[str, Any]:
+@dataclass
+class _Task:
+    user: str
+    numbers: list[str]
+    """The latest tool result's numbers, then the user turn's: taken in order."""
+    used: int = 0
+
+
+def _arguments(schema: Mapping[str, Any], root: Mapping[str, Any], task: _Task) -> dict[str, Any]:
     properties = schema.get("properties") or {}
     return {
-        name: _value(properties[name], root, user, latest)
+        name: _value(properties[name], root, task)
         for name in schema.get("required", list(properties))
         if name in properties
     }
@@ -93,7 +101,8 @@ def agent_message(request: Mapping[str, Any]) -> dict[str, Any]:
         return {"role": "assistant", "content": f"Done. {quoted}" if quoted else "Done."}
     latest = results[-1][1] if results else ""
     parameters = tool.get("parameters") or {}
-    arguments = _arguments(parameters, parameters, user, latest)
+    task = _Task(user, NUMBER.findall(latest) + NUMBER.findall(user))
+    arguments = _arguments(parameters, parameters, task)
     call = {
         "id": f"call_stub_{step}",
         "type": "function",

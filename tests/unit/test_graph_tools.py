@@ -24,7 +24,7 @@ def tools_provider(monkeypatch: pytest.MonkeyPatch) -> ToolScriptProvider:
 
 
 def route(local: str, frontier: str = "tools:calls", **context: Any) -> dict[str, Any]:
-    from graphs.router import build_router
+    from asymroute.graphs.router import build_router
 
     defaults = RouterContext(
         local_model=local,

@@ -29,7 +29,7 @@ def load_example() -> Any:
 def test_each_agent_step_is_routed_and_the_tool_runs(
     monkeypatch: pytest.MonkeyPatch, fake_provider: Any
 ) -> None:
-    from graphs.router import build_router
+    from asymroute.graphs.router import build_router
 
     provider = ToolScriptProvider()
     monkeypatch.setitem(PROVIDERS, "tools", provider)
