@@ -203,3 +203,10 @@ def bind_run_tools(
 
 def has_tool_calls(message: BaseMessage | None) -> bool:
     return isinstance(message, AIMessage) and bool(message.tool_calls or message.invalid_tool_calls)
+
+
+def called_tools(message: BaseMessage | None) -> list[str] | None:
+    """The names of the tools an answer calls, for the trace; None for a text answer."""
+    if not isinstance(message, AIMessage) or not message.tool_calls:
+        return None
+    return [str(call["name"]) for call in message.tool_calls]

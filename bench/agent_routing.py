@@ -238,6 +238,10 @@ def main() -> None:
     def succeeded(outcome: Outcome) -> bool:
         return outcome.error is None and by_outcome[id(outcome)].expected in outcome.answer
 
+    for outcome, task in zip(routed, chosen, strict=True):
+        if not succeeded(outcome):
+            why = outcome.error or f"answer {outcome.answer[:70]!r} lacks {task.expected!r}"
+            print(f"failed ({'/'.join(outcome.tiers)}): {task.prompt[:50]}: {why}", file=sys.stderr)
     rows = [summary("routed", routed, succeeded), summary("all-frontier", frontier, succeeded)]
     for row in rows:
         print(json.dumps(row))

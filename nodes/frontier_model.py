@@ -14,6 +14,7 @@ from asymroute.planning import RouterSetup, RunPlan
 from asymroute.records import FRONTIER_FAILED, Tier
 from asymroute.routing import price_flags, total_cost
 from asymroute.state import RouterState
+from asymroute.tool_calls import called_tools
 from asymroute.tracing import annotate_current_run
 
 
@@ -47,6 +48,7 @@ def make_frontier_model(setup: RouterSetup) -> DualRunnable:
             cost_usd=sum(call.usage["cost_usd"] for call in calls),
             frontier_failed=answered_by != "frontier",
             error=calls[0].error,
+            tool_calls=called_tools(answer),
         )
         return {
             "messages": [answer],

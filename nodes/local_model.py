@@ -8,6 +8,7 @@ from asymroute.nodes.dual import DualRunnable, dual_node
 from asymroute.planning import RouterSetup, RunPlan
 from asymroute.routing import total_cost
 from asymroute.state import RouterState
+from asymroute.tool_calls import called_tools
 from asymroute.tracing import annotate_current_run
 
 
@@ -24,6 +25,7 @@ def make_local_model(setup: RouterSetup) -> DualRunnable:
             cost_usd=call.usage["cost_usd"],
             error=call.error,
             finish_reason=call.finish_reason,
+            tool_calls=called_tools(call.message),
         )
         return {
             "local_answer": call.message,

@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import openai
@@ -21,6 +23,8 @@ from langchain_openai import ChatOpenAI
 
 from bench.support.processes import free_port, running_server
 from tests.integration.conftest import PROJECT_ROOT
+from tests.integration.test_tracing_live import node_runs, traced_env
+from tests.support.langsmith_capture import LangSmithCapture
 
 KEY = "sk-asymroute-tools"
 FRONTIER = "openai:stub-frontier"
@@ -73,9 +77,9 @@ TOOLS = [
 RUN_TOOL = {"get_weather": get_weather, "to_fahrenheit": to_fahrenheit}
 
 
-@pytest.fixture(scope="module")
-def gateway_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    logs = tmp_path_factory.mktemp("tools")
+@contextmanager
+def serving(logs: Path, **extra_env: str) -> Iterator[str]:
+    """`asymroute serve` on the default local tier, the frontier stub behind it; its URL."""
     stub_port, port = free_port(), free_port()
     stub = f"http://127.0.0.1:{stub_port}"
     stub_command = [sys.executable, str(PROJECT_ROOT / "bench/support/upstream_stub.py")]
@@ -90,6 +94,7 @@ def gateway_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         ),
         "ASYMROUTE_GATEWAY_SPEND_PATH": str(logs / "spend.sqlite"),
         "LANGSMITH_TRACING": "false",
+        **extra_env,
     }
     serve = [sys.executable, "-m", "asymroute.cli", "serve", "--port", str(port)]
     url = f"http://127.0.0.1:{port}"
@@ -97,6 +102,12 @@ def gateway_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         running_server([*stub_command, "--port", str(stub_port)], f"{stub}/v1/models", logs / "s"),
         running_server(serve, f"{url}/v1/models", logs / "gateway.log", env=env, cwd=logs),
     ):
+        yield url
+
+
+@pytest.fixture(scope="module")
+def gateway_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with serving(tmp_path_factory.mktemp("tools")) as url:
         yield url
 
 
@@ -289,3 +300,26 @@ def test_react_agent_steps_stay_local_for_a_simple_question(gateway_url: str) ->
     assert answers[0].tool_calls and answers[0].tool_calls[0]["name"] in RUN_TOOL
     assert len([m for m in messages if isinstance(m, ToolMessage)]) == 1
     assert not answers[-1].tool_calls and str(answers[-1].content).strip()
+
+
+def test_the_trace_names_each_steps_tier_and_tool_calls(
+    langsmith_capture: LangSmithCapture, tmp_path: Path
+) -> None:
+    local_prompt, frontier_prompt = f"{SIMPLE} (traced)", f"{COMPLEX} (traced)"
+    run_ids, answers = [], []
+    with serving(tmp_path, **traced_env(langsmith_capture)) as url:
+        for prompt in (local_prompt, frontier_prompt):
+            raw = client(url).chat.completions.with_raw_response.create(
+                model="asymroute", messages=[{"role": "user", "content": prompt}], tools=TOOLS
+            )
+            run_ids.append(raw.headers["x-asymroute-run-id"])
+            answers.append(raw.parse().choices[0].message)
+    langsmith_capture.wait_for(lambda runs: all(runs.get(i, {}).get("end_time") for i in run_ids))
+    local = node_runs(langsmith_capture, local_prompt)
+    called = [call.function.name for call in answers[0].tool_calls]
+    assert local["local_model"]["extra"]["metadata"]["tool_calls"] == called
+    assert local["local_model"]["extra"]["metadata"]["tier"] == "local"
+    assert local["validate"]["extra"]["metadata"]["escalated"] is False
+    frontier = node_runs(langsmith_capture, frontier_prompt)["frontier_model"]["extra"]
+    assert frontier["metadata"]["tool_calls"] == ["get_weather"]
+    assert frontier["metadata"]["tier"] == "frontier"
