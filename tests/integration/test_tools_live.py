@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
 import openai
 import pytest
 from langchain_core.messages import AIMessage, ToolMessage
@@ -323,3 +324,51 @@ def test_the_trace_names_each_steps_tier_and_tool_calls(
     frontier = node_runs(langsmith_capture, frontier_prompt)["frontier_model"]["extra"]
     assert frontier["metadata"]["tool_calls"] == ["get_weather"]
     assert frontier["metadata"]["tier"] == "frontier"
+
+
+def test_langgraph_dev_router_takes_tools_in_its_context(tmp_path: Path) -> None:
+    """Studio's path: the router graph on `langgraph dev`, tools as a context key."""
+    from tests.support.langgraph_dev import langgraph_dev_server
+
+    stub_port = free_port()
+    stub = f"http://127.0.0.1:{stub_port}"
+    stub_command = [sys.executable, str(PROJECT_ROOT / "bench/support/upstream_stub.py")]
+    env = {
+        "OPENAI_BASE_URL": f"{stub}/v1",
+        "ASYMROUTE_PRICES": json.dumps(
+            {"openai:gpt-4o-mini": {"input_per_million": 0.15, "output_per_million": 0.6}}
+        ),
+    }
+    context = {"tools": TOOLS, "tool_choice": "required"}
+    with (
+        running_server(
+            [*stub_command, "--port", str(stub_port)], f"{stub}/v1/models", tmp_path / "s"
+        ),
+        langgraph_dev_server(env, tmp_path) as url,
+    ):
+
+        def run(messages: list[dict[str, Any]]) -> dict[str, Any]:
+            body = {"assistant_id": "router", "input": {"messages": messages}, "context": context}
+            response = httpx.post(f"{url}/runs/wait", json=body, timeout=300)
+            response.raise_for_status()
+            state: dict[str, Any] = response.json()
+            assert "__error__" not in state, state
+            return state
+
+        first = run([{"role": "user", "content": SIMPLE}])
+        assert first["answered_by"] == "local"
+        assert first["verdict"]["validators"] == ["structural", "tool_calls"]
+        (call,) = first["messages"][-1]["tool_calls"]
+        assert call["name"] in RUN_TOOL
+        result = RUN_TOOL[call["name"]].invoke(call["args"])
+        context["tool_choice"] = "auto"
+        second = run(
+            [
+                {"role": "user", "content": SIMPLE},
+                {"role": "assistant", "content": "", "tool_calls": [call]},
+                {"role": "tool", "content": result, "tool_call_id": call["id"]},
+            ]
+        )
+    assert second["answered_by"] == "local"
+    assert second["messages"][-1]["type"] == "ai" and second["messages"][-1]["content"].strip()
+    assert "step after a tool result" in " ".join(second["decision"]["reasons"])
