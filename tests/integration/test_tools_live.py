@@ -372,3 +372,23 @@ def test_langgraph_dev_router_takes_tools_in_its_context(tmp_path: Path) -> None
     assert second["answered_by"] == "local"
     assert second["messages"][-1]["type"] == "ai" and second["messages"][-1]["content"].strip()
     assert "step after a tool result" in " ".join(second["decision"]["reasons"])
+
+
+def test_an_ollama_model_without_tool_support_hands_tool_steps_to_the_frontier(
+    ollama_server: str, tmp_path: Path
+) -> None:
+    """Ollama answers 400 "does not support tools" for such a model (SmolLM2 on the registry):
+    the step escalates and the endpoint is not blamed, so text requests stay local."""
+    local = {"local_model": "ollama:smollm2:135m", "frontier_model": FRONTIER}
+    with serving(
+        tmp_path, OLLAMA_BASE_URL=ollama_server, ASYMROUTE_GATEWAY_CONTEXT=json.dumps(local)
+    ) as url:
+        answer, tier = step(url, [{"role": "user", "content": SIMPLE}])
+        details = answer.model_extra["asymroute"]
+        plain = client(url).chat.completions.with_raw_response.create(
+            model="asymroute", messages=[{"role": "user", "content": SIMPLE}], max_tokens=16
+        )
+    assert (tier, details["routed_tier"], details["escalated"]) == ("frontier", "local", True)
+    assert details["usage"][0]["error"] == "ResponseError"
+    assert answer.choices[0].message.tool_calls[0].function.name == "get_weather"
+    assert plain.headers["x-asymroute-tier"] == "local"
