@@ -36,14 +36,26 @@ CreateChat = Callable[..., Any]
 
 
 def chat_messages(messages: Sequence[BaseMessage]) -> list[dict[str, str]]:
-    """The conversation as llama.cpp chat messages, tool calls and results as text."""
+    """The conversation as llama.cpp chat messages, tool calls and results as text.
+
+    A tool result always names its tool ("Result of get_weather: ..."), found from the call it
+    answers when the message carries no name: with the bare result after a call written as
+    text, SmolLM2 repeated the call as its answer instead of answering.
+    """
+    called = {
+        str(call["id"]): call["name"]
+        for m in messages
+        if isinstance(m, AIMessage)
+        for call in m.tool_calls
+        if call.get("id")
+    }
     return [
-        {"role": ROLE_BY_MESSAGE_TYPE.get(m.type, "user"), "content": _message_text(m)}
+        {"role": ROLE_BY_MESSAGE_TYPE.get(m.type, "user"), "content": _message_text(m, called)}
         for m in messages
     ]
 
 
-def _message_text(message: BaseMessage) -> str:
+def _message_text(message: BaseMessage, called: Mapping[str, str]) -> str:
     text = content_text(message)
     if isinstance(message, AIMessage) and message.tool_calls:
         calls = "\n".join(
@@ -51,7 +63,8 @@ def _message_text(message: BaseMessage) -> str:
         )
         return f"{text}\n{calls}".strip()
     if isinstance(message, ToolMessage):
-        return f"Result of {message.name or 'the tool'}: {text}" if message.name else text
+        name = message.name or called.get(message.tool_call_id) or "the tool"
+        return f"Result of {name}: {text}"
     return text
 
 

@@ -392,3 +392,43 @@ def test_an_ollama_model_without_tool_support_hands_tool_steps_to_the_frontier(
     assert details["usage"][0]["error"] == "ResponseError"
     assert answer.choices[0].message.tool_calls[0].function.name == "get_weather"
     assert plain.headers["x-asymroute-tier"] == "local"
+
+
+def test_openai_agents_sdk_agent_runs_through_the_gateway(gateway_url: str) -> None:
+    """The Agents SDK on its Chat Completions model: what it sends is accepted, its tool loop
+    completes on the frontier for the hard task and locally for the simple one."""
+    import asyncio
+
+    from agents import Agent, OpenAIChatCompletionsModel, Runner, set_tracing_disabled
+
+    set_tracing_disabled(True)
+    sdk_tools = [agent_tool(get_weather), agent_tool(to_fahrenheit)]
+
+    def run(prompt: str) -> Any:
+        model = OpenAIChatCompletionsModel(
+            model="asymroute",
+            openai_client=openai.AsyncOpenAI(
+                base_url=f"{gateway_url}/v1", api_key=KEY, max_retries=0, timeout=300
+            ),
+        )
+        agent = Agent(name="weather", instructions="Use the tools.", tools=sdk_tools, model=model)
+        return asyncio.run(Runner.run(agent, prompt, max_turns=6))
+
+    hard = run(COMPLEX)
+    assert "to_fahrenheit: 64.4F" in hard.final_output
+    calls = [r.output[0] for r in hard.raw_responses if r.output[0].type == "function_call"]
+    assert [call.name for call in calls] == ["get_weather", "to_fahrenheit"]
+    # The call ids say who answered: the frontier stub's, then llama.cpp's (the local tier).
+    assert all(call.call_id.startswith("call_stub_") for call in calls)
+    simple = run(SIMPLE)
+    kinds = [type(item).__name__ for item in simple.new_items]
+    assert kinds == ["ToolCallItem", "ToolCallOutputItem", "MessageOutputItem"]
+    assert simple.raw_responses[0].output[0].call_id.startswith("call__0_")  # llama.cpp's ids
+    assert not simple.final_output.startswith("functions.")  # an answer, not the call again
+
+
+def agent_tool(langchain_tool: Any) -> Any:
+    """The same Python function as an Agents SDK tool."""
+    from agents import function_tool
+
+    return function_tool(langchain_tool.func)

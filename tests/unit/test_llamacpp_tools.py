@@ -78,11 +78,13 @@ def test_tool_calls_and_results_are_written_as_text_for_the_template() -> None:
         HumanMessage("Weather in Paris?"),
         AIMessage("", tool_calls=[{"name": "get_weather", "args": {"city": "Paris"}, "id": "c1"}]),
         ToolMessage("18C", tool_call_id="c1", name="get_weather"),
+        ToolMessage("18C", tool_call_id="c1"),  # no name: the call it answers names the tool
     ]
     assert chat_messages(messages) == [
         {"role": "system", "content": "Be brief."},
         {"role": "user", "content": "Weather in Paris?"},
         {"role": "assistant", "content": 'functions.get_weather:\n{"city": "Paris"}'},
+        {"role": "tool", "content": "Result of get_weather: 18C"},
         {"role": "tool", "content": "Result of get_weather: 18C"},
     ]
 
