@@ -84,6 +84,7 @@ def plan_run(context: RouterContext | None, settings: Settings) -> RunPlan:
         raise ConfigurationError(
             f"context must be a RouterContext or a dict of its fields, got {type(context).__name__}"
         )
+    context.sampling()  # checks the sampling parameters
     frontier = parse_model(context.frontier_model, role="frontier_model")
     classifier = get_classifier(context.classifier)
     # A classifier with weights to load (an embedder) loads them here: `plan` runs in a worker
@@ -121,6 +122,7 @@ def connect_timeout(tier: Tier, settings: Settings) -> float:
 
 def model_options(plan: RunPlan, tier: Tier, settings: Settings) -> ModelOptions:
     local = tier == "local"
+    sampling = plan.context.sampling()
     return ModelOptions(
         max_output_tokens=plan.context.max_output_tokens,
         temperature=plan.context.temperature,
@@ -132,6 +134,8 @@ def model_options(plan: RunPlan, tier: Tier, settings: Settings) -> ModelOptions
         # The confidence validator reads the local answer's token log-probs.
         logprobs=local and "confidence" in plan.context.validators,
         response_format=plan.context.response_format,
+        # Several choices come from the frontier only (asymroute.capabilities).
+        sampling=replace(sampling, n=1) if local else sampling,
     )
 
 

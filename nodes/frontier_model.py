@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import cast
 
+from asymroute.capabilities import LOCAL_SKIPPED
 from asymroute.effects import CallTier, ModelCall
 from asymroute.errors import NoAnswerError
 from asymroute.fallback import local_fallback
@@ -25,7 +26,8 @@ def make_frontier_model(setup: RouterSetup) -> DualRunnable:
         calls: list[ModelCall] = [(yield CallTier("frontier", state["messages"]))]
         answer, answered_by = calls[0].message, cast(Tier, "frontier")
         if answer is None:
-            if plan.context.strict:
+            # A skipped local tier cannot honour the request: no fallback to it either.
+            if plan.context.strict or LOCAL_SKIPPED in state.get("flags", []):
                 raise NoAnswerError(
                     f"the frontier tier ({plan.frontier.id}) failed: {calls[0].error}"
                 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from asymroute.capabilities import FRONTIER_SKIPPED
 from asymroute.effects import ModelCall, tap
 from asymroute.errors import FrontierUnavailableError, NoAnswerError
 from asymroute.fallback import context_overflow_error
@@ -43,7 +44,8 @@ def make_validate(setup: RouterSetup) -> DualRunnable:
         usage = [*state.get("usage", []), *extra]
         accepted = outcome.answer.message if outcome.answer is not candidate else local
         # Privacy keeps this request off the frontier: a weak local answer is all there is.
-        held = PRIVACY_LOCAL in state.get("flags", [])
+        # So does a frontier that cannot honour the request's parameters or content.
+        held = bool({PRIVACY_LOCAL, FRONTIER_SKIPPED} & set(state.get("flags", [])))
         escalate = not verdict["passed"] and plan.frontier_available and not held
         reason = None if verdict["passed"] else "; ".join(verdict["reasons"])
         annotate_current_run(
@@ -74,7 +76,7 @@ def make_validate(setup: RouterSetup) -> DualRunnable:
             )
         if local is None:
             why = (
-                "privacy=route-local keeps it off the frontier"
+                "privacy=route-local or what it asks for keeps it off the frontier"
                 if held
                 else "no frontier is configured to take over; set OPENAI_API_KEY or OPENAI_BASE_URL"
             )
