@@ -44,13 +44,14 @@ class Sampling:
     """Token id (as a string, OpenAI's form) -> bias from -100 to 100."""
 
     def requested(self) -> tuple[str, ...]:
-        """The parameters set away from their defaults: what a tier must be able to honour."""
+        """The parameters a tier must be able to honour: those set away from OpenAI's
+        defaults (top_p 1 and zero penalties are still sent, but any tier may take them)."""
         values: dict[str, Any] = {
             "n": self.n if self.n != 1 else None,
             "seed": self.seed,
-            "top_p": self.top_p,
-            "presence_penalty": self.presence_penalty,
-            "frequency_penalty": self.frequency_penalty,
+            "top_p": self.top_p if self.top_p != 1 else None,
+            "presence_penalty": self.presence_penalty or None,
+            "frequency_penalty": self.frequency_penalty or None,
             "logprobs": self.logprobs or None,
             "top_logprobs": self.top_logprobs,
             "logit_bias": self.logit_bias or None,
@@ -61,9 +62,20 @@ class Sampling:
     def logprobs_wanted(self) -> bool:
         return self.logprobs or self.top_logprobs is not None
 
+    def given(self) -> dict[str, Any]:
+        """The parameters set at all (to send), by name."""
+        return {
+            name: getattr(self, name)
+            for name in SAMPLING_PARAMETERS
+            if getattr(self, name) != getattr(DEFAULT_SAMPLING, name)
+        }
+
     def token_bias(self) -> dict[int, float] | None:
         """`logit_bias` keyed by token id, as llama.cpp takes it."""
         return {int(k): float(v) for k, v in self.logit_bias.items()} if self.logit_bias else None
+
+
+DEFAULT_SAMPLING = Sampling()
 
 
 def check_sampling(sampling: Sampling) -> None:

@@ -67,11 +67,9 @@ def run_context(request: ChatRequest, profile: RouterContext) -> RouterContext:
         overrides["stop"] = request.stop
     if request.response_format is not None:
         overrides["response_format"] = request.response_format
-    sampling = request.sampling
-    for name in sampling.requested():
-        overrides[name] = getattr(sampling, name)
-    if sampling.logit_bias:
-        overrides["logit_bias"] = dict(sampling.logit_bias)
+    overrides |= request.sampling.given()
+    if request.sampling.logit_bias:
+        overrides["logit_bias"] = dict(request.sampling.logit_bias)
     return replace(profile, **overrides) if overrides else profile
 
 
