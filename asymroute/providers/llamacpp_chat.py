@@ -126,7 +126,8 @@ class ChatLlamaCppEmbedded(BaseChatModel):
                 frequency_penalty=self.frequency_penalty,
                 **({"top_p": self.top_p} if self.top_p is not None else {}),  # type: ignore[arg-type]
             )
-            logprobs = recorder.as_metadata(loaded.llama) if recorder is not None else None
+            text = completion["choices"][0]["message"].get("content") or ""
+            logprobs = recorder.as_metadata(loaded.llama, text) if recorder is not None else None
         finally:
             pool.give_back(loaded)
         if deadline.cancelled:
@@ -240,19 +241,35 @@ class TokenLogprobRecorder:
         import numpy as np
 
         if self._previous is not None:
-            token = int(input_ids[-1])
-            self.token_ids.append(token)
-            self.logprobs.append(float(self._previous[token]))
-            if self._top:
-                best = np.argpartition(self._previous, -self._top)[-self._top :]
-                ranked = sorted(best, key=lambda t: -float(self._previous[t]))
-                self.alternatives.append([(int(t), float(self._previous[t])) for t in ranked])
+            self._sampled(int(input_ids[-1]))
         top = float(np.max(logits))
         self._previous = logits - (top + float(np.log(np.sum(np.exp(logits - top)))))
         return logits
 
-    def as_metadata(self, llama: Any) -> dict[str, Any]:
+    def _sampled(self, token: int) -> None:
+        """Record `token`, drawn from the previous step's distribution."""
+        import numpy as np
+
+        previous = self._previous
+        self.token_ids.append(token)
+        self.logprobs.append(float(previous[token]))
+        if self._top:
+            best = np.argpartition(previous, -self._top)[-self._top :]
+            ranked = sorted(best, key=lambda t: -float(previous[t]))
+            self.alternatives.append([(int(t), float(previous[t])) for t in ranked])
+
+    def _last_token(self, llama: Any, text: str) -> None:
+        """An answer cut at max_tokens ends on a token that was never fed back: it is the
+        text after the recorded tokens, when that is one token."""
+        seen = b"".join(llama.detokenize([token]) for token in self.token_ids)
+        rest = text.encode()[len(seen) :] if text.encode().startswith(seen) else b""
+        tokens = llama.tokenize(rest, add_bos=False, special=False) if rest else []
+        if len(tokens) == 1 and self._previous is not None:
+            self._sampled(int(tokens[0]))
+
+    def as_metadata(self, llama: Any, text: str = "") -> dict[str, Any]:
         """OpenAI's shape: {"content": [{token, logprob, bytes, top_logprobs}, ...]}."""
+        self._last_token(llama, text)
 
         def entry(token: int, logprob: float) -> dict[str, Any]:
             raw = llama.detokenize([token])

@@ -134,13 +134,16 @@ def fold_choices(result: ChatResult) -> ChatResult:
     if len(result.generations) < 2:
         return result
     first, *rest = result.generations
+    # The finish reason and log-probs are still in generation_info here: LangChain moves
+    # them into response_metadata after this (for the generation it returns).
+    infos = [{**(g.generation_info or {}), **g.message.response_metadata} for g in rest]
     more = [
         {
             "content": generation.message.content,
-            "finish_reason": generation.message.response_metadata.get("finish_reason"),
-            "logprobs": generation.message.response_metadata.get("logprobs"),
+            "finish_reason": info.get("finish_reason"),
+            "logprobs": info.get("logprobs"),
         }
-        for generation in rest
+        for generation, info in zip(rest, infos, strict=True)
     ]
     first.message.response_metadata["more_choices"] = more
     return ChatResult(generations=[first], llm_output=result.llm_output)
