@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -249,3 +250,19 @@ def test_router_answers_n_choices_on_the_frontier(
     assert run(make_router(), "What is 2+3?", seed=1)["answered_by"] == "local"
     local_options = [o for m, o in fake_provider.created if m == "good"][-1]
     assert (local_options.sampling.n, local_options.sampling.seed) == (1, 1)
+
+
+def test_a_reservation_covers_every_choice(fake_provider: FakeProvider) -> None:
+    from asymroute.context import RouterContext
+    from asymroute.gateway.metering import worst_case_cost
+    from asymroute.planning import plan_run
+
+    priced = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        price_overrides={"fake:frontier": {"input_per_million": 0.0, "output_per_million": 1e6}},
+    )
+    context = RouterContext(local_model="fake:good", frontier_model="fake:frontier")
+    messages = [HumanMessage("hi")]
+    one = worst_case_cost(plan_run(context, priced), messages, 10)
+    three = worst_case_cost(plan_run(replace(context, n=3), priced), messages, 10)
+    assert (one, three) == (10.0, 30.0)
