@@ -266,3 +266,14 @@ def test_a_reservation_covers_every_choice(fake_provider: FakeProvider) -> None:
     one = worst_case_cost(plan_run(context, priced), messages, 10)
     three = worst_case_cost(plan_run(replace(context, n=3), priced), messages, 10)
     assert (one, three) == (10.0, 30.0)
+
+
+def test_redacted_values_come_back_in_every_choice() -> None:
+    from asymroute.privacy.policy import redact_messages, restore_answer
+
+    _, redaction = redact_messages([HumanMessage("Mail a@example.com")])
+    more = [{"content": "To [REDACTED_EMAIL_1] too", "finish_reason": "stop", "logprobs": None}]
+    answer = AIMessage("To [REDACTED_EMAIL_1]", response_metadata={"more_choices": more})
+    restored = restore_answer(answer, redaction)
+    assert restored.content == "To a@example.com"
+    assert restored.response_metadata["more_choices"][0]["content"] == "To a@example.com too"
