@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 
 from langchain_core.messages import BaseMessage
 
-from asymroute.errors import InvalidRequestError
+from asymroute.errors import UnsupportedByTierError
 from asymroute.planning import RunPlan
 from asymroute.providers import ModelSpec, get_provider
 from asymroute.records import RoutingDecision, Tier
@@ -30,14 +30,6 @@ from asymroute.sampling import Sampling, content_kinds
 
 LOCAL_SKIPPED = "local_skipped_unsupported"
 FRONTIER_SKIPPED = "frontier_skipped_unsupported"
-
-
-class UnsupportedByTierError(InvalidRequestError):
-    """No usable tier can honour a parameter or a content part; `param` names it."""
-
-    def __init__(self, message: str, param: str) -> None:
-        super().__init__(message)
-        self.param = param
 
 
 def accepted_kinds(

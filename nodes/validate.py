@@ -76,9 +76,11 @@ def make_validate(setup: RouterSetup) -> DualRunnable:
             )
         if local is None:
             why = (
-                "privacy=route-local or what it asks for keeps it off the frontier"
-                if held
-                else "no frontier is configured to take over; set OPENAI_API_KEY or OPENAI_BASE_URL"
+                "no frontier is configured to take over; set OPENAI_API_KEY or OPENAI_BASE_URL"
+                if not held
+                else "privacy=route-local keeps it off the frontier"
+                if PRIVACY_LOCAL in state.get("flags", [])
+                else "the frontier cannot honour what it asks for"
             )
             failure = NoAnswerError(f"the local tier ({plan.local.id}) failed ({error}) and {why}")
             raise context_overflow_error(usage) or failure

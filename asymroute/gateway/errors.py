@@ -9,7 +9,6 @@ from typing import Any
 
 from starlette.responses import Response
 
-from asymroute.capabilities import UnsupportedByTierError
 from asymroute.errors import (
     AsymrouteError,
     BudgetExceededError,
@@ -17,6 +16,7 @@ from asymroute.errors import (
     FrontierUnavailableError,
     InvalidRequestError,
     NoAnswerError,
+    UnsupportedByTierError,
 )
 
 logger = logging.getLogger(__name__)

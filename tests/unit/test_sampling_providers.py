@@ -14,11 +14,10 @@ from langchain_core.outputs import ChatGeneration, ChatResult
 from asymroute.capabilities import (
     FRONTIER_SKIPPED,
     LOCAL_SKIPPED,
-    UnsupportedByTierError,
     route_by_capability,
     unmet_needs,
 )
-from asymroute.errors import InvalidRequestError
+from asymroute.errors import InvalidRequestError, UnsupportedByTierError
 from asymroute.providers import ModelOptions, parse_model
 from asymroute.providers.llamacpp import LlamaCppProvider
 from asymroute.providers.llamacpp_chat import LogitBias, TokenLogprobRecorder
