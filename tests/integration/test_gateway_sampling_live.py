@@ -221,3 +221,50 @@ def test_a_token_outside_the_local_vocabulary_is_a_400(gateway_url: str) -> None
         client(gateway_url).chat.completions.create(
             model=LOCAL, messages=[{"role": "user", "content": PROMPT}], logit_bias={"999999": 1}
         )
+
+
+@pytest.fixture(scope="module")
+def ollama_gateway_url(stub_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """An Ollama local tier (the stub's /api/chat) and the stub frontier."""
+    port = free_port()
+    directory = tmp_path_factory.mktemp("sampling-ollama-gateway")
+    env = {
+        "OPENAI_BASE_URL": f"{stub_url}/v1",
+        "OLLAMA_BASE_URL": stub_url,
+        "ASYMROUTE_GATEWAY_CONTEXT": json.dumps({"local_model": "ollama:stub"}),
+        "ASYMROUTE_GATEWAY_SPEND_PATH": str(directory / "spend.sqlite"),
+        "LANGSMITH_TRACING": "false",
+    }
+    command = [sys.executable, "-m", "asymroute.cli", "serve", "--port", str(port)]
+    url = f"http://127.0.0.1:{port}"
+    with running_server(command, f"{url}/v1/models", directory / "server.log", env=env):
+        yield url
+
+
+def test_an_ollama_tier_gets_the_parameters_as_its_options(
+    ollama_gateway_url: str, stub_url: str
+) -> None:
+    raw = client(ollama_gateway_url).chat.completions.with_raw_response.create(
+        model=LOCAL, messages=[{"role": "user", "content": PROMPT}], **SAMPLING
+    )
+    [sent] = [
+        r["body"] for r in httpx.get(f"{stub_url}/recorded").json() if r["path"] == "/api/chat"
+    ][-1:]
+
+    assert raw.headers["x-asymroute-tier"] == "local"
+    options = sent["options"]
+    assert (options["seed"], options["top_p"]) == (SAMPLING["seed"], SAMPLING["top_p"])
+    assert (options["presence_penalty"], options["frequency_penalty"]) == (0.5, 0.25)
+    assert (sent["logprobs"], sent["top_logprobs"]) == (True, 2)
+
+
+def test_logit_bias_skips_an_ollama_tier_for_the_frontier(
+    ollama_gateway_url: str, stub_url: str
+) -> None:
+    completion = client(ollama_gateway_url).chat.completions.create(
+        model=LOCAL, messages=[{"role": "user", "content": PROMPT}], logit_bias={"42": 5}
+    )
+    routing = completion.model_extra["asymroute"]
+    assert routing["tier"] == "frontier" and "local_skipped_unsupported" in routing["flags"]
+    assert "cannot honour logit_bias" in routing["reasons"][0]
+    assert recorded(stub_url)[-1]["logit_bias"] == {"42": 5}
