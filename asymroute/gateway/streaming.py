@@ -207,7 +207,7 @@ class CompletionStream:
         choices = answer_choices(self.state, self.run.context)
         events = [self.content(model, "", str(self.state["answered_by"]))] if choices else []
         for index, choice in enumerate(choices):
-            data = self.chunk_data(model, {"content": choice.content})
+            data = self.chunk_data(model, {"role": "assistant", "content": choice.content})
             data["choices"][0] |= {"index": index, "logprobs": choice.logprobs}
             events.append(sse(data))
         final = self.chunk_data(model, {})

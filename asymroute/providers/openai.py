@@ -32,7 +32,7 @@ OPENAI_VISION_PREFIXES = (
 def openai_content_kinds(model: str) -> frozenset[str]:
     if "audio" in model:
         return frozenset({"audio"})
-    if model.startswith(OPENAI_VISION_PREFIXES) and not model.startswith("o1-mini"):
+    if model.startswith(OPENAI_VISION_PREFIXES) and not model.startswith(("o1-mini", "o3-mini")):
         return frozenset({"image", "file"})
     return frozenset()
 

@@ -141,7 +141,7 @@ def test_recorder_keeps_the_top_alternatives_in_openai_shape() -> None:
         ("ollama:llama3.1:8b", "local", FULL, {}, ["n", "logit_bias"]),
         ("openai:gpt-4o-mini", "frontier", FULL, {"messages[0].content[1]": "image"}, []),
         ("openai:gpt-4o-mini", "local", Sampling(n=2), {}, ["n"]),
-        ("openai:gpt-3.5-turbo", "frontier", Sampling(), {"messages[0].content[0]": "image"},
+        ("openai:o3-mini", "frontier", Sampling(), {"messages[0].content[0]": "image"},
          ["messages[0].content[0]"]),
     ],
 )  # fmt: skip
