@@ -7,7 +7,7 @@ state, so it is exactly what was recorded, and it survives a checkpointed resume
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,7 +15,7 @@ from langchain_core.messages import BaseMessage
 
 from asymroute.context import RouterContext
 from asymroute.pricing import ModelPrice
-from asymroute.records import UsageRecord
+from asymroute.records import spent_usd
 from asymroute.requests import content_text
 
 CHARS_PER_TOKEN = 4
@@ -59,10 +59,6 @@ def estimate_call_cost(
     if price is None:
         return 0.0
     return price.cost(estimate_input_tokens(messages), max_output_tokens)
-
-
-def spent_usd(usage: Iterable[UsageRecord]) -> float:
-    return round(sum(record["cost_usd"] for record in usage), 10)
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,8 @@ from typing_extensions import TypedDict
 
 from asymroute import errors
 from asymroute.errors import AsymrouteError, InvalidRequestError
+from asymroute.records import RouteRecord, UsageTotals, add_usage, route_record
 from asymroute.requests import add_request_messages
-from asymroute.route_records import RouteRecord, UsageTotals, add_usage, route_record
 
 
 class TurnRecord(RouteRecord):

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, fields
 
 from asymroute.errors import ConfigurationError
 from asymroute.privacy.base import PRIVACY_MODES, PRIVACY_ROUTE_LOCAL
@@ -14,9 +13,17 @@ BUDGET_POLICIES = ("downgrade", "refuse")
 FOLLOWUP_POLICIES = ("inherit", "latest")
 
 
+# The validation fields are declared once, in `ValidationPolicy`, and inherited: a context
+# key such as `min_confidence` stays a top-level field. Nesting the policy (`validation=...`)
+# would drop those keys under `langgraph dev`: the LangGraph server keeps only the context keys
+# that are properties of the context schema (`langgraph_api.stream._filter_context_by_schema`),
+# before our code could accept them, and Studio's form would show them nested.
 @dataclass(frozen=True)
-class RouterContext:
-    """How one run is routed. Every field has a default, so `context=` is optional."""
+class RouterContext(ValidationPolicy):
+    """How one run is routed. Every field has a default, so `context=` is optional.
+
+    The validators' thresholds and switches (validation_combine, min_confidence, ...,
+    truncation_escalates, response_format) are `ValidationPolicy`'s fields, inherited."""
 
     local_model: str = "llamacpp:smollm2"
     """Small local tier, `provider:model` (ollama:llama3.1:8b, llamacpp:smollm2, ...)."""
@@ -33,44 +40,8 @@ class RouterContext:
     """Validators applied to a local answer, in order: structural, format, confidence,
     scorer, self_verify, consistency (the last two cost local calls). How they combine:
     validation_combine."""
-    validation_combine: str = "all"
-    """all: every validator must pass; mean: structural/format must pass and the mean
-    confidence of confidence/scorer/self_verify/consistency must reach min_confidence."""
-    min_confidence: float = 0.5
-    """With validation_combine=mean: the lowest mean confidence that keeps a local answer."""
-    confidence_min_mean_logprob: float = -1.0
-    """confidence: escalate when the answer's mean token log-prob is below this."""
-    confidence_min_token_logprob: float | None = None
-    """confidence: also escalate when any token's log-prob is below this (None: no floor)."""
-    self_verify_samples: int = 3
-    """self_verify: local verification calls per answer (majority of parsed verdicts)."""
-    self_verify_min_agreement: float = 0.5
-    """self_verify: the share of 'correct' verdicts an answer needs."""
-    consistency_samples: int = 2
-    """consistency: local re-solutions per answer, each under a different solving instruction."""
-    consistency_min_agreement: float = 0.5
-    """consistency: the share of re-solutions that must reach the answer's final answer."""
-    scorer_threshold: float = 0.3
-    """scorer: escalate when the learned P(answer wrong), cost-weighted by default, is at or
-    above this (0.3: 96% of frontier accuracy on the GSM8K replay, escalating 42%)."""
-    scorer_model: str | None = None
-    """scorer: answer-scorer file from `asymroute train --target answer`; None: shipped one."""
-    scorer_cost_aware: bool = True
-    """scorer: weigh P(wrong) by sqrt(typical / this request's frontier-call length), so cheap
-    escalations go first (GSM8K replay: more saving at 95% of frontier accuracy)."""
-    format_retry: bool = True
-    """format: give the local model one retry with the error before escalating."""
-    unmeasured_policy: str = "pass"
-    """A validator that cannot measure (no log-probs, no verdict): pass (abstain, said in the
-    reasons) or escalate."""
     max_output_tokens: int = 512
     """The most tokens either tier may write for one answer."""
-    truncation_escalates: bool = True
-    """Whether a local answer stopped at max_output_tokens (finish reason `length`) fails
-    `structural` and escalates. True: the cap is the router's safety limit, and a small model
-    that runs into it is usually rambling or looping. The gateway sets it false when the client
-    sends max_tokens: a cap the client chose is not a defect, and the answer stopped at it is
-    returned as is (finish_reason "length") from either tier."""
     temperature: float = 0.0
     strict: bool = False
     """Raise instead of answering locally when the frontier is needed but not configured."""
@@ -88,9 +59,6 @@ class RouterContext:
     """Turns of at most this many words that refer back are follow-ups."""
     stop: tuple[str, ...] = ()
     """Stop sequences passed to every tier."""
-    # Not hashed (a dict); plans are cached by context, equal contexts still compare equal.
-    response_format: dict[str, Any] | None = field(default=None, hash=False)
-    """The OpenAI `response_format` the request asked for ({"type": "json_object"}, ...)."""
 
     def __post_init__(self) -> None:
         for name in ("threshold", "temperature"):
@@ -123,34 +91,15 @@ class RouterContext:
             )
         # JSON clients send lists; keep the dataclass hashable and frozen.
         object.__setattr__(self, "validators", tuple(self.validators))
-        self.validation_policy()  # checks the validation fields
+        super().__post_init__()  # checks the validation fields
         stop = (self.stop,) if isinstance(self.stop, str) else tuple(self.stop)
         if not all(isinstance(item, str) and item for item in stop):
             raise ConfigurationError(f"stop must be a list of non-empty strings, got {self.stop!r}")
         object.__setattr__(self, "stop", stop)
-        if self.response_format is not None and not isinstance(self.response_format, dict):
-            raise ConfigurationError(
-                f"response_format must be an object or null, got {self.response_format!r}"
-            )
 
     def validation_policy(self) -> ValidationPolicy:
-        return ValidationPolicy(
-            combine=self.validation_combine,
-            min_confidence=self.min_confidence,
-            min_mean_logprob=self.confidence_min_mean_logprob,
-            min_token_logprob=self.confidence_min_token_logprob,
-            self_verify_samples=self.self_verify_samples,
-            self_verify_min_agreement=self.self_verify_min_agreement,
-            consistency_samples=self.consistency_samples,
-            consistency_min_agreement=self.consistency_min_agreement,
-            scorer_threshold=self.scorer_threshold,
-            scorer_model=self.scorer_model,
-            scorer_cost_aware=self.scorer_cost_aware,
-            format_retry=self.format_retry,
-            truncation_escalates=self.truncation_escalates,
-            unmeasured=self.unmeasured_policy,
-            response_format=self.response_format,
-        )
+        """The validators' fields of this context, without the routing ones."""
+        return ValidationPolicy(**{f.name: getattr(self, f.name) for f in fields(ValidationPolicy)})
 
     def _check_budget_and_followup_fields(self) -> None:
         for name in ("budget_per_thread_usd", "budget_per_run_usd"):

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from functools import lru_cache
 from typing import Any
 
@@ -18,20 +16,14 @@ from asymroute.effects import ModelCall
 from asymroute.effects import finish_reason as finish_reason  # re-exported for callers
 from asymroute.errors import AsymrouteError
 from asymroute.json_mode import unfenced_reply
-from asymroute.planning import (
-    RunPlan,
-    aresolve_served_model,
-    model_options,
-    resolve_served_model,
-)
+from asymroute.planning import RouterSetup, RunPlan, model_options
 from asymroute.privacy.policy import outgoing, restore_answer
 from asymroute.privacy.scrub import known_secrets, scrub_secrets
-from asymroute.providers import ModelSpec, endpoint_of, get_provider
+from asymroute.providers import ModelSpec, endpoint_of
 from asymroute.records import Tier, UsageRecord
 from asymroute.requests import content_text
-from asymroute.resilience import BreakerRegistry, Resilience, retry_policy
+from asymroute.resilience import retry_policy
 from asymroute.resilience.attempts import AttemptLog
-from asymroute.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -49,53 +41,37 @@ def describe_error(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
-def _prepare(plan: RunPlan, tier: Tier, settings: Settings) -> tuple[ModelSpec, BaseChatModel]:
-    spec = plan.spec(tier)
-    model = plan.models.get(tier)
-    if model is None:
-        built = get_provider(spec).create(spec.model, settings, model_options(plan, tier, settings))
-        model = plan.models.setdefault(tier, built)
-    return spec, model
+def _prepare(plan: RunPlan, tier: Tier, setup: RouterSetup) -> tuple[ModelSpec, BaseChatModel]:
+    """The tier's model (as served, once known) and its chat model, kept by the setup."""
+    models, settings = setup.models(plan), setup.settings
+    return models.spec(tier), models.model(tier, settings, model_options(plan, tier, settings))
 
 
 async def _aprepare(
-    plan: RunPlan, tier: Tier, settings: Settings
+    plan: RunPlan, tier: Tier, setup: RouterSetup
 ) -> tuple[ModelSpec, BaseChatModel]:
-    """`_prepare` for an event loop: the model is built in a worker thread.
-
-    Building one may touch the disk (a GGUF lookup, TLS certificates), which must not block
-    the loop; the HTTP client is taken on the loop, which it belongs to.
-    """
-    spec = plan.spec(tier)
-    loop = asyncio.get_running_loop()
-    models = plan.async_models.setdefault(loop, {})
-    model = models.get(tier)
-    if model is None:
-        options = model_options(plan, tier, settings)
-        provider = get_provider(spec)
-        if plan.http_clients is not None:
-            client = plan.http_clients.for_loop(loop, provider)
-            options = replace(options, async_http_client=client)
-        built = await asyncio.to_thread(provider.create, spec.model, settings, options)
-        model = models.setdefault(tier, built)
-    return spec, model
+    """`_prepare` for the running event loop (`TierModels.amodel`)."""
+    models, settings = setup.models(plan), setup.settings
+    options = model_options(plan, tier, settings)
+    return models.spec(tier), await models.amodel(tier, settings, options, setup.http_clients)
 
 
 def call_tier(
     plan: RunPlan,
     tier: Tier,
     messages: Sequence[BaseMessage],
-    settings: Settings,
+    setup: RouterSetup,
     config: RunnableConfig | None = None,
 ) -> ModelCall:
     """Never raises for a failed call (the error is recorded); configuration errors do raise.
 
     Retries transient failures with backoff (asymroute.resilience), skips an endpoint that
-    is cooling down, and applies the privacy policy to what the frontier is sent.
+    is cooling down, and applies the privacy policy to what the frontier is sent. The tier's
+    chat model and served name are the setup's (`RouterSetup.models`).
     """
-    resolve_served_model(plan, tier, settings)  # a self-hosted server's real model name
-    spec, model = _prepare(plan, tier, settings)
-    call = _TierCall(plan, tier, spec, messages, settings)
+    setup.models(plan).resolve_served(tier, setup.settings)  # a self-hosted server's real name
+    spec, model = _prepare(plan, tier, setup)
+    call = _TierCall(plan, tier, spec, messages, setup)
     while (refusal := call.refusal()) is None:
         failure: BaseException | None
         try:
@@ -119,13 +95,13 @@ async def acall_tier(
     plan: RunPlan,
     tier: Tier,
     messages: Sequence[BaseMessage],
-    settings: Settings,
+    setup: RouterSetup,
     config: RunnableConfig | None = None,
 ) -> ModelCall:
     """`call_tier` without blocking the event loop: same accounting, same error handling."""
-    await aresolve_served_model(plan, tier, settings)  # a self-hosted server's real model name
-    spec, model = await _aprepare(plan, tier, settings)
-    call = _TierCall(plan, tier, spec, messages, settings)
+    await setup.models(plan).aresolve_served(tier, setup.settings)  # its server's real name
+    spec, model = await _aprepare(plan, tier, setup)
+    call = _TierCall(plan, tier, spec, messages, setup)
     while (refusal := call.refusal()) is None:
         failure: BaseException | None
         try:
@@ -162,10 +138,11 @@ class _TierCall:
         tier: Tier,
         spec: ModelSpec,
         messages: Sequence[BaseMessage],
-        settings: Settings,
+        setup: RouterSetup,
     ) -> None:
+        settings = setup.settings
         self.plan, self.tier, self.spec, self.settings = plan, tier, spec, settings
-        self.resilience = plan.resilience or Resilience(BreakerRegistry(0, 1.0))
+        self.resilience = setup.resilience
         options = model_options(plan, tier, settings)
         self.log = AttemptLog(
             policy=retry_policy(tier, settings),

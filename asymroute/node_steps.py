@@ -13,8 +13,7 @@ from typing import Any
 
 from asymroute.effects import CallTier, ModelCall, Steps, adrive, drive
 from asymroute.model_calls import acall_tier, call_tier
-from asymroute.planning import RunPlan
-from asymroute.settings import Settings
+from asymroute.planning import RouterSetup, RunPlan
 
 __all__ = ["NodeBody", "NodeSteps", "arun_steps", "run_steps"]
 
@@ -23,15 +22,15 @@ NodeBody = Callable[[Any, RunPlan], NodeSteps]
 """(state, plan) -> steps; the state is the graph's state mapping."""
 
 
-def run_steps(steps: NodeSteps, plan: RunPlan, settings: Settings) -> dict[str, Any]:
+def run_steps(steps: NodeSteps, plan: RunPlan, setup: RouterSetup) -> dict[str, Any]:
     def handle(effect: CallTier) -> ModelCall:
-        return call_tier(plan, effect.tier, effect.messages, settings)
+        return call_tier(plan, effect.tier, effect.messages, setup)
 
     return dict(drive(steps, handle))
 
 
-async def arun_steps(steps: NodeSteps, plan: RunPlan, settings: Settings) -> dict[str, Any]:
+async def arun_steps(steps: NodeSteps, plan: RunPlan, setup: RouterSetup) -> dict[str, Any]:
     async def ahandle(effect: CallTier) -> ModelCall:
-        return await acall_tier(plan, effect.tier, effect.messages, settings)
+        return await acall_tier(plan, effect.tier, effect.messages, setup)
 
     return dict(await adrive(steps, ahandle))

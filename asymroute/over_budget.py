@@ -10,18 +10,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from asymroute.budget import BudgetCheck, check_router_state, spent_usd
+from asymroute.budget import BudgetCheck, check_router_state
 from asymroute.effects import ModelCall
 from asymroute.errors import BudgetExceededError
 from asymroute.fallback import local_fallback
 from asymroute.node_steps import NodeSteps
 from asymroute.planning import RunPlan
-from asymroute.records import BUDGET_EXHAUSTED
+from asymroute.providers import ModelSpec
+from asymroute.records import BUDGET_EXHAUSTED, spent_usd
 from asymroute.tracing import annotate_current_run
 
 
-def frontier_budget(state: Mapping[str, Any], plan: RunPlan) -> BudgetCheck:
-    frontier = plan.spec("frontier")  # as served, once known
+def frontier_budget(state: Mapping[str, Any], plan: RunPlan, frontier: ModelSpec) -> BudgetCheck:
+    """`frontier`: the frontier's model as served, once known (`RouterSetup.spec`)."""
     price = plan.price_table.price_for(frontier.provider, frontier.model)
     return check_router_state(state, plan.context, price)
 

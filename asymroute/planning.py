@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from asyncio import AbstractEventLoop
 from collections import OrderedDict
 from dataclasses import dataclass, field, replace
-from weakref import WeakKeyDictionary
-
-from langchain_core.language_models import BaseChatModel
 
 from asymroute.classifiers import Classifier, get_classifier
 from asymroute.context import RouterContext
@@ -21,11 +17,18 @@ from asymroute.providers.async_http import AsyncHttpClients
 from asymroute.records import Tier
 from asymroute.resilience import Resilience
 from asymroute.settings import Settings
+from asymroute.tier_models import TierModels
 from asymroute.validators import Validator, get_validators
 
 
 @dataclass(frozen=True)
 class RunPlan:
+    """A run's checked choices: an immutable value, cached per context by the `RouterSetup`.
+
+    What changes while runs use it (the chat models built for it, the names its tiers'
+    servers answer under) is the setup's: `RouterSetup.models(plan)`, `RouterSetup.spec`.
+    """
+
     context: RouterContext
     local: ModelSpec
     frontier: ModelSpec
@@ -33,48 +36,6 @@ class RunPlan:
     classifier: Classifier
     validators: tuple[Validator, ...]
     price_table: PriceTable
-    models: dict[Tier, BaseChatModel] = field(default_factory=dict, compare=False, repr=False)
-    async_models: WeakKeyDictionary[AbstractEventLoop, dict[Tier, BaseChatModel]] = field(
-        default_factory=WeakKeyDictionary, compare=False, repr=False
-    )
-    """Per event loop: async HTTP clients hold connections bound to the loop that opened them,
-    so a model used under one `asyncio.run` cannot serve the next one."""
-    """Chat models built for this plan. Building one costs tens of ms (HTTP clients, TLS
-    setup), and plans are cached per context, so each tier's model is built once."""
-    resilience: Resilience | None = field(default=None, compare=False, repr=False)
-    """The router's breakers and retry clock; None outside a router (no cooldowns)."""
-    http_clients: AsyncHttpClients | None = field(default=None, compare=False, repr=False)
-    """The router's async HTTP clients, one per event loop; None: each model's default."""
-    served: dict[Tier, ModelSpec] = field(default_factory=dict, compare=False, repr=False)
-    """Each tier's model as its server names it, once asked (`providers.served_models`)."""
-
-    def spec(self, tier: Tier) -> ModelSpec:
-        """The tier's model: as served, once known, else as configured."""
-        return self.served.get(tier) or (self.local if tier == "local" else self.frontier)
-
-    def use_served(self, tier: Tier, name: str | None) -> None:
-        """Name (and call) the tier's model as its server does; None: not known (yet)."""
-        configured = self.local if tier == "local" else self.frontier
-        if name is None or self.served.get(tier) == (served := replace(configured, model=name)):
-            return
-        self.served[tier] = served
-        self.models.pop(tier, None)  # built under the configured name
-        for models in self.async_models.values():
-            models.pop(tier, None)
-
-
-def resolve_served_model(plan: RunPlan, tier: Tier, settings: Settings) -> None:
-    """Ask the tier's server, once, which model answers (blocking; for `call_tier`)."""
-    lookup = getattr(get_provider(plan.spec(tier)), "served_model", None)
-    if tier not in plan.served and lookup is not None:
-        plan.use_served(tier, lookup(plan.spec(tier).model, settings))
-
-
-async def aresolve_served_model(plan: RunPlan, tier: Tier, settings: Settings) -> None:
-    """`resolve_served_model` without blocking the event loop (for `acall_tier`)."""
-    lookup = getattr(get_provider(plan.spec(tier)), "aserved_model", None)
-    if tier not in plan.served and lookup is not None:
-        plan.use_served(tier, await lookup(plan.spec(tier).model, settings))
 
 
 def plan_run(context: RouterContext | None, settings: Settings) -> RunPlan:
@@ -142,6 +103,15 @@ def model_options(plan: RunPlan, tier: Tier, settings: Settings) -> ModelOptions
 PLAN_CACHE_SIZE = 256
 
 
+@dataclass
+class _CachedPlan:
+    plan: RunPlan
+    models: TierModels = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.models = TierModels({"local": self.plan.local, "frontier": self.plan.frontier})
+
+
 @dataclass(frozen=True)
 class RouterSetup:
     """What a router graph is built with: settings, and the context used when none is given."""
@@ -154,7 +124,8 @@ class RouterSetup:
     """Async HTTP clients per event loop, shared by all runs (closed by `aclose`)."""
     # Every node of every run plans from its context; a gateway serves a handful of distinct
     # contexts, so plan each once (contexts are frozen, hence hashable), most recent last.
-    _plans: OrderedDict[RouterContext, RunPlan] = field(
+    # Beside each plan: the models built for it, and its tiers' served names.
+    _plans: OrderedDict[RouterContext, _CachedPlan] = field(
         default_factory=OrderedDict, init=False, repr=False, compare=False
     )
     _plans_lock: threading.Lock = field(
@@ -183,12 +154,7 @@ class RouterSetup:
         cached = self._cached_plan(context)
         if cached is not None:
             return cached
-        plan = self._plan_uncached(context)  # raises for anything but a RouterContext
-        with self._plans_lock:
-            plan = self._plans.setdefault(context, plan)
-            if len(self._plans) > PLAN_CACHE_SIZE:
-                self._plans.popitem(last=False)
-        return plan
+        return self._entry(plan_run(context, self.settings)).plan  # raises for a non-context
 
     async def aplan(self, context: RouterContext | None) -> RunPlan:
         """`plan` for an event loop: a plan not yet cached is built in a worker thread.
@@ -200,19 +166,33 @@ class RouterSetup:
         cached = self._cached_plan(context)
         return cached if cached is not None else await asyncio.to_thread(self.plan, context)
 
+    def models(self, plan: RunPlan) -> TierModels:
+        """The chat models built for `plan` (and its tiers' served names), kept here."""
+        return self._entry(plan).models
+
+    def spec(self, plan: RunPlan, tier: Tier) -> ModelSpec:
+        """The tier's model: as its server names it, once known, else as configured."""
+        return self._entry(plan).models.spec(tier)
+
+    def _entry(self, plan: RunPlan) -> _CachedPlan:
+        """The cache entry of the plan's context, made (and the oldest one dropped) if none."""
+        with self._plans_lock:
+            entry = self._plans.get(plan.context)
+            if entry is None:
+                entry = self._plans[plan.context] = _CachedPlan(plan)
+                if len(self._plans) > PLAN_CACHE_SIZE:
+                    self._plans.popitem(last=False)
+            return entry
+
     def _cached_plan(self, context: RouterContext) -> RunPlan | None:
         try:
             with self._plans_lock:
-                plan = self._plans.get(context)
-                if plan is not None:
+                entry = self._plans.get(context)
+                if entry is not None:
                     self._plans.move_to_end(context)
-                return plan
+                return entry.plan if entry is not None else None
         except TypeError:  # not hashable: not a RouterContext, plan_run names the problem
             return None
-
-    def _plan_uncached(self, context: RouterContext) -> RunPlan:
-        plan = plan_run(context, self.settings)
-        return replace(plan, resilience=self.resilience, http_clients=self.http_clients)
 
     async def aclose(self) -> None:
         """Close the running event loop's pooled HTTP connections (a server's shutdown)."""

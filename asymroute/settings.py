@@ -1,6 +1,8 @@
 """Endpoints, secrets and limits, read from the environment and `.env`.
 
-Per-run choices (which models, threshold, ...) live in `RouterContext` instead.
+Per-run choices (which models, threshold, ...) live in `RouterContext` instead; the gateway's
+own settings (keys, budgets, limits) in `asymroute.gateway.settings.GatewaySettings`, which
+extends these. This module imports nothing above it.
 """
 
 from __future__ import annotations
@@ -8,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -30,6 +32,23 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
     )
+
+    def __init__(self, **values: Any) -> None:
+        # extra="ignore" lets the environment hold other programs' variables; a gateway setting
+        # given here would be dropped silently, and a gateway built from these settings would
+        # run without the keys or budgets meant for it. They are `GatewaySettings`' fields.
+        accepted = accepted_names(type(self))
+        misplaced = sorted(
+            name
+            for name in values
+            if name.lower().startswith(("gateway_", "asymroute_gateway_")) and name not in accepted
+        )
+        if misplaced:
+            raise ConfigurationError(
+                f"{', '.join(misplaced)}: the gateway's settings are fields of "
+                "asymroute.gateway.settings.GatewaySettings (load_gateway_settings), not Settings"
+            )
+        super().__init__(**values)
 
     ollama_base_url: str = Field(
         default="http://localhost:11434", validation_alias="OLLAMA_BASE_URL"
@@ -117,49 +136,6 @@ class Settings(BaseSettings):
         validation_alias="ASYMROUTE_POSTGRES_URL",
         description="postgresql://... ; when set, checkpoints go to Postgres instead of SQLite",
     )
-    # The OpenAI-compatible gateway (asymroute.gateway). Keys are kept only as sha256 hashes.
-    gateway_keys: Annotated[dict[str, str], NoDecode] = Field(
-        default_factory=dict,
-        validation_alias=AliasChoices("ASYMROUTE_GATEWAY_KEYS", "gateway_keys"),
-        description='JSON {"name": "sha256:<hex>" or a plaintext key, hashed on load}',
-    )
-    gateway_key_budgets_usd: Annotated[dict[str, float], NoDecode] = Field(
-        default_factory=dict,
-        validation_alias=AliasChoices("ASYMROUTE_GATEWAY_KEY_BUDGETS", "gateway_key_budgets_usd"),
-        description='JSON {"name": USD}: spend allowed per key, counted in the spend store',
-    )
-    gateway_spend_store: str | None = Field(
-        default=None,
-        validation_alias="ASYMROUTE_GATEWAY_SPEND_STORE",
-        description="memory, sqlite or postgres; unset: postgres with ASYMROUTE_POSTGRES_URL, "
-        "else sqlite (memory when no keys are configured)",
-    )
-    gateway_spend_path: Path | None = Field(
-        default=None,
-        validation_alias="ASYMROUTE_GATEWAY_SPEND_PATH",
-        description="SQLite file of per-key spend; unset: gateway_spend.sqlite beside the "
-        "checkpoint file",
-    )
-    gateway_allow_unauthenticated_remote: bool = Field(
-        default=False, validation_alias="ASYMROUTE_GATEWAY_ALLOW_UNAUTHENTICATED_REMOTE"
-    )
-    gateway_max_body_bytes: int = Field(
-        default=1_000_000, gt=0, validation_alias="ASYMROUTE_GATEWAY_MAX_BODY_BYTES"
-    )
-    gateway_max_messages: int = Field(
-        default=1_000,
-        gt=0,
-        validation_alias="ASYMROUTE_GATEWAY_MAX_MESSAGES",
-        description="most messages one chat request may hold; more is a 400 (building and "
-        "routing a request grows faster than its message count)",
-    )
-    gateway_max_concurrent_per_key: int = Field(
-        default=64,
-        ge=0,
-        validation_alias="ASYMROUTE_GATEWAY_MAX_CONCURRENT_PER_KEY",
-        description="requests one gateway key may have in flight at once; one more is a 429. "
-        "0: no limit. Unauthenticated loopback clients share the key 'anonymous'",
-    )
     async_http_client: AsyncHttpClientKind = Field(
         default="httpx",
         # The first name only covered openai: models; it still works.
@@ -170,45 +146,11 @@ class Settings(BaseSettings):
         "(the clients' default) or aiohttp (less than half the CPU per call under load); "
         "`asymroute serve` picks aiohttp",
     )
-    gateway_tune_gc: bool = Field(
-        default=False,
-        validation_alias="ASYMROUTE_GATEWAY_TUNE_GC",
-        description="freeze startup objects and raise the collector's thresholds when the app "
-        "starts (asymroute.gateway.gc_tuning); `asymroute serve` turns it on for its own "
-        "processes",
-    )
-    gateway_context: Annotated[dict[str, Any], NoDecode] = Field(
-        default_factory=dict,
-        validation_alias=AliasChoices("ASYMROUTE_GATEWAY_CONTEXT", "gateway_context"),
-        description='JSON of RouterContext fields the gateway routes with, e.g. {"threshold": 0.4}',
-    )
 
     @field_validator("price_overrides", mode="before")
     @classmethod
     def _parse_price_json(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            try:
-                return json.loads(value) if value.strip() else {}
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"ASYMROUTE_PRICES is not valid JSON: {exc}") from exc
-        return value
-
-    @field_validator("gateway_keys", "gateway_key_budgets_usd", "gateway_context", mode="before")
-    @classmethod
-    def _parse_gateway_json(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            try:
-                return json.loads(value) if value.strip() else {}
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"not valid JSON: {exc}") from exc
-        return value
-
-    @field_validator("gateway_keys", mode="after")
-    @classmethod
-    def _hash_gateway_keys(cls, value: dict[str, str]) -> dict[str, str]:
-        from asymroute.gateway.keys import hashed_key_table
-
-        return hashed_key_table(value)
+        return json_setting(value, "ASYMROUTE_PRICES is not valid JSON")
 
     @property
     def frontier_openai_configured(self) -> bool:
@@ -216,13 +158,37 @@ class Settings(BaseSettings):
         return self.openai_api_key is not None or bool(self.openai_base_url)
 
 
-def load_settings(**overrides: Any) -> Settings:
-    """Read settings, turning pydantic's validation report into a `ConfigurationError`."""
+def accepted_names(kind: type[BaseSettings]) -> set[str]:
+    """Every name a settings class takes a field by: its field names and their aliases."""
+    names = set(kind.model_fields)
+    for info in kind.model_fields.values():
+        alias = info.validation_alias
+        choices = alias.choices if isinstance(alias, AliasChoices) else [alias]
+        names.update(choice for choice in choices if isinstance(choice, str))
+    return names
+
+
+def json_setting(value: Any, problem: str) -> Any:
+    """A JSON object given as text in the environment, parsed so a bad value gets our message
+    (the field is `NoDecode`); empty text is an empty object."""
+    if isinstance(value, str):
+        try:
+            return json.loads(value) if value.strip() else {}
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{problem}: {exc}") from exc
+    return value
+
+
+SettingsT = TypeVar("SettingsT", bound=BaseSettings)
+
+
+def read_settings(kind: type[SettingsT], **overrides: Any) -> SettingsT:
+    """Read `kind` from the environment, turning pydantic's report into a `ConfigurationError`."""
     from pydantic import ValidationError
     from pydantic_settings import SettingsError
 
     try:
-        return Settings(**overrides)
+        return kind(**overrides)
     except SettingsError as exc:
         raise ConfigurationError(
             f"invalid asymroute settings ({exc}); fix the environment or .env"
@@ -235,3 +201,8 @@ def load_settings(**overrides: Any) -> Settings:
         raise ConfigurationError(
             f"invalid asymroute settings ({problems}); fix the environment or .env"
         ) from exc
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read settings, turning pydantic's validation report into a `ConfigurationError`."""
+    return read_settings(Settings, **overrides)

@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Annotated, NotRequired
 
 from langchain_core.messages import AIMessage, AnyMessage
 from typing_extensions import TypedDict
 
-from asymroute.records import RoutingDecision, Tier, UsageRecord, ValidationVerdict
+from asymroute.records import (
+    RoutingDecision,
+    Tier,
+    UsageRecord,
+    ValidationVerdict,
+    append_or_reset,
+)
 from asymroute.requests import add_request_messages
-
-
-def usage_log(
-    left: Sequence[UsageRecord], right: Sequence[UsageRecord] | None
-) -> list[UsageRecord]:
-    """Appends a call's usage; `None` starts a new request's log."""
-    if right is None:
-        return []
-    return [*left, *right]
 
 
 class RouterInput(TypedDict):
@@ -40,7 +36,7 @@ class RouterState(RouterInput, total=False):
     answer_model: str | None
     flags: list[str]
     """Why the answer came from elsewhere than planned: frontier_unavailable, frontier_failed."""
-    usage: Annotated[list[UsageRecord], usage_log]
+    usage: Annotated[list[UsageRecord], append_or_reset]
     total_cost_usd: float
     earlier_cost_usd: float
     """Recorded cost of this thread's earlier requests (the router's own running total, so a

@@ -61,12 +61,12 @@ async def layer_costs(stub_url: str, env: dict[str, str], n: int = 300) -> None:
 
     from asymroute.context import RouterContext
     from asymroute.gateway.app import create_app
+    from asymroute.gateway.settings import load_gateway_settings
+    from asymroute.graphs.router import build_router
     from asymroute.planning import model_options, plan_run
     from asymroute.providers import PROVIDERS
-    from asymroute.settings import load_settings
-    from graphs.router import build_router
 
-    settings = load_settings(
+    settings = load_gateway_settings(
         _env_file=None,
         openai_base_url=f"{stub_url}/v1",
         ollama_base_url=stub_url,

@@ -24,11 +24,11 @@ from langchain_core.messages import AIMessage
 from langchain_core.outputs import ChatResult
 
 from asymroute.context import RouterContext
+from asymroute.graphs.router import build_router
 from asymroute.pricing import ModelPrice
 from asymroute.providers import PROVIDERS
 from asymroute.providers.base import ModelOptions
 from asymroute.settings import Settings
-from graphs.router import build_router
 
 FRONTIER_PRICE = ModelPrice(input_per_million=2.5, output_per_million=10.0)
 LOCAL_PRICE = ModelPrice(input_per_million=0.0, output_per_million=0.0)

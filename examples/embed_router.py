@@ -14,7 +14,7 @@ from typing import Any
 
 from langgraph.graph import END, START, MessagesState, StateGraph
 
-from graphs.router import build_router
+from asymroute.graphs.router import build_router
 
 
 def build_app(router: Any = None) -> Any:

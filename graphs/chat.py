@@ -13,10 +13,10 @@ from langgraph.graph.state import CompiledStateGraph
 
 from asymroute.chat import ChatInput, ChatState, after_turn
 from asymroute.context import RouterContext
-from graphs.router import RouterGraph
-from nodes.chat_turn import make_chat_turn
-from nodes.dual import dual_route
-from nodes.fail_turn import fail_turn
+from asymroute.graphs.router import RouterGraph
+from asymroute.nodes.chat_turn import make_chat_turn
+from asymroute.nodes.dual import dual_route
+from asymroute.nodes.fail_turn import fail_turn
 
 ChatGraph = CompiledStateGraph[ChatState, RouterContext, ChatInput, Any]
 

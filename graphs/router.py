@@ -9,15 +9,15 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 
 from asymroute.context import RouterContext
+from asymroute.nodes.classify import make_classify
+from asymroute.nodes.dual import dual_route
+from asymroute.nodes.frontier_model import make_frontier_model
+from asymroute.nodes.local_model import make_local_model
+from asymroute.nodes.validate import make_validate
 from asymroute.planning import RouterSetup
 from asymroute.routing import after_classify, after_validate
 from asymroute.settings import Settings, load_settings
 from asymroute.state import RouterInput, RouterState
-from nodes.classify import make_classify
-from nodes.dual import dual_route
-from nodes.frontier_model import make_frontier_model
-from nodes.local_model import make_local_model
-from nodes.validate import make_validate
 
 RouterGraph = CompiledStateGraph[RouterState, RouterContext, RouterInput, RouterState]
 """The compiled router; the chat and workflow graphs are built around one."""

@@ -7,8 +7,8 @@ the factories langgraph.json names. It calls a factory for every run and every r
 build the graphs from the environment on the first call only, in a worker thread (loading
 settings and models blocks, and the server's event loop must not), and return the same graphs
 afterwards: one router per server process, which the served chat and workflow graphs call too.
-langgraph.json names them as a module (`graphs.served:router`), not a file path: the server
-loads a file path afresh for each graph, which would give each graph its own router.
+langgraph.json names them as a module (`asymroute.graphs.served:router`), not a file path:
+the server loads a file path afresh for each graph, which would give each graph its own router.
 """
 
 from __future__ import annotations
@@ -20,11 +20,11 @@ from dataclasses import dataclass
 from langgraph.checkpoint.base import BaseCheckpointSaver
 
 from asymroute.context import RouterContext
+from asymroute.graphs.chat import ChatGraph, build_chat
+from asymroute.graphs.router import RouterGraph, build_router
+from asymroute.graphs.workflow import WorkflowGraph, build_workflow
 from asymroute.planning import RouterSetup
 from asymroute.settings import Settings, load_settings
-from graphs.chat import ChatGraph, build_chat
-from graphs.router import RouterGraph, build_router
-from graphs.workflow import WorkflowGraph, build_workflow
 
 
 @dataclass(frozen=True)

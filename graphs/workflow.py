@@ -14,13 +14,13 @@ from langgraph.graph import START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 
 from asymroute.context import RouterContext
+from asymroute.graphs.router import RouterGraph
+from asymroute.nodes.dual import dual_route
+from asymroute.nodes.plan_steps import make_plan_steps
+from asymroute.nodes.run_step import make_run_step
+from asymroute.nodes.synthesize import make_synthesize
 from asymroute.workflow.routing import after_step
 from asymroute.workflow.state import WorkflowInput, WorkflowState
-from graphs.router import RouterGraph
-from nodes.dual import dual_route
-from nodes.plan_steps import make_plan_steps
-from nodes.run_step import make_run_step
-from nodes.synthesize import make_synthesize
 
 WorkflowGraph = CompiledStateGraph[WorkflowState, RouterContext, WorkflowInput, Any]
 

@@ -8,8 +8,8 @@ from typing import Any
 from langgraph.types import StreamWriter
 
 from asymroute.chat import ChatState, check_turn_input, finish_turn, thread_spent, withdraw_turn
-from nodes.dual import DualRunnable
-from nodes.router_call import RouterRequest, router_node
+from asymroute.nodes.dual import DualRunnable
+from asymroute.nodes.router_call import RouterRequest, router_node
 
 
 def make_chat_turn(router: Any) -> DualRunnable:

@@ -7,6 +7,7 @@ from asymroute.conversation import followup_policy, score_conversation
 from asymroute.errors import FrontierUnavailableError
 from asymroute.guards import guard_route, privacy_findings
 from asymroute.node_steps import NodeSteps
+from asymroute.nodes.dual import DualRunnable, dual_node
 from asymroute.planning import RouterSetup, RunPlan
 from asymroute.providers import endpoint_of
 from asymroute.records import FRONTIER_UNAVAILABLE, PRIVACY_LOCAL, Tier
@@ -14,7 +15,6 @@ from asymroute.requests import request_prompt
 from asymroute.routing import decide
 from asymroute.state import RouterState
 from asymroute.tracing import annotate_current_run
-from nodes.dual import DualRunnable, dual_node
 
 
 def cooling_tiers(plan: RunPlan, setup: RouterSetup) -> list[Tier]:
@@ -22,7 +22,7 @@ def cooling_tiers(plan: RunPlan, setup: RouterSetup) -> list[Tier]:
     return [
         tier
         for tier in ("local", "frontier")
-        if breakers.is_cooling_down(endpoint_of(plan.spec(tier), setup.settings))
+        if breakers.is_cooling_down(endpoint_of(setup.spec(plan, tier), setup.settings))
     ]
 
 
@@ -53,7 +53,7 @@ def make_classify(setup: RouterSetup) -> DualRunnable:
             )
         annotate_current_run(
             tier=decision["tier"],
-            model=plan.spec(decision["tier"]).id,
+            model=setup.spec(plan, decision["tier"]).id,
             score=decision["score"],
             reasons=decision["reasons"],
             classifier=decision["classifier"],

@@ -46,11 +46,11 @@ def node_runtime() -> Runtime[RouterContext]:
 def dual_node(name: str, setup: RouterSetup, body: NodeBody) -> DualRunnable:
     def sync_node(state: Any, config: RunnableConfig) -> dict[str, Any]:
         plan = setup.plan(node_runtime().context)
-        return run_steps(body(state, plan), plan, setup.settings)
+        return run_steps(body(state, plan), plan, setup)
 
     async def async_node(state: Any, config: RunnableConfig) -> dict[str, Any]:
         plan = await setup.aplan(node_runtime().context)
-        return await arun_steps(body(state, plan), plan, setup.settings)
+        return await arun_steps(body(state, plan), plan, setup)
 
     return DualRunnable(name, sync_node, async_node)
 

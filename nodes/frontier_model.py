@@ -9,18 +9,18 @@ from asymroute.effects import CallTier, ModelCall
 from asymroute.errors import NoAnswerError
 from asymroute.fallback import local_fallback
 from asymroute.node_steps import NodeSteps
+from asymroute.nodes.dual import DualRunnable, dual_node
 from asymroute.over_budget import frontier_budget, over_budget
 from asymroute.planning import RouterSetup, RunPlan
 from asymroute.records import FRONTIER_FAILED, Tier
 from asymroute.routing import price_flags, total_cost
 from asymroute.state import RouterState
 from asymroute.tracing import annotate_current_run
-from nodes.dual import DualRunnable, dual_node
 
 
 def make_frontier_model(setup: RouterSetup) -> DualRunnable:
     def frontier_model(state: RouterState, plan: RunPlan) -> NodeSteps:
-        budget = frontier_budget(state, plan)
+        budget = frontier_budget(state, plan, setup.spec(plan, "frontier"))
         if not budget.allowed:
             return (yield from over_budget(state, plan, budget))
         calls: list[ModelCall] = [(yield CallTier("frontier", state["messages"]))]
@@ -39,7 +39,7 @@ def make_frontier_model(setup: RouterSetup) -> DualRunnable:
             flags = sorted({*flags, FRONTIER_FAILED})
         if unpriced := price_flags([call.usage for call in calls]):
             flags = sorted({*flags, *unpriced})
-        answer_model = plan.spec(answered_by).id
+        answer_model = setup.spec(plan, answered_by).id
         annotate_current_run(
             tier=answered_by,
             model=answer_model,

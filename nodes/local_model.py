@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from asymroute.effects import CallTier
 from asymroute.node_steps import NodeSteps
+from asymroute.nodes.dual import DualRunnable, dual_node
 from asymroute.planning import RouterSetup, RunPlan
 from asymroute.routing import total_cost
 from asymroute.state import RouterState
 from asymroute.tracing import annotate_current_run
-from nodes.dual import DualRunnable, dual_node
 
 
 def make_local_model(setup: RouterSetup) -> DualRunnable:

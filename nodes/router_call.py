@@ -20,7 +20,7 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.types import StreamWriter
 
 from asymroute.errors import AsymrouteError
-from nodes.dual import DualRunnable, node_runtime
+from asymroute.nodes.dual import DualRunnable, node_runtime
 
 
 @dataclass(frozen=True)

@@ -7,11 +7,11 @@ from typing import Any
 
 from langgraph.types import StreamWriter
 
-from asymroute.route_records import route_record
+from asymroute.nodes.dual import DualRunnable
+from asymroute.nodes.router_call import RouterRequest, router_node
+from asymroute.records import route_record
 from asymroute.workflow.state import StepRecord, WorkflowState
 from asymroute.workflow.steps import run_records, run_totals, synthesis_messages
-from nodes.dual import DualRunnable
-from nodes.router_call import RouterRequest, router_node
 
 
 def make_synthesize(router: Any) -> DualRunnable:

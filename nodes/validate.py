@@ -9,6 +9,7 @@ from asymroute.effects import ModelCall, tap
 from asymroute.errors import FrontierUnavailableError, NoAnswerError
 from asymroute.fallback import context_overflow_error
 from asymroute.node_steps import NodeSteps
+from asymroute.nodes.dual import DualRunnable, dual_node
 from asymroute.planning import RouterSetup, RunPlan
 from asymroute.records import (
     FRONTIER_UNAVAILABLE,
@@ -22,7 +23,6 @@ from asymroute.state import RouterState
 from asymroute.tracing import annotate_current_run
 from asymroute.validators.replies import candidate_from
 from asymroute.validators.run import validation_steps
-from nodes.dual import DualRunnable, dual_node
 
 
 def make_validate(setup: RouterSetup) -> DualRunnable:

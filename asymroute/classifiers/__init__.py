@@ -1,4 +1,8 @@
-"""Classifiers by name; add one by writing a file and registering its factory here."""
+"""Classifiers by name; add one by writing a file and registering its factory here.
+
+Layer: the floor's extension points; classifiers import embedders, `settings` and the data
+modules below them, never `learning` (which trains their model files) or anything above.
+"""
 
 from __future__ import annotations
 

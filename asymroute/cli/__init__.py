@@ -3,6 +3,9 @@
 A subcommand module exposes `register(subparsers) -> None`, which adds its parser and sets
 `handler=<callable(args) -> int>` as the parser default. Adding a command is one new module
 plus one line here.
+
+Layer: the roof; the CLI may import everything below, including `asymroute.graphs` and the
+gateway (for `serve`).
 """
 
 from __future__ import annotations

@@ -11,9 +11,9 @@ from typing import Any
 from langchain_core.messages import HumanMessage
 
 from asymroute.context import RouterContext
+from asymroute.graphs.served import ServedGraphs
 from asymroute.privacy.base import PRIVACY_MODES
-from asymroute.results import result_json, summary_line
-from graphs.served import ServedGraphs
+from asymroute.records import result_json, summary_line
 
 
 def register(subparsers: Any) -> None:

@@ -74,7 +74,7 @@ def run_cascade(
     validators = get_validators(names)  # names the unknown ones
     policy = RouterContext().validation_policy()
     overrides = {
-        "combine": args.combine,
+        "validation_combine": args.combine,
         "scorer_threshold": args.scorer_threshold,
         "scorer_model": args.scorer_model,
         "min_confidence": args.min_confidence,
@@ -139,7 +139,7 @@ class LiveLocalReply:
     def __call__(self, effect: CallTier) -> ModelCall:
         from asymroute.model_calls import call_tier
 
-        call = call_tier(self.plan, effect.tier, effect.messages, self.setup.settings)
+        call = call_tier(self.plan, effect.tier, effect.messages, self.setup)
         self.calls += 1
         if call.error is not None:
             self.failures.append(call.error)

@@ -21,9 +21,9 @@ from asymroute.cli.ask import add_context_arguments
 from asymroute.cli.run_workflow import add_budget_arguments, routing_context, thread_config
 from asymroute.context import FOLLOWUP_POLICIES
 from asymroute.errors import BudgetExceededError, InvalidRequestError, NoAnswerError
-from asymroute.route_records import route_line, totals_line
+from asymroute.graphs.served import ServedGraphs
+from asymroute.records import route_line, totals_line
 from asymroute.settings import load_settings
-from graphs.served import ServedGraphs
 
 QUIT = "/quit"
 PENDING_CHOICES = ("resume", "withdraw")

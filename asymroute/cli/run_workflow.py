@@ -19,8 +19,8 @@ from asymroute.cli.ask import add_context_arguments, context_from_args
 from asymroute.cli.workflow_output import print_event, print_summary
 from asymroute.context import BUDGET_POLICIES, RouterContext
 from asymroute.errors import InvalidRequestError
+from asymroute.graphs.served import ServedGraphs
 from asymroute.settings import load_settings
-from graphs.served import ServedGraphs
 
 
 def register(subparsers: Any) -> None:

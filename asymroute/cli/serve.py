@@ -85,11 +85,11 @@ def run(args: argparse.Namespace) -> int:
     import uvicorn
 
     from asymroute.gateway.app import create_app, default_context
-    from asymroute.settings import load_settings
+    from asymroute.gateway.settings import load_gateway_settings
 
     if args.workers < 1:
         raise ConfigurationError(f"--workers must be at least 1, got {args.workers}")
-    settings = load_settings()
+    settings = load_gateway_settings()
     allow = args.allow_unauthenticated or settings.gateway_allow_unauthenticated_remote
     check_bind_policy(args.host, bool(settings.gateway_keys), allow)
     settings = settings.model_copy(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from asymroute.route_records import route_line, totals_line
+from asymroute.records import route_line, totals_line
 
 TEXT_CHARS = 70
 

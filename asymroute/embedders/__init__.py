@@ -8,6 +8,8 @@ Add one by writing a file with a factory `(model: str) -> Embeddings` and regist
 `EMBEDDERS` (`"kind": "module:function"`); modules are imported only when their kind is chosen.
 Anything that cannot work fails here, at build time, with `ConfigurationError` naming the
 setting and the fix; the model itself (weights, a session) loads lazily on first use.
+
+Layer: the floor; embedders import `errors`, `settings` and each other, nothing above.
 """
 
 from __future__ import annotations

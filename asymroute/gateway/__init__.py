@@ -1,6 +1,9 @@
 """The OpenAI-compatible gateway: `/v1/chat/completions` and `/v1/models` over the router graph.
 
 `asymroute.gateway.app.create_app` builds the Starlette app; `langgraph.json` mounts it in the
-LangGraph server and `asymroute serve` runs it with uvicorn. Kept import-light: settings load
-`asymroute.gateway.keys` to hash keys.
+LangGraph server and `asymroute serve` runs it with uvicorn. Its settings are
+`asymroute.gateway.settings.GatewaySettings`: the router's `Settings` plus the
+ASYMROUTE_GATEWAY_* ones.
+
+Layer: the roof, with the CLI; it may import everything below, including `asymroute.graphs`.
 """

@@ -9,6 +9,7 @@ import time
 from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from starlette.applications import Starlette
@@ -43,10 +44,11 @@ from asymroute.gateway.schemas import (
     parse_chat_request,
     parse_json_body,
 )
+from asymroute.gateway.settings import GatewaySettings, as_gateway_settings, load_gateway_settings
 from asymroute.gateway.streaming import CompletionStream
+from asymroute.graphs.served import ServedGraphs
 from asymroute.planning import RouterSetup
-from asymroute.settings import Settings, load_settings
-from graphs.served import ServedGraphs
+from asymroute.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +58,7 @@ OFF_LOOP_BODY_BYTES = 64_000
 to parse, 1,000 (35 KB) 10 ms, measured on one core of the CI machine."""
 
 
-def default_context(settings: Settings) -> RouterContext:
+def default_context(settings: GatewaySettings) -> RouterContext:
     """The gateway's routing defaults: `RouterContext` fields from ASYMROUTE_GATEWAY_CONTEXT."""
     try:
         return RouterContext(**settings.gateway_context)
@@ -144,14 +146,17 @@ class Gateway:
     async def meter(self, run: Run) -> Meter:
         """The run's meter, with its worst case reserved against the key's budget (or 429)."""
         plan = await self.setup.aplan(run.context)
-        estimate = worst_case_cost(plan, run.request.messages, run.context.max_output_tokens)
+        estimate = worst_case_cost(
+            self.setup, plan, run.request.messages, run.context.max_output_tokens
+        )
         reservation = await self.keys.reserve(run.key_name, estimate)
         return Meter(self.keys, run.key_name, run.id, estimate, reservation, self.in_background)
 
     async def stream(self, request: Request, run: Run, meter: Meter) -> Response:
         headers = {"cache-control": "no-cache", "x-accel-buffering": "no"} | run.trace_header
         plan = await self.setup.aplan(run.context)  # prices and names the frontier as served
-        stream = CompletionStream(run, headers, meter, plan=plan)
+        served = partial(self.setup.spec, plan, "frontier")
+        stream = CompletionStream(run, headers, meter, plan=plan, served_frontier=served)
         events = stream.events(self.graph)
         # Wait for the first event: errors before it are still proper HTTP errors, and the
         # routing headers are known by then.
@@ -237,8 +242,11 @@ def internal_error(request_id: str | None = None) -> Response:
 def create_app(
     settings: Settings | None = None, defaults: RouterContext | None = None
 ) -> Starlette:
-    """The gateway app; the router graph, key ring and spend store are built here, once."""
-    settings = settings if settings is not None else load_settings()
+    """The gateway app; the router graph, key ring and spend store are built here, once.
+
+    `settings`: `GatewaySettings`; plain `Settings` get the gateway's from the environment.
+    """
+    settings = as_gateway_settings(settings) if settings is not None else load_gateway_settings()
     defaults = defaults if defaults is not None else default_context(settings)
     graphs = ServedGraphs.build(settings, defaults)
     gateway = Gateway(

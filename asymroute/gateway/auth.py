@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 from asymroute.gateway.errors import GatewayError
 from asymroute.gateway.keys import hash_key
+from asymroute.gateway.settings import GatewaySettings
 from asymroute.gateway.spend import SpendStore, SpendStoreError, open_spend_store
 from asymroute.gateway.spend.reservations import Reservation
-from asymroute.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ class KeyRing:
     allow_unauthenticated_remote: bool = False
 
     @classmethod
-    def from_settings(cls, settings: Settings, spend: SpendStore | None = None) -> KeyRing:
+    def from_settings(cls, settings: GatewaySettings, spend: SpendStore | None = None) -> KeyRing:
         """The key ring; `spend` defaults to the store the settings choose."""
         unknown = sorted(set(settings.gateway_key_budgets_usd) - set(settings.gateway_keys))
         if unknown:

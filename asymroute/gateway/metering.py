@@ -26,7 +26,7 @@ from langchain_core.messages import BaseMessage
 from asymroute.budget import most_input_tokens
 from asymroute.gateway.auth import KeyRing
 from asymroute.gateway.spend.reservations import Reservation
-from asymroute.planning import RunPlan
+from asymroute.planning import RouterSetup, RunPlan
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +36,7 @@ STREAM_MODES = ["values", "tasks"]
 
 
 def worst_case_cost(
-    plan: RunPlan, messages: Sequence[BaseMessage], max_output_tokens: int
+    setup: RouterSetup, plan: RunPlan, messages: Sequence[BaseMessage], max_output_tokens: int
 ) -> float:
     """One call on each tier, with at most a token per prompt byte in and `max_output_tokens`
     out, per choice (`budget.most_input_tokens`).
@@ -47,7 +47,7 @@ def worst_case_cost(
     input_tokens = most_input_tokens(messages)
     total = 0.0
     for tier in ("local", "frontier"):
-        spec = plan.spec(tier)
+        spec = setup.spec(plan, tier)  # as served
         price = plan.price_table.price_for(spec.provider, spec.model)
         # n > 1: the frontier writes up to n answers (asymroute.capabilities).
         out = max_output_tokens * (plan.context.n if tier == "frontier" else 1)

@@ -21,7 +21,7 @@ import asyncio
 import json
 import logging
 import math
-from collections.abc import AsyncGenerator, Mapping
+from collections.abc import AsyncGenerator, Callable, Mapping
 from typing import Any
 
 from langchain_core.messages import BaseMessage
@@ -70,6 +70,7 @@ class CompletionStream:
         meter: Meter,
         frontier_price: ModelPrice | None = None,
         plan: RunPlan | None = None,
+        served_frontier: Callable[[], ModelSpec] | None = None,
     ) -> None:
         self.run = run
         self.meter = meter  # settled once: when the graph ends, fails, or is cut off
@@ -78,7 +79,8 @@ class CompletionStream:
         self.headers = headers  # filled in before the first chunk is yielded
         self.local = parse_model(run.context.local_model)
         self.configured_frontier = parse_model(run.context.frontier_model)
-        self.plan = plan  # names the frontier as its server does, once known
+        self.plan = plan  # prices the frontier
+        self.served_frontier = served_frontier  # the frontier as its server names it, once known
         # Several choices, or log-probs: sent whole at the end, every choice with its own.
         self.as_choices = run.context.n > 1 or run.context.logprobs
         self.whole_answer = wants_json(run.context.response_format) or self.as_choices
@@ -91,7 +93,7 @@ class CompletionStream:
 
     @property
     def frontier(self) -> ModelSpec:
-        return self.plan.spec("frontier") if self.plan else self.configured_frontier
+        return self.served_frontier() if self.served_frontier else self.configured_frontier
 
     def chunk_data(
         self, model: str | None, delta: dict[str, Any], finish: str | None = None

@@ -1,4 +1,7 @@
-"""Price tables by name; add one by writing a file and registering its factory here."""
+"""Price tables by name; add one by writing a file and registering its factory here.
+
+Layer: the floor's data; imports `errors` only.
+"""
 
 from __future__ import annotations
 

@@ -3,6 +3,8 @@
 Every detector scans the normalised text (NFKC, invisible characters removed); API keys are
 also looked for with spaced-out or wrapped tokens joined, and private keys also without their
 BEGIN line (`normalize.py`). Findings are spans of the original text.
+
+Layer: the floor; privacy imports `errors` and `requests`, nothing above.
 """
 
 from __future__ import annotations

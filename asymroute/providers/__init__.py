@@ -1,4 +1,8 @@
-"""Model providers by name; a model is chosen with a `provider:model` string."""
+"""Model providers by name; a model is chosen with a `provider:model` string.
+
+Layer: the floor's extension points; providers import `settings`, `privacy` (masking),
+`json_mode`, `requests` and `errors`, nothing from the node runtime or above.
+"""
 
 from __future__ import annotations
 

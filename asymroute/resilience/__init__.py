@@ -1,4 +1,7 @@
-"""Fault handling around model calls: retries with backoff, per-endpoint cooldowns, bounds."""
+"""Fault handling around model calls: retries with backoff, per-endpoint cooldowns, bounds.
+
+Layer: the floor's extension points; imports `records` and `settings` only.
+"""
 
 from asymroute.resilience.breaker import Admission, BreakerRegistry, BreakerStatus
 from asymroute.resilience.failures import Failure, classify_failure, parse_retry_after
@@ -6,7 +9,6 @@ from asymroute.resilience.retry import RetryPolicy, next_delay
 from asymroute.resilience.runtime import (
     MAX_TIER_CALLS_PER_REQUEST,
     Resilience,
-    attempts_made,
     request_attempt_bound,
     retry_policy,
 )
@@ -19,7 +21,6 @@ __all__ = [
     "Failure",
     "Resilience",
     "RetryPolicy",
-    "attempts_made",
     "classify_failure",
     "next_delay",
     "parse_retry_after",

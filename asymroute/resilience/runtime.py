@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from asymroute.resilience.breaker import BreakerRegistry
 from asymroute.resilience.retry import RetryPolicy
@@ -51,8 +51,3 @@ def request_attempt_bound(settings: Settings) -> int:
         retry_policy("local", settings).max_attempts
         + retry_policy("frontier", settings).max_attempts
     )
-
-
-def attempts_made(usage: Sequence[Mapping[str, Any]] | None) -> int:
-    """Requests actually sent to model endpoints; a call skipped by a cooldown sent none."""
-    return sum(int(record.get("attempts", 1)) for record in usage or [])

@@ -12,7 +12,6 @@ the validator could not measure).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
@@ -53,36 +52,54 @@ class Judgement:
 
 @dataclass(frozen=True)
 class ValidationPolicy:
-    """Thresholds and switches the validators read; built from the run's `RouterContext`."""
+    """Thresholds and switches the validators read. Declared once, here: `RouterContext`
+    inherits these fields, under these names, as keys of the run's context."""
 
-    combine: str = "all"
-    """all: every validator must pass. mean: checks (structural, format) must pass and the
-    mean confidence of the estimators that measured one must reach `min_confidence`."""
+    validation_combine: str = "all"
+    """all: every validator must pass; mean: structural/format must pass and the mean
+    confidence of confidence/scorer/self_verify/consistency must reach min_confidence."""
     min_confidence: float = 0.5
-    min_mean_logprob: float = -1.0
-    min_token_logprob: float | None = None
+    """With validation_combine=mean: the lowest mean confidence that keeps a local answer."""
+    confidence_min_mean_logprob: float = -1.0
+    """confidence: escalate when the answer's mean token log-prob is below this."""
+    confidence_min_token_logprob: float | None = None
+    """confidence: also escalate when any token's log-prob is below this (None: no floor)."""
     self_verify_samples: int = 3
+    """self_verify: local verification calls per answer (majority of parsed verdicts)."""
     self_verify_min_agreement: float = 0.5
+    """self_verify: the share of 'correct' verdicts an answer needs."""
     consistency_samples: int = 2
+    """consistency: local re-solutions per answer, each under a different solving instruction."""
     consistency_min_agreement: float = 0.5
+    """consistency: the share of re-solutions that must reach the answer's final answer."""
     scorer_threshold: float = 0.3
+    """scorer: escalate when the learned P(answer wrong), cost-weighted by default, is at or
+    above this (0.3: 96% of frontier accuracy on the GSM8K replay, escalating 42%)."""
     scorer_model: str | None = None
+    """scorer: answer-scorer file from `asymroute train --target answer`; None: shipped one."""
     scorer_cost_aware: bool = True
-    """Weigh the scorer's P(wrong) by how cheap the escalation would be (`scorer.cost_weighted`):
-    among equally risky answers, the short request escalates first."""
+    """scorer: weigh P(wrong) by sqrt(typical / this request's frontier-call length), so cheap
+    escalations go first (`scorer.cost_weighted`; GSM8K replay: more saving at 95% of
+    frontier accuracy)."""
     format_retry: bool = True
+    """format: give the local model one retry with the error before escalating."""
+    unmeasured_policy: str = "pass"
+    """A validator that cannot measure (no log-probs, no verdict): pass (abstain, said in the
+    reasons) or escalate."""
     truncation_escalates: bool = True
-    """structural: an answer stopped at the output cap fails (False: the caller set the cap)."""
-    unmeasured: str = "pass"
-    """pass: a validator that cannot measure (no log-probs, no verdict) abstains and says so;
-    escalate: it fails."""
-    response_format: Mapping[str, Any] | None = field(default=None, hash=False)
+    """Whether a local answer stopped at max_output_tokens (finish reason `length`) fails
+    `structural` and escalates. True: the cap is the router's safety limit, and a small model
+    that runs into it is usually rambling or looping. The gateway sets it false when the client
+    sends max_tokens: a cap the client chose is not a defect, and the answer stopped at it is
+    returned as is (finish_reason "length") from either tier."""
+    # Not hashed (a dict); plans are cached by context, equal contexts still compare equal.
+    response_format: dict[str, Any] | None = field(default=None, hash=False)
+    """The OpenAI `response_format` the request asked for ({"type": "json_object"}, ...)."""
 
     def __post_init__(self) -> None:
-        """Errors name the `RouterContext` field, which is where users set these."""
         choices = (
-            ("validation_combine", self.combine, COMBINE_MODES),
-            ("unmeasured_policy", self.unmeasured, UNMEASURED_POLICIES),
+            ("validation_combine", self.validation_combine, COMBINE_MODES),
+            ("unmeasured_policy", self.unmeasured_policy, UNMEASURED_POLICIES),
         )
         for name, value, allowed in choices:
             if value not in allowed:
@@ -99,8 +116,8 @@ class ValidationPolicy:
             if not _is_number(number) or not 0.0 <= number <= 1.0:
                 raise ConfigurationError(f"{name} must be a number within [0, 1], got {number!r}")
         logprobs = (
-            ("confidence_min_mean_logprob", self.min_mean_logprob),
-            ("confidence_min_token_logprob", self.min_token_logprob),
+            ("confidence_min_mean_logprob", self.confidence_min_mean_logprob),
+            ("confidence_min_token_logprob", self.confidence_min_token_logprob),
         )
         for name, bound in logprobs:
             if bound is not None and (not _is_number(bound) or bound > 0):
@@ -117,6 +134,10 @@ class ValidationPolicy:
         if self.scorer_model is not None and not isinstance(self.scorer_model, str):
             raise ConfigurationError(
                 f"scorer_model must be a file path or null, got {self.scorer_model!r}"
+            )
+        if self.response_format is not None and not isinstance(self.response_format, dict):
+            raise ConfigurationError(
+                f"response_format must be an object or null, got {self.response_format!r}"
             )
 
 
@@ -155,6 +176,6 @@ def kind_of(validator: Validator) -> ValidatorKind:
 
 def unmeasured(policy: ValidationPolicy, why: str) -> Judgement:
     """The judgement of a validator that could not measure: abstain or fail, never 'confident'."""
-    passed = policy.unmeasured == "pass"
+    passed = policy.unmeasured_policy == "pass"
     action = "abstains" if passed else "escalates (unmeasured_policy=escalate)"
     return Judgement(passed, (f"not measured, {action}: {why}",), None)

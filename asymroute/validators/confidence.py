@@ -51,9 +51,9 @@ class ConfidenceValidator:
         confidence = math.exp(mean)
         stats = f"mean token log-prob {mean:.3f}, min {lowest:.3f} over {len(logprobs)} tokens"
         failures = []
-        if mean < self.policy.min_mean_logprob:
-            failures.append(f"{stats}: mean below {self.policy.min_mean_logprob}")
-        floor = self.policy.min_token_logprob
+        if mean < self.policy.confidence_min_mean_logprob:
+            failures.append(f"{stats}: mean below {self.policy.confidence_min_mean_logprob}")
+        floor = self.policy.confidence_min_token_logprob
         if floor is not None and lowest < floor:
             failures.append(f"{stats}: a token below {floor}")
         if failures:

@@ -59,7 +59,9 @@ def validation_steps(
         judged.append((validator.name, judgement))
         if judgement.revised is not None:
             answer = judgement.revised
-        if not judgement.passed and (policy.combine == "all" or kind_of(validator) == "check"):
+        if not judgement.passed and (
+            policy.validation_combine == "all" or kind_of(validator) == "check"
+        ):
             break
         if candidate.error is not None:
             break
@@ -78,14 +80,18 @@ def combine(
         j.confidence for name, j in judged if kinds[name] == "estimate" and j.confidence is not None
     ]
     confidence = sum(estimates) / len(estimates) if estimates else None
-    if policy.combine == "mean":
+    if policy.validation_combine == "mean":
         failed = [name for name, j in judged if kinds[name] == "check" and not j.passed]
         if confidence is not None and confidence < policy.min_confidence:
             failed += [name for name, j in judged if kinds[name] == "estimate"]
     else:
         failed = [name for name, j in judged if not j.passed]
     failures = [f"{name}: {reason}" for name, j in judged if name in failed for reason in j.reasons]
-    if policy.combine == "mean" and confidence is not None and confidence < policy.min_confidence:
+    if (
+        policy.validation_combine == "mean"
+        and confidence is not None
+        and confidence < policy.min_confidence
+    ):
         failures.append(f"mean confidence {confidence:.3f} below {policy.min_confidence}")
     if candidate.error is not None and not failures:
         failures.append(f"local call failed: {candidate.error}")

@@ -1,4 +1,7 @@
-"""Multi-step workflows: plan, route every step on its own, synthesize."""
+"""Multi-step workflows: plan, route every step on its own, synthesize.
+
+Layer: node runtime (the workflow's state and edge function); imports `records` and `errors` only.
+"""
 
 from asymroute.workflow.state import StepRecord, WorkflowInput, WorkflowState
 from asymroute.workflow.steps import (

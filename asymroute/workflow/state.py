@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Annotated, NotRequired
 
 from typing_extensions import TypedDict
 
-from asymroute.route_records import RouteRecord, UsageTotals
+from asymroute.records import RouteRecord, UsageTotals, append_or_reset
 
 
 class StepRecord(RouteRecord):
@@ -17,13 +16,6 @@ class StepRecord(RouteRecord):
     """1-based position of a step; 0 for the plan and the synthesis."""
     text: str
     """What was asked: the step, or the task for the plan and the synthesis."""
-
-
-def step_log(left: Sequence[StepRecord], right: Sequence[StepRecord] | None) -> list[StepRecord]:
-    """Appends completed steps; `None` starts a new run's list."""
-    if right is None:
-        return []
-    return [*left, *right]
 
 
 class WorkflowInput(TypedDict):
@@ -37,7 +29,7 @@ class WorkflowInput(TypedDict):
 class WorkflowState(WorkflowInput, total=False):
     plan: StepRecord | None
     """How the plan was written; None when the caller gave the steps."""
-    step_results: Annotated[list[StepRecord], step_log]
+    step_results: Annotated[list[StepRecord], append_or_reset]
     synthesis: StepRecord | None
     """How the results were combined; None for a one-step workflow."""
     answer: str | None

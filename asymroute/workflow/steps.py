@@ -15,7 +15,7 @@ from typing import Any
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
 from asymroute.errors import InvalidRequestError
-from asymroute.route_records import UsageTotals, add_usage
+from asymroute.records import UsageTotals, add_usage
 from asymroute.workflow.state import StepRecord
 
 DEFAULT_MAX_STEPS = 5

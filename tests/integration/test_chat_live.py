@@ -10,10 +10,10 @@ import pytest
 from asymroute.checkpoints import open_async_checkpointer, open_checkpointer
 from asymroute.context import RouterContext
 from asymroute.errors import BudgetExceededError
+from asymroute.graphs.chat import build_chat
+from asymroute.graphs.router import build_router
 from asymroute.records import BUDGET_EXHAUSTED
 from asymroute.settings import Settings
-from graphs.chat import build_chat
-from graphs.router import build_router
 from tests.integration.conftest import FRONTIER_ALIAS, OLLAMA_MODEL
 
 COMPLEX = "Analyze and debug this parser, then refactor it to be thread-safe."

@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 
 from asymroute.context import RouterContext
+from asymroute.graphs.router import build_router
 from asymroute.pricing import ModelPrice
 from asymroute.resilience import request_attempt_bound
 from asymroute.settings import Settings
 from bench.support.faulty_upstream import FaultyUpstream
-from graphs.router import build_router
 
 REQUESTS = 1000
 PRICE = ModelPrice(input_per_million=5.0, output_per_million=15.0)

@@ -21,12 +21,13 @@ import pytest
 
 from asymroute.context import RouterContext
 from asymroute.errors import NoAnswerError
+from asymroute.graphs.router import build_router
 from asymroute.planning import RouterSetup
 from asymroute.pricing import ModelPrice
-from asymroute.resilience import attempts_made, request_attempt_bound, retry_policy
+from asymroute.records import attempts_made
+from asymroute.resilience import request_attempt_bound, retry_policy
 from asymroute.settings import Settings
 from bench.support.faulty_upstream import FaultyUpstream
-from graphs.router import build_router
 
 READ_TIMEOUT_S = 1.0
 CONNECT_TIMEOUT_S = 1.0

@@ -17,8 +17,8 @@ import openai
 import pytest
 
 from asymroute.errors import ConfigurationError
+from asymroute.gateway.settings import GatewaySettings
 from asymroute.gateway.spend import PostgresSpendStore, SqliteSpendStore, open_spend_store
-from asymroute.settings import Settings
 from bench.support.postgres import running_postgres
 from bench.support.processes import free_port, running_server
 from tests.integration.conftest import PROJECT_ROOT
@@ -104,7 +104,7 @@ def postgres_url() -> Iterator[str]:
 
 
 def test_postgres_stores_share_spend_and_lose_no_increment(postgres_url: str) -> None:
-    settings = Settings(  # type: ignore[call-arg]
+    settings = GatewaySettings(  # type: ignore[call-arg]
         _env_file=None,
         postgres_url=postgres_url,
         gateway_keys={"team": KEY},

@@ -19,10 +19,10 @@ from langchain_openai import ChatOpenAI
 from pydantic import BaseModel
 
 from asymroute.context import RouterContext
+from asymroute.graphs.router import build_router
 from asymroute.pricing import ModelPrice
 from asymroute.settings import Settings
 from bench.support.processes import free_port, running_server
-from graphs.router import build_router
 from tests.integration.conftest import FRONTIER_ALIAS, OLLAMA_MODEL
 
 LOCAL, FRONTIER = "router-1", "router-0"

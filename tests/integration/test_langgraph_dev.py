@@ -76,4 +76,8 @@ def test_studio_sees_graph_branches_and_context_schema(langgraph_dev: str) -> No
         f"{langgraph_dev}/assistants/{assistant['assistant_id']}/schemas", timeout=30
     ).json()
     assert "threshold" in schemas["context_schema"]["properties"]
+    # The validation fields (ValidationPolicy's, inherited) stay top-level context keys: the
+    # server drops context keys that are not properties of this schema.
+    validation_keys = {"min_confidence", "validation_combine", "unmeasured_policy"}
+    assert validation_keys <= set(schemas["context_schema"]["properties"])
     assert "decision" in schemas["state_schema"]["properties"]

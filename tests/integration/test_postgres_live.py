@@ -18,11 +18,11 @@ import pytest
 from asymroute.checkpoints import open_checkpointer
 from asymroute.context import RouterContext
 from asymroute.errors import ConfigurationError
+from asymroute.graphs.chat import build_chat
+from asymroute.graphs.router import build_router
 from asymroute.settings import Settings
 from bench.support.postgres import running_postgres
 from bench.support.processes import free_port
-from graphs.chat import build_chat
-from graphs.router import build_router
 from tests.integration.conftest import FRONTIER_ALIAS, FRONTIER_PRICE, OLLAMA_MODEL
 
 COMPLEX = "Analyze and debug this parser, then refactor it to be thread-safe."

@@ -8,8 +8,8 @@ import pytest
 
 from asymroute.context import RouterContext
 from asymroute.errors import FrontierUnavailableError
+from asymroute.graphs.router import build_router
 from asymroute.settings import Settings
-from graphs.router import build_router
 from tests.integration.conftest import FRONTIER_ALIAS, FRONTIER_PRICE, OLLAMA_MODEL, live_settings
 
 SIMPLE = "What is 2+3?"

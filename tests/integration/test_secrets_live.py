@@ -23,10 +23,10 @@ from langgraph.checkpoint.sqlite import SqliteSaver
 
 from asymroute.context import RouterContext
 from asymroute.errors import NoAnswerError
-from asymroute.results import result_json
-from asymroute.settings import Settings
+from asymroute.gateway.settings import GatewaySettings
+from asymroute.graphs.router import build_router
+from asymroute.records import result_json
 from bench.support.faulty_upstream import FaultyUpstream
-from graphs.router import build_router
 from tests.support.langsmith_capture import LangSmithCapture, reset_langsmith_client
 
 OPENAI_KEY = "sk-canaryOPENAIkey0000111122223333444455556666"
@@ -63,8 +63,8 @@ def traced(
     reset_langsmith_client()
 
 
-def secret_settings(upstream: FaultyUpstream, tmp_path: Path) -> Settings:
-    return Settings(
+def secret_settings(upstream: FaultyUpstream, tmp_path: Path) -> GatewaySettings:
+    return GatewaySettings(
         _env_file=None,  # type: ignore[call-arg]
         OPENAI_API_KEY=OPENAI_KEY,
         OPENAI_BASE_URL=upstream.openai_url,

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from asymroute.context import RouterContext
-from graphs.router import build_router
+from asymroute.graphs.router import build_router
 from tests.integration.conftest import FRONTIER_ALIAS, OLLAMA_MODEL, live_settings
 
 READ_TIMEOUT_S = 1.0

@@ -5,10 +5,10 @@ accounting, not wisdom."""
 from __future__ import annotations
 
 from asymroute.context import RouterContext
+from asymroute.graphs.router import build_router
 from asymroute.requests import content_text
 from asymroute.settings import Settings
 from asymroute.validators.consistency import final_answer_key
-from graphs.router import build_router
 from tests.integration.conftest import FRONTIER_ALIAS, OLLAMA_MODEL
 
 SIMPLE = "What is 2+3?"

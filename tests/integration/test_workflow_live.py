@@ -7,9 +7,9 @@ import asyncio
 import pytest
 
 from asymroute.context import RouterContext
+from asymroute.graphs.router import build_router
+from asymroute.graphs.workflow import build_workflow
 from asymroute.settings import Settings
-from graphs.router import build_router
-from graphs.workflow import build_workflow
 from tests.integration.conftest import FRONTIER_ALIAS, FRONTIER_PRICE, OLLAMA_MODEL
 
 LIVE = RouterContext(

@@ -10,8 +10,8 @@ from starlette.testclient import TestClient
 
 from asymroute.context import RouterContext
 from asymroute.gateway.app import create_app
+from asymroute.gateway.settings import GatewaySettings
 from asymroute.pricing import ModelPrice
-from asymroute.settings import Settings
 
 SIMPLE = "What is 2+3?"
 COMPLEX = "Analyze and debug this parser, then refactor it to be thread-safe."
@@ -24,7 +24,7 @@ def gateway(
 ) -> TestClient:
     """The app on fake models (the `fake_provider` fixture must be active), from loopback."""
     app = create_app(
-        Settings(
+        GatewaySettings(
             _env_file=None,  # type: ignore[call-arg]
             price_overrides={"fake:frontier": FRONTIER_PRICE, "fake:json": FRONTIER_PRICE},
             **settings,

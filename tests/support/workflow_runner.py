@@ -21,9 +21,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from asymroute.checkpoints import open_checkpointer
 from asymroute.context import RouterContext
+from asymroute.graphs.router import build_router
+from asymroute.graphs.workflow import build_workflow
 from asymroute.settings import load_settings
-from graphs.router import build_router
-from graphs.workflow import build_workflow
 
 
 def main() -> None:

@@ -68,7 +68,7 @@ def fake_provider(monkeypatch: pytest.MonkeyPatch) -> FakeProvider:
 @pytest.fixture
 def make_router(fake_provider: FakeProvider) -> Callable[..., Any]:
     """Build the router graph around fake models: `make_router(settings=..., **context)`."""
-    from graphs.router import build_router
+    from asymroute.graphs.router import build_router
 
     def build(settings: Settings | None = None, **context: Any) -> Any:
         defaults = RouterContext(

@@ -80,8 +80,8 @@ def test_both_tiers_under_ainvoke_share_the_routers_client_and_sync_models_do_no
 
     async def build() -> tuple[Any, Any, Any]:
         loop = asyncio.get_running_loop()
-        local = (await _aprepare(plan, "local", setup.settings))[1]
-        frontier = (await _aprepare(plan, "frontier", setup.settings))[1]
+        local = (await _aprepare(plan, "local", setup))[1]
+        frontier = (await _aprepare(plan, "frontier", setup))[1]
         shared = setup.http_clients.for_loop(loop, PROVIDERS["openai"])
         await setup.aclose()
         return local, frontier, shared
@@ -89,7 +89,7 @@ def test_both_tiers_under_ainvoke_share_the_routers_client_and_sync_models_do_no
     local, frontier, shared = asyncio.run(build())
     assert local.http_async_client is shared and frontier.http_async_client is shared
     assert shared.is_closed
-    synchronous = _prepare(plan, "frontier", setup.settings)[1]
+    synchronous = _prepare(plan, "frontier", setup)[1]
     assert synchronous.http_async_client is None  # type: ignore[attr-defined]
 
 
@@ -99,14 +99,14 @@ def test_an_ollama_tier_under_ainvoke_sends_through_the_shared_transport() -> No
 
     async def build() -> tuple[Any, Any]:
         loop = asyncio.get_running_loop()
-        local = (await _aprepare(plan, "local", setup.settings))[1]
+        local = (await _aprepare(plan, "local", setup))[1]
         transport = setup.http_clients.for_loop(loop, PROVIDERS["ollama"])
         await setup.aclose()
         return local, transport
 
     local, transport = asyncio.run(build())
     assert local._async_client._client._transport is transport
-    synchronous = _prepare(plan, "local", setup.settings)[1]
+    synchronous = _prepare(plan, "local", setup)[1]
     assert synchronous._async_client._client._transport is not transport  # type: ignore[attr-defined]
 
 

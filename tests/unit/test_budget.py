@@ -12,12 +12,12 @@ from langgraph.checkpoint.memory import InMemorySaver
 from asymroute.budget import check_frontier_call, estimate_call_cost, estimate_input_tokens
 from asymroute.context import RouterContext
 from asymroute.errors import BudgetExceededError, ConfigurationError
+from asymroute.graphs.chat import build_chat
+from asymroute.graphs.router import build_router
+from asymroute.graphs.workflow import build_workflow
 from asymroute.pricing import ModelPrice
 from asymroute.records import BUDGET_EXHAUSTED
 from asymroute.settings import Settings
-from graphs.chat import build_chat
-from graphs.router import build_router
-from graphs.workflow import build_workflow
 from tests.support.fake_provider import FakeProvider
 
 COMPLEX = "Analyze and debug this parser, then refactor it to be thread-safe."

@@ -13,10 +13,10 @@ from asymroute.classifiers import get_classifier
 from asymroute.context import RouterContext
 from asymroute.conversation import FollowupPolicy, is_followup, score_turns
 from asymroute.errors import InvalidRequestError
+from asymroute.graphs.chat import build_chat
+from asymroute.graphs.router import build_router
 from asymroute.pricing import ModelPrice
 from asymroute.settings import Settings
-from graphs.chat import build_chat
-from graphs.router import build_router
 from tests.support.fake_provider import FakeProvider
 
 COMPLEX = "Analyze and debug this parser, then refactor it to be thread-safe."

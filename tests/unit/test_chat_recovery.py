@@ -25,9 +25,9 @@ from asymroute.chat_recovery import (
 from asymroute.checkpoints import open_checkpointer
 from asymroute.cli import main
 from asymroute.context import RouterContext
+from asymroute.graphs.chat import build_chat
+from asymroute.graphs.router import build_router
 from asymroute.settings import Settings
-from graphs.chat import build_chat
-from graphs.router import build_router
 from tests.support.scripted_models import ScriptedProvider
 
 REFUSAL = "I'm sorry, but I can't help with that."  # rejected: turn 3 escalates to the frontier

@@ -19,9 +19,9 @@ from asymroute.checkpoints import (
 )
 from asymroute.context import RouterContext
 from asymroute.errors import ConfigurationError
+from asymroute.graphs.chat import build_chat
+from asymroute.graphs.router import build_router
 from asymroute.settings import Settings, load_settings
-from graphs.chat import build_chat
-from graphs.router import build_router
 from tests.support.fake_provider import FakeProvider
 
 CONTEXT = RouterContext(local_model="fake:good", frontier_model="fake:frontier")

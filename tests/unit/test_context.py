@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import dataclasses
+from weakref import WeakKeyDictionary
 
 import pytest
 
+from asymroute import planning
 from asymroute.context import RouterContext
 from asymroute.errors import ConfigurationError
 from asymroute.planning import RouterSetup, model_options, plan_run
 from asymroute.providers import ModelOptions, ModelSpec
 from asymroute.settings import Settings
+from asymroute.validators.base import ValidationPolicy
 
 # --- RouterContext -------------------------------------------------------------------------
 
@@ -122,8 +125,9 @@ def test_plan_run_resolves_default_context() -> None:
     assert plan.classifier.name == "learned"
     assert [v.name for v in plan.validators] == ["structural"]
     assert plan.price_table.name == "default"
-    assert plan.spec("local") == plan.local
-    assert plan.spec("frontier") == plan.frontier
+    setup = RouterSetup.build(Settings())
+    assert setup.spec(plan, "local") == plan.local  # nothing learned from a server yet
+    assert setup.spec(plan, "frontier") == plan.frontier
 
 
 def test_plan_run_sees_a_configured_frontier() -> None:
@@ -196,3 +200,37 @@ def test_router_setup_plans_with_defaults_unless_given_a_context() -> None:
 
 def test_router_setup_build_uses_router_context_defaults() -> None:
     assert RouterSetup.build(Settings()).defaults == RouterContext()
+
+
+def test_the_validation_fields_are_declared_once_and_stay_context_keys() -> None:
+    policy_fields = [f.name for f in dataclasses.fields(ValidationPolicy)]
+    context_fields = [f.name for f in dataclasses.fields(RouterContext)]
+    assert len(context_fields) == len(set(context_fields))
+    assert set(policy_fields) <= set(context_fields)
+    context = RouterContext(min_confidence=0.3, unmeasured_policy="escalate")
+    policy = context.validation_policy()
+    assert type(policy) is ValidationPolicy
+    assert policy == ValidationPolicy(min_confidence=0.3, unmeasured_policy="escalate")
+
+
+def test_a_plan_is_a_value_and_its_models_are_the_setups() -> None:
+    setup = RouterSetup.build(Settings())
+    plan = setup.plan(None)
+    mutable = (dict, list, set, WeakKeyDictionary)
+    assert not [
+        f.name for f in dataclasses.fields(plan) if isinstance(getattr(plan, f.name), mutable)
+    ]
+    assert setup.models(plan) is setup.models(setup.plan(RouterContext()))  # one per context
+    assert setup.models(setup.plan(RouterContext(threshold=0.9))) is not setup.models(plan)
+    assert RouterSetup.build(Settings()).models(plan) is not setup.models(plan)
+
+
+def test_the_setup_forgets_the_models_of_a_plan_it_no_longer_caches(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(planning, "PLAN_CACHE_SIZE", 1)
+    setup = RouterSetup.build(Settings())
+    first = setup.plan(RouterContext(threshold=0.1))
+    kept = setup.models(first)
+    setup.plan(RouterContext(threshold=0.2))  # evicts the first plan, and its models
+    assert setup.models(first) is not kept

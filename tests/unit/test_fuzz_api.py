@@ -12,9 +12,9 @@ from langgraph.errors import EmptyInputError, InvalidUpdateError
 
 from asymroute.context import RouterContext
 from asymroute.errors import AsymrouteError, InvalidRequestError
+from asymroute.graphs.router import build_router
 from asymroute.providers import PROVIDERS
 from asymroute.settings import Settings
-from graphs.router import build_router
 from tests.support.fuzz_inputs import JSON_ANY, MESSAGES, SURROGATE_MESSAGE
 from tests.support.scripted_models import ScriptedProvider
 

@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
 from asymroute.context import RouterContext
+from asymroute.gateway.settings import GatewaySettings
 from asymroute.providers import PROVIDERS
-from asymroute.settings import Settings
 from tests.support.fuzz_inputs import (
     ANY_TEXT,
     CONTENT,
@@ -67,7 +67,7 @@ def client(monkeypatch: pytest.MonkeyPatch) -> TestClient:
     from asymroute.gateway.app import create_app
 
     monkeypatch.setitem(PROVIDERS, "scripted", ScriptedProvider())
-    config = Settings(
+    config = GatewaySettings(
         _env_file=None,  # type: ignore[call-arg]
         ASYMROUTE_GATEWAY_KEYS=json.dumps({"fuzzer": KEY}),
         ASYMROUTE_MAX_PROMPT_CHARS=50_000,
@@ -117,7 +117,7 @@ def watched_client(monkeypatch: pytest.MonkeyPatch) -> tuple[TestClient, Scripte
 
     provider = ScriptedProvider()
     monkeypatch.setitem(PROVIDERS, "scripted", provider)
-    config = Settings(_env_file=None, ASYMROUTE_GATEWAY_KEYS=json.dumps({"fuzzer": KEY}))  # type: ignore[call-arg]
+    config = GatewaySettings(_env_file=None, ASYMROUTE_GATEWAY_KEYS=json.dumps({"fuzzer": KEY}))  # type: ignore[call-arg]
     defaults = RouterContext(local_model="scripted:local", frontier_model="scripted:frontier")
     return TestClient(create_app(config, defaults), raise_server_exceptions=True), provider
 

@@ -13,25 +13,25 @@ from asymroute.errors import ConfigurationError
 from asymroute.gateway.auth import ANONYMOUS, KeyRing, is_loopback
 from asymroute.gateway.errors import GatewayError
 from asymroute.gateway.keys import hash_key
-from asymroute.settings import load_settings
+from asymroute.gateway.settings import load_gateway_settings
 
 
 def keyring(**settings: Any) -> KeyRing:
-    return KeyRing.from_settings(load_settings(_env_file=None, **settings))
+    return KeyRing.from_settings(load_gateway_settings(_env_file=None, **settings))
 
 
 def test_plaintext_keys_are_hashed_on_load(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ASYMROUTE_GATEWAY_KEYS", json.dumps({"team": "sk-plain"}))
-    settings = load_settings(_env_file=None)
+    settings = load_gateway_settings(_env_file=None)
     assert settings.gateway_keys == {"team": hash_key("sk-plain")}
     assert "sk-plain" not in repr(settings)
 
 
 def test_hashed_keys_are_kept_as_given() -> None:
     digest = hash_key("sk-plain")
-    assert load_settings(_env_file=None, gateway_keys={"a": digest.upper()}).gateway_keys == {
-        "a": digest
-    }
+    assert load_gateway_settings(
+        _env_file=None, gateway_keys={"a": digest.upper()}
+    ).gateway_keys == {"a": digest}
 
 
 @pytest.mark.parametrize(
@@ -47,7 +47,7 @@ def test_bad_key_settings_are_configuration_errors(
 ) -> None:
     monkeypatch.setenv("ASYMROUTE_GATEWAY_KEYS", value)
     with pytest.raises(ConfigurationError, match=fragment):
-        load_settings(_env_file=None)
+        load_gateway_settings(_env_file=None)
 
 
 def test_budget_for_an_unknown_key_is_refused() -> None:

@@ -17,7 +17,7 @@ from asymroute.context import RouterContext
 from asymroute.gateway.app import create_app
 from asymroute.gateway.concurrency import KeyConcurrency
 from asymroute.gateway.errors import GatewayError
-from asymroute.settings import Settings
+from asymroute.gateway.settings import GatewaySettings
 from tests.support.scripted_models import ScriptedProvider, StatusError
 
 URL = "/v1/chat/completions"
@@ -25,7 +25,7 @@ LEAKY = "Error code: 500 - boom at http://127.0.0.1:8011/v1"
 
 
 def app_client(**settings: Any) -> TestClient:
-    config = Settings(
+    config = GatewaySettings(
         _env_file=None,  # type: ignore[call-arg]
         ASYMROUTE_FRONTIER_MAX_RETRIES=0,
         ASYMROUTE_BREAKER_FAILURES=5,

@@ -14,6 +14,7 @@ import openai
 import pytest
 
 from asymroute.errors import ConfigurationError
+from asymroute.gateway.settings import GatewaySettings
 from asymroute.gateway.spend import (
     MemorySpendStore,
     SpendStore,
@@ -22,7 +23,6 @@ from asymroute.gateway.spend import (
     open_spend_store,
     spend_store_name,
 )
-from asymroute.settings import Settings
 from tests.support.fake_provider import FakeProvider
 from tests.support.gateway_app import COMPLEX, KEY, ask, client_for, gateway
 
@@ -30,8 +30,8 @@ TEAM_KEYS = {"team": KEY}
 TEAM_BUDGET = {"team": 0.01}  # one frontier answer ($0.0125) spends it
 
 
-def settings(**values: Any) -> Settings:
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+def settings(**values: Any) -> GatewaySettings:
+    return GatewaySettings(_env_file=None, **values)  # type: ignore[call-arg]
 
 
 @pytest.fixture(params=["memory", "sqlite"])
@@ -100,7 +100,7 @@ def test_store_choice_reads_the_environment(
 ) -> None:
     monkeypatch.setenv("ASYMROUTE_GATEWAY_SPEND_STORE", "sqlite")
     monkeypatch.setenv("ASYMROUTE_GATEWAY_SPEND_PATH", str(tmp_path / "s.sqlite"))
-    store = open_spend_store(Settings(_env_file=None))  # type: ignore[call-arg]
+    store = open_spend_store(GatewaySettings(_env_file=None))  # type: ignore[call-arg]
     assert isinstance(store, SqliteSpendStore) and store.path == tmp_path / "s.sqlite"
 
 

@@ -17,10 +17,10 @@ from typing import Any
 import pytest
 from langgraph.checkpoint.memory import InMemorySaver
 
-import graphs.served
+import asymroute.graphs.served
 from asymroute.context import RouterContext
+from asymroute.graphs.served import ServedGraphs
 from asymroute.settings import Settings
-from graphs.served import ServedGraphs
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -39,8 +39,8 @@ asymroute.settings.load_settings = refuse
 """
 
 IMPORT_EVERY_GRAPH_MODULE = """
-import graphs, asymroute.cli
-names = [f"graphs.{m.name}" for m in pkgutil.iter_modules(graphs.__path__)]
+import asymroute.graphs, asymroute.cli
+names = [f"asymroute.graphs.{m.name}" for m in pkgutil.iter_modules(asymroute.graphs.__path__)]
 names += [f"asymroute.cli.{name}" for name in asymroute.cli.COMMANDS]
 names += ["asymroute.gateway.app"]
 for name in names:
@@ -87,12 +87,17 @@ def run_python(code: str, tmp_path: Path) -> Any:
 def test_importing_the_graphs_and_their_callers_builds_nothing(tmp_path: Path) -> None:
     imported = run_python("import json\n" + REFUSE_BUILDING + IMPORT_EVERY_GRAPH_MODULE, tmp_path)
 
-    assert {"graphs.router", "graphs.chat", "graphs.workflow", "graphs.served"} <= set(imported)
+    assert {
+        "asymroute.graphs.router",
+        "asymroute.graphs.chat",
+        "asymroute.graphs.workflow",
+        "asymroute.graphs.served",
+    } <= set(imported)
     assert "asymroute.cli.chat" in imported
 
 
 def test_the_import_check_sees_a_module_that_builds_a_graph(tmp_path: Path) -> None:
-    builds = REFUSE_BUILDING + "import graphs.router\ngraphs.router.build_router()\n"
+    builds = REFUSE_BUILDING + "from asymroute.graphs.router import build_router\nbuild_router()\n"
     done = subprocess.run([sys.executable, "-c", builds], cwd=ROOT, capture_output=True, text=True)
     assert done.returncode != 0 and "built a graph or loaded settings" in done.stderr
 
@@ -131,10 +136,16 @@ def test_the_server_factories_build_once_and_share_one_router(
         return built
 
     monkeypatch.setattr(ServedGraphs, "build", classmethod(counted))
-    monkeypatch.setattr(graphs.served, "_server_graphs", graphs.served._BuiltOnFirstUse())
+    monkeypatch.setattr(
+        asymroute.graphs.served, "_server_graphs", asymroute.graphs.served._BuiltOnFirstUse()
+    )
 
     async def serve_twice() -> list[Any]:
-        factories = (graphs.served.router, graphs.served.chat, graphs.served.workflow)
+        factories = (
+            asymroute.graphs.served.router,
+            asymroute.graphs.served.chat,
+            asymroute.graphs.served.workflow,
+        )
         first = await asyncio.gather(*(factory() for factory in factories))
         return [*first, *[await factory() for factory in factories]]
 
@@ -148,8 +159,10 @@ def test_the_server_factories_build_once_and_share_one_router(
 def test_langgraph_json_names_the_server_factories() -> None:
     served = json.loads((ROOT / "langgraph.json").read_text())["graphs"]
 
-    assert served == {name: f"graphs.served:{name}" for name in ("router", "workflow", "chat")}
+    assert served == {
+        name: f"asymroute.graphs.served:{name}" for name in ("router", "workflow", "chat")
+    }
     for name in served:
-        factory = getattr(graphs.served, name)
+        factory = getattr(asymroute.graphs.served, name)
         assert asyncio.iscoroutinefunction(factory)
         assert factory.__code__.co_argcount == 0  # the server calls it with no arguments

@@ -9,8 +9,8 @@ import pytest
 
 from asymroute.context import RouterContext
 from asymroute.errors import ConfigurationError, InvalidRequestError
+from asymroute.graphs.router import build_router
 from asymroute.settings import Settings
-from graphs.router import build_router
 
 SIMPLE = {"messages": [("user", "What is 2+3?")]}
 

@@ -1,8 +1,7 @@
 """The import contracts of pyproject.toml ([tool.importlinter]) hold: the layers, no cycles.
 
 One test per contract, each run through `lint-imports` as CI runs it, which prints the broken
-import chains. A contract another engineer is fixing right now is
-xfail(strict=True): when the fix lands, its test passes, strict xfail fails, and the marker goes.
+import chains.
 """
 
 from __future__ import annotations
@@ -19,18 +18,6 @@ from importlinter import api
 PROJECT = Path(__file__).resolve().parents[2]
 PYPROJECT = PROJECT / "pyproject.toml"
 LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
-IN_FLIGHT = {
-    "layers": (
-        "settings.py imports the gateway's key parser (issue 19: gateway settings move out)",
-        {("asymroute.settings", "asymroute.gateway.keys")},
-    ),
-    "acyclic": (
-        "the same import makes a cycle between asymroute's packages settings and gateway",
-        {(".settings", ".gateway")},
-    ),
-}
-"""Contract id -> (why it is broken today, the imports that break it): another branch of issue 19
-removes exactly these imports."""
 
 
 def contracts() -> list[dict[str, object]]:
@@ -41,27 +28,10 @@ def contract_ids() -> list[str]:
     return [str(contract["id"]) for contract in contracts()]
 
 
-@pytest.mark.parametrize(
-    "contract_id",
-    [
-        pytest.param(cid, marks=pytest.mark.xfail(strict=True, reason=IN_FLIGHT[cid][0]))
-        if cid in IN_FLIGHT
-        else cid
-        for cid in contract_ids()
-    ],
-)
+@pytest.mark.parametrize("contract_id", contract_ids())
 def test_import_contract_is_kept(contract_id: str) -> None:
     run = lint_imports(contract_id)
     assert run.returncode == 0, f"contract {contract_id!r} is broken:\n{run.stdout}{run.stderr}"
-
-
-@pytest.mark.parametrize("contract_id", sorted(IN_FLIGHT))
-def test_a_contract_being_fixed_is_broken_by_nothing_else(contract_id: str) -> None:
-    """While its fix is in flight, no new import may break the contract unnoticed."""
-    run = lint_imports(contract_id)
-    broken = set(re.findall(r"([\w.]+) -> ([\w.]+)", run.stdout))
-    assert run.returncode == 0 or broken, run.stdout  # broken, so its imports must be listed
-    assert broken <= IN_FLIGHT[contract_id][1], run.stdout
 
 
 def lint_imports(contract_id: str) -> subprocess.CompletedProcess[str]:
@@ -75,10 +45,6 @@ def lint_imports(contract_id: str) -> subprocess.CompletedProcess[str]:
         text=True,
         timeout=120,
     )
-
-
-def test_in_flight_exceptions_name_real_contracts() -> None:
-    assert set(IN_FLIGHT) <= set(contract_ids())
 
 
 def test_the_contracts_cover_every_top_level_module_of_the_product() -> None:

@@ -7,19 +7,16 @@ from pathlib import Path
 from tests.support.layer_diagram import MARKER, block_on, render
 
 PROJECT = Path(__file__).resolve().parents[2]
-# Until the lead places docs-pending/tidy.md into docs/architecture.md, the diagram lives there.
-PAGES = (PROJECT / "docs" / "architecture.md", PROJECT / "docs-pending" / "tidy.md")
+PAGE = PROJECT / "docs" / "architecture.md"
 
 
 def test_the_architecture_page_shows_the_contracts_layers() -> None:
-    blocks = {page: block_on(page) for page in PAGES if page.is_file()}
-    shown = {page: block for page, block in blocks.items() if block is not None}
-    assert shown, f"no page carries the diagram after {MARKER!r}: {[str(p) for p in PAGES]}"
-    for page, block in shown.items():
-        assert block == render(), (
-            f"{page} shows other layers than pyproject.toml's import contracts; "
-            "paste `python -m tests.support.layer_diagram` there"
-        )
+    block = block_on(PAGE)
+    assert block is not None, f"{PAGE} carries no diagram after {MARKER!r}"
+    assert block == render(), (
+        f"{PAGE} shows other layers than pyproject.toml's import contracts; "
+        "paste `python -m tests.support.layer_diagram` there"
+    )
 
 
 def test_the_diagram_renders_layers_top_down_and_the_other_rules(tmp_path: Path) -> None:

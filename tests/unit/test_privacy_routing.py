@@ -10,11 +10,11 @@ from langchain_core.messages import HumanMessage
 
 from asymroute.context import RouterContext
 from asymroute.errors import ConfigurationError, NoAnswerError
+from asymroute.graphs.router import build_router
 from asymroute.guards import guard_route
 from asymroute.records import PRIVACY_LOCAL, PRIVACY_REDACTED, RoutingDecision
 from asymroute.requests import content_text
 from asymroute.settings import Settings
-from graphs.router import build_router
 from tests.support.scripted_models import ScriptedProvider, StatusError
 
 CARD = "4111 1111 1111 1111"

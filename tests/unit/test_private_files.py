@@ -13,9 +13,9 @@ import pytest
 from asymroute.checkpoints import open_async_checkpointer, open_checkpointer
 from asymroute.context import RouterContext
 from asymroute.gateway.spend.sqlite import SqliteSpendStore
+from asymroute.graphs.chat import build_chat
+from asymroute.graphs.router import build_router
 from asymroute.settings import Settings
-from graphs.chat import build_chat
-from graphs.router import build_router
 from tests.support.fake_provider import FakeProvider
 
 CONTEXT = RouterContext(local_model="fake:good", frontier_model="fake:frontier")

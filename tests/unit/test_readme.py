@@ -17,10 +17,11 @@ from urllib.parse import unquote, urlsplit
 import pytest
 
 from asymroute.context import RouterContext
+from asymroute.gateway.settings import GatewaySettings
+from asymroute.graphs.chat import build_chat
+from asymroute.graphs.router import build_router
+from asymroute.graphs.workflow import build_workflow
 from asymroute.settings import Settings
-from graphs.chat import build_chat
-from graphs.router import build_router
-from graphs.workflow import build_workflow
 
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
@@ -97,7 +98,7 @@ def table_column(text: str, column: int) -> set[str]:
 
 def test_the_configuration_reference_names_every_setting_and_context_field() -> None:
     reference = (DOCS / "configuration.md").read_text()
-    settings = {f"`{name}`" for name in Settings.model_fields}
+    settings = {f"`{name}`" for name in GatewaySettings.model_fields}  # the router's too
     context = {f"`{field.name}`" for field in dataclasses.fields(RouterContext)}
     assert settings - table_column(reference, 2) == set()  # | variable | field | ...
     assert context - table_column(reference, 1) == set()  # | field | default | ...

@@ -16,10 +16,10 @@ import pytest
 
 from asymroute.context import RouterContext
 from asymroute.errors import InvalidRequestError, NoAnswerError
+from asymroute.graphs.router import build_router
 from asymroute.resilience import BreakerRegistry, Resilience, classify_failure
 from asymroute.resilience.attempts import counts_against_endpoint
 from asymroute.settings import Settings
-from graphs.router import build_router
 from tests.support.scripted_models import FakeTime, ScriptedProvider, StatusError
 
 

@@ -14,12 +14,12 @@ import pytest
 from langchain_core.messages import BaseMessage, HumanMessage
 
 from asymroute.context import RouterContext
+from asymroute.graphs.router import build_router
 from asymroute.model_calls import acall_tier, call_tier
 from asymroute.planning import RouterSetup
 from asymroute.records import ENDPOINT_COOLDOWN, FRONTIER_FAILED
 from asymroute.resilience import BreakerRegistry, Resilience, request_attempt_bound
 from asymroute.settings import Settings
-from graphs.router import build_router
 from tests.support.scripted_models import FakeTime, ScriptedProvider, StatusError
 
 
@@ -66,8 +66,8 @@ def make_setup(fake_time: FakeTime, config: Settings, **context: Any) -> RouterS
 def run_call(mode: str, setup: RouterSetup, tier: Any, messages: list[BaseMessage]) -> Any:
     plan = setup.plan(None)
     if mode == "invoke":
-        return call_tier(plan, tier, messages, setup.settings)
-    return asyncio.run(acall_tier(plan, tier, messages, setup.settings))
+        return call_tier(plan, tier, messages, setup)
+    return asyncio.run(acall_tier(plan, tier, messages, setup))
 
 
 MODES = ["invoke", "ainvoke"]

@@ -1,8 +1,8 @@
 """Under `ainvoke`, the router's conditional edges run on the event loop, not in a thread pool.
 
 LangGraph runs a plain sync routing function in a thread pool under `ainvoke`: a thread hop
-per edge per request (`nodes.dual.dual_route` avoids it). Each routing function records the
-thread it ran on; the loop's thread is the one `asyncio.run` runs on.
+per edge per request (`asymroute.nodes.dual.dual_route` avoids it). Each routing function
+records the thread it ran on; the loop's thread is the one `asyncio.run` runs on.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ import pytest
 from langgraph.graph import END, START, StateGraph
 from typing_extensions import TypedDict
 
-import graphs.router
-from nodes.dual import dual_route
+import asymroute.graphs.router
+from asymroute.nodes.dual import dual_route
 
 
 def recording(route: Callable[[Any], Any], threads: dict[str, set[int]]) -> Callable[[Any], Any]:
@@ -66,7 +66,11 @@ def test_router_edges_never_hop_to_a_thread(
 ) -> None:
     threads: dict[str, set[int]] = {}
     for name in ("after_classify", "after_validate"):
-        monkeypatch.setattr(graphs.router, name, recording(getattr(graphs.router, name), threads))
+        monkeypatch.setattr(
+            asymroute.graphs.router,
+            name,
+            recording(getattr(asymroute.graphs.router, name), threads),
+        )
     graph = make_router(**context)
     state = asyncio.run(graph.ainvoke({"messages": [("user", "What is 2+3?")]}))
     assert state["answered_by"] in ("local", "frontier")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from asymroute.classifiers import ComplexityScore
-from asymroute.records import RoutingDecision, UsageRecord
+from asymroute.records import RoutingDecision, UsageRecord, append_or_reset
 from asymroute.routing import (
     after_classify,
     after_validate,
@@ -14,7 +14,6 @@ from asymroute.routing import (
     last_usage,
     total_cost,
 )
-from asymroute.state import usage_log
 
 
 def decision(tier: str, frontier_unavailable: bool = False) -> RoutingDecision:
@@ -135,5 +134,5 @@ def test_last_usage_returns_the_latest_record_of_a_tier() -> None:
 def test_usage_log_appends_and_none_starts_afresh() -> None:
     first, second = usage("local", "a", 0), usage("frontier", "b", 0)
 
-    assert usage_log([first], [second]) == [first, second]
-    assert usage_log([first, second], None) == []
+    assert append_or_reset([first], [second]) == [first, second]
+    assert append_or_reset([first, second], None) == []

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from asymroute.planning import plan_run
+from asymroute.planning import RouterSetup
 from asymroute.pricing import ModelPrice
 from asymroute.providers import served_models
 from asymroute.providers.served_models import aserved_model, served_model, served_name
@@ -83,14 +83,16 @@ def test_a_failed_lookup_keeps_the_configured_name_and_waits_before_asking_again
 
 
 def test_a_plan_names_and_rebuilds_the_tier_as_served(fake_provider: FakeProvider) -> None:
-    plan = plan_run(None, Settings(_env_file=None))  # type: ignore[call-arg]
-    plan.models["frontier"] = object()  # type: ignore[assignment]
-    plan.use_served("frontier", "smollm2")
-    assert plan.spec("frontier").id == "openai:smollm2"
+    setup = RouterSetup.build(Settings(_env_file=None))  # type: ignore[call-arg]
+    plan = setup.plan(None)
+    models = setup.models(plan)
+    models.sync["frontier"] = object()  # type: ignore[assignment]
+    models.use_served("frontier", "smollm2")
+    assert setup.spec(plan, "frontier").id == "openai:smollm2"
     assert plan.frontier.id == "openai:gpt-4o-mini"  # what was configured stays readable
-    assert "frontier" not in plan.models
-    plan.use_served("frontier", None)
-    assert plan.spec("frontier").id == "openai:smollm2"
+    assert "frontier" not in models.sync
+    models.use_served("frontier", None)
+    assert setup.spec(plan, "frontier").id == "openai:smollm2"
 
 
 def serve_as(provider: FakeProvider, name: str) -> None:

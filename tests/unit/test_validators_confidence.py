@@ -38,14 +38,14 @@ def test_confident_answer_passes_with_geometric_mean_probability() -> None:
 
 
 def test_low_mean_fails() -> None:
-    judgement = ConfidenceValidator(ValidationPolicy(min_mean_logprob=-0.5)).check(
+    judgement = ConfidenceValidator(ValidationPolicy(confidence_min_mean_logprob=-0.5)).check(
         answer((-0.2, -1.4))
     )
     assert not judgement.passed and "mean below -0.5" in judgement.reasons[0]
 
 
 def test_token_floor_fails_a_single_guess() -> None:
-    policy = ValidationPolicy(min_token_logprob=-3.0)
+    policy = ValidationPolicy(confidence_min_token_logprob=-3.0)
     judgement = ConfidenceValidator(policy).check(answer((-0.01,) * 9 + (-4.0,)))
     assert not judgement.passed
     assert judgement.reasons == (
@@ -62,7 +62,9 @@ def test_without_logprobs_it_abstains_and_says_so() -> None:
 
 
 def test_without_logprobs_it_escalates_under_the_escalate_policy() -> None:
-    judgement = ConfidenceValidator(ValidationPolicy(unmeasured="escalate")).check(answer(None))
+    judgement = ConfidenceValidator(ValidationPolicy(unmeasured_policy="escalate")).check(
+        answer(None)
+    )
     assert not judgement.passed and judgement.confidence is None
     assert judgement.reasons[0].startswith("not measured, escalates (unmeasured_policy=escalate)")
 

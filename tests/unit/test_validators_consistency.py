@@ -115,7 +115,7 @@ def test_no_stated_answer_at_all_is_unmeasured_not_confident() -> None:
 
 def test_prose_without_a_final_answer_is_not_resampled() -> None:
     prose = CandidateAnswer("Tell me about Paris.", "Paris is lovely in spring.", "stop")
-    policy = ValidationPolicy(unmeasured="escalate")
+    policy = ValidationPolicy(unmeasured_policy="escalate")
     judgement, sent = drive_scripted(ConsistencyValidator(policy).steps(prose), [])
     assert sent == [] and not judgement.passed and judgement.confidence is None
     assert "states no final answer to compare" in judgement.reasons[0]

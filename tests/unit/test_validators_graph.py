@@ -57,7 +57,7 @@ class ScriptProvider:
 
 @pytest.fixture
 def router(monkeypatch: pytest.MonkeyPatch) -> Callable[..., tuple[Any, ScriptProvider]]:
-    from graphs.router import build_router
+    from asymroute.graphs.router import build_router
 
     def build(local: Callable[[list[BaseMessage]], str], **context: Any) -> Any:
         provider = ScriptProvider(local)

@@ -115,7 +115,7 @@ def test_all_mode_stops_at_the_first_failure() -> None:
 
 
 def test_mean_mode_averages_measured_estimators_and_ignores_unmeasured() -> None:
-    policy = ValidationPolicy(combine="mean", min_confidence=0.5)
+    policy = ValidationPolicy(validation_combine="mean", min_confidence=0.5)
     kept = run([Fixed("a", 0.3, False), Fixed("b", 0.9, True), Fixed("c", None, True)], policy)
     assert kept.verdict["passed"] and kept.verdict["confidence"] == 0.6
     low = run([Fixed("a", 0.3, False), Fixed("b", 0.5, True)], policy).verdict
@@ -124,7 +124,7 @@ def test_mean_mode_averages_measured_estimators_and_ignores_unmeasured() -> None
 
 
 def test_mean_mode_still_gates_on_checks() -> None:
-    policy = ValidationPolicy(combine="mean")
+    policy = ValidationPolicy(validation_combine="mean")
     verdict = run(
         [*get_validators(["structural"], policy), Fixed("b", 1.0, True)], policy, ""
     ).verdict

@@ -12,11 +12,11 @@ from langgraph.checkpoint.memory import InMemorySaver
 
 from asymroute.context import RouterContext
 from asymroute.errors import InvalidRequestError
+from asymroute.graphs.router import build_router
+from asymroute.graphs.workflow import build_workflow
 from asymroute.pricing import ModelPrice
 from asymroute.settings import Settings
 from asymroute.workflow.steps import parse_plan
-from graphs.router import build_router
-from graphs.workflow import build_workflow
 from tests.support.fake_provider import FakeProvider
 
 SIMPLE_STEPS = ["What is 2+3?", "What is 4+4?", "Name a colour."]

@@ -2,6 +2,9 @@
 
 `ASYMROUTE_GATEWAY_SPEND_STORE` picks one; unset, the gateway uses `memory` when no key has a
 budget (nothing to share), `postgres` when ASYMROUTE_POSTGRES_URL is set, else `sqlite`.
+
+Layer: inside the gateway; imports the gateway's settings and the floor (`settings`,
+`checkpoints`, `errors`, `private_files`).
 """
 
 from __future__ import annotations
@@ -9,13 +12,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from asymroute.errors import ConfigurationError
+from asymroute.gateway.settings import GatewaySettings
 from asymroute.gateway.spend.base import SpendStore, SpendStoreError
 from asymroute.gateway.spend.memory import MemorySpendStore
 from asymroute.gateway.spend.postgres import PostgresSpendStore
 from asymroute.gateway.spend.sqlite import SqliteSpendStore
-from asymroute.settings import Settings
 
-SpendStoreFactory = Callable[[Settings], SpendStore]
+SpendStoreFactory = Callable[[GatewaySettings], SpendStore]
 
 SPEND_STORES: dict[str, SpendStoreFactory] = {
     "memory": MemorySpendStore.from_settings,
@@ -24,7 +27,7 @@ SPEND_STORES: dict[str, SpendStoreFactory] = {
 }
 
 
-def spend_store_name(settings: Settings) -> str:
+def spend_store_name(settings: GatewaySettings) -> str:
     if settings.gateway_spend_store:
         return settings.gateway_spend_store
     # Only budgeted keys are counted: without budgets there is nothing to share.
@@ -33,7 +36,7 @@ def spend_store_name(settings: Settings) -> str:
     return "postgres" if settings.postgres_url is not None else "sqlite"
 
 
-def open_spend_store(settings: Settings) -> SpendStore:
+def open_spend_store(settings: GatewaySettings) -> SpendStore:
     name = spend_store_name(settings)
     try:
         factory = SPEND_STORES[name]

@@ -18,10 +18,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from asymroute.errors import ConfigurationError
+from asymroute.gateway.settings import GatewaySettings
 from asymroute.gateway.spend.base import SpendStore, SpendStoreError, checked_amount
 from asymroute.gateway.spend.sql import Dialect, Execute, SqlReservations
 from asymroute.private_files import create_private_file
-from asymroute.settings import Settings
 
 BUSY_TIMEOUT_S = 30.0
 SCHEMA = """
@@ -60,7 +60,7 @@ RETURNING spent_usd
 """
 
 
-def spend_path(settings: Settings) -> Path:
+def spend_path(settings: GatewaySettings) -> Path:
     """ASYMROUTE_GATEWAY_SPEND_PATH, or `gateway_spend.sqlite` beside the checkpoint file."""
     if settings.gateway_spend_path is not None:
         return settings.gateway_spend_path.expanduser()
@@ -93,7 +93,7 @@ class SqliteSpendStore(SqlReservations, SpendStore):
         self.lock = threading.Lock()
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> SqliteSpendStore:
+    def from_settings(cls, settings: GatewaySettings) -> SqliteSpendStore:
         return cls(spend_path(settings))
 
     def describe(self) -> str:
