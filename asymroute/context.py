@@ -6,7 +6,7 @@ from dataclasses import dataclass, field, fields
 
 from asymroute.errors import ConfigurationError
 from asymroute.privacy.base import PRIVACY_MODES, PRIVACY_ROUTE_LOCAL
-from asymroute.sampling import Sampling, check_accepts_content, check_sampling
+from asymroute.providers.sampling import Sampling, check_accepts_content, check_sampling
 from asymroute.validators.base import ValidationPolicy
 
 BUDGET_POLICIES = ("downgrade", "refuse")
@@ -19,7 +19,7 @@ FOLLOWUP_POLICIES = ("inherit", "latest")
 # that are properties of the context schema (`langgraph_api.stream._filter_context_by_schema`),
 # before our code could accept them, and Studio's form would show them nested.
 @dataclass(frozen=True)
-class RouterContext(ValidationPolicy):
+class RouterContext(ValidationPolicy, Sampling):
     """How one run is routed. Every field has a default, so `context=` is optional.
 
     The validators' thresholds and switches (validation_combine, min_confidence, ...,
@@ -126,35 +126,16 @@ class RouterContext(ValidationPolicy):
                 f"followup_max_words must be a non-negative integer, got {words!r}"
             )
 
-    # Sampling parameters and content capabilities (the gateway's `run_context` sets the
-    # sampling ones from the request); checked by `sampling()` when the run is planned.
-    n: int = 1
-    """Choices to return; n > 1 is answered by the frontier (asymroute.sampling)."""
-    seed: int | None = None
-    top_p: float | None = None
-    presence_penalty: float | None = None
-    frequency_penalty: float | None = None
-    logprobs: bool = False
-    """Return the answer's token log-probs (OpenAI's `logprobs`)."""
-    top_logprobs: int | None = None
-    logit_bias: dict[str, float] | None = field(default=None, hash=False)
-    """Token id (string) -> bias from -100 to 100, as OpenAI takes it."""
+    # The sampling fields (n, seed, top_p, penalties, logprobs, top_logprobs, logit_bias) are
+    # Sampling's, inherited; the gateway's `run_context` sets them from the request.
     accepts_content: dict[str, list[str]] | None = field(default=None, hash=False)
     """`provider:model` -> the non-text content it reads (image, audio, file), overriding
     what asymroute knows (OpenAI's vision models read images; llama.cpp reads none)."""
 
     def sampling(self) -> Sampling:
-        """This run's sampling parameters; raises `ConfigurationError` naming a bad one."""
-        sampling = Sampling(
-            n=self.n,
-            seed=self.seed,
-            top_p=self.top_p,
-            presence_penalty=self.presence_penalty,
-            frequency_penalty=self.frequency_penalty,
-            logprobs=self.logprobs,
-            top_logprobs=self.top_logprobs,
-            logit_bias=self.logit_bias,
-        )
+        """This run's sampling parameters; raises `ConfigurationError` naming a bad one.
+        Checked here, when the run is planned, not in __post_init__ (context's own checks)."""
+        sampling = Sampling(**{f.name: getattr(self, f.name) for f in fields(Sampling)})
         check_sampling(sampling)
         check_accepts_content(self.accepts_content)
         return sampling

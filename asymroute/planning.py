@@ -95,7 +95,7 @@ def model_options(plan: RunPlan, tier: Tier, settings: Settings) -> ModelOptions
         # The confidence validator reads the local answer's token log-probs.
         logprobs=local and "confidence" in plan.context.validators,
         response_format=plan.context.response_format,
-        # Several choices come from the frontier only (asymroute.capabilities).
+        # Several choices come from the frontier only (asymroute.guards).
         sampling=replace(sampling, n=1) if local else sampling,
     )
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from asymroute.capabilities import capability_route
 from asymroute.conversation import followup_policy, score_conversation
 from asymroute.errors import FrontierUnavailableError
-from asymroute.guards import guard_route, privacy_findings
+from asymroute.guards import capability_route, guard_route, privacy_findings
 from asymroute.node_steps import NodeSteps
 from asymroute.nodes.dual import DualRunnable, dual_node
 from asymroute.planning import RouterSetup, RunPlan
@@ -44,7 +43,13 @@ def make_classify(setup: RouterSetup) -> DualRunnable:
             frontier_available=plan.frontier_available,
         )
         decision, capability_flags = capability_route(
-            decision, plan, state["messages"], held_local=PRIVACY_LOCAL in guard_flags
+            decision,
+            plan.context,
+            state["messages"],
+            local=plan.local,
+            frontier=plan.frontier,
+            frontier_available=plan.frontier_available,
+            held_local=PRIVACY_LOCAL in guard_flags,
         )
         if decision["frontier_unavailable"] and plan.context.strict:
             raise FrontierUnavailableError(

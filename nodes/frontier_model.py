@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import cast
 
-from asymroute.capabilities import LOCAL_SKIPPED
 from asymroute.effects import CallTier, ModelCall
 from asymroute.errors import NoAnswerError
 from asymroute.fallback import local_fallback
+from asymroute.guards import LOCAL_SKIPPED
 from asymroute.node_steps import NodeSteps
 from asymroute.nodes.dual import DualRunnable, dual_node
 from asymroute.over_budget import frontier_budget, over_budget

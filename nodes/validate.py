@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from asymroute.capabilities import FRONTIER_SKIPPED
 from asymroute.effects import ModelCall, tap
 from asymroute.errors import FrontierUnavailableError, NoAnswerError
 from asymroute.fallback import context_overflow_error
+from asymroute.guards import FRONTIER_SKIPPED
 from asymroute.node_steps import NodeSteps
 from asymroute.nodes.dual import DualRunnable, dual_node
 from asymroute.planning import RouterSetup, RunPlan

@@ -49,7 +49,7 @@ def worst_case_cost(
     for tier in ("local", "frontier"):
         spec = setup.spec(plan, tier)  # as served
         price = plan.price_table.price_for(spec.provider, spec.model)
-        # n > 1: the frontier writes up to n answers (asymroute.capabilities).
+        # n > 1: the frontier writes up to n answers (asymroute.guards).
         out = max_output_tokens * (plan.context.n if tier == "frontier" else 1)
         total += price.cost(input_tokens, out) if price is not None else 0.0
     return total

@@ -10,7 +10,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 
 from asymroute.errors import ConfigurationError
 from asymroute.gateway.errors import GatewayError, invalid, unsupported
-from asymroute.sampling import SAMPLING_PARAMETERS, Sampling, check_sampling
+from asymroute.providers.sampling import SAMPLING_PARAMETERS, Sampling, check_sampling
 from asymroute.text_checks import SURROGATE_ESCAPE, find_lone_surrogate, surrogate_message
 
 MESSAGE_TYPES = {

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from asymroute.sampling import Sampling
+from asymroute.providers.sampling import Sampling
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from asymroute.errors import ConfigurationError
 from asymroute.json_mode import json_object_with_schema
 from asymroute.providers.base import ModelOptions
-from asymroute.sampling import SAMPLING_PARAMETERS
+from asymroute.providers.sampling import SAMPLING_PARAMETERS
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from asymroute.json_mode import ollama_format
 from asymroute.providers.async_http import missing_package
 from asymroute.providers.base import ModelOptions
-from asymroute.sampling import SAMPLING_PARAMETERS
+from asymroute.providers.sampling import SAMPLING_PARAMETERS
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel

@@ -14,8 +14,8 @@ from asymroute.privacy.scrub import known_secrets
 from asymroute.providers.async_http import missing_package
 from asymroute.providers.base import ModelOptions
 from asymroute.providers.masking import masking_errors, with_masked_errors
+from asymroute.providers.sampling import SAMPLING_PARAMETERS
 from asymroute.providers.served_models import aserved_model, served_model
-from asymroute.sampling import SAMPLING_PARAMETERS
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel

@@ -11,20 +11,20 @@ import pytest
 from langchain_core.messages import AIMessage, HumanMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 
-from asymroute.capabilities import (
+from asymroute.errors import InvalidRequestError, UnsupportedByTierError
+from asymroute.guards import (
     FRONTIER_SKIPPED,
     LOCAL_SKIPPED,
     route_by_capability,
     unmet_needs,
 )
-from asymroute.errors import InvalidRequestError, UnsupportedByTierError
 from asymroute.providers import ModelOptions, parse_model
 from asymroute.providers.llamacpp import LlamaCppProvider
 from asymroute.providers.llamacpp_chat import LogitBias, TokenLogprobRecorder
 from asymroute.providers.ollama import OllamaProvider
 from asymroute.providers.openai import OpenAIProvider, fold_choices
+from asymroute.providers.sampling import SAMPLING_PARAMETERS, Sampling
 from asymroute.records import RoutingDecision
-from asymroute.sampling import SAMPLING_PARAMETERS, Sampling
 from asymroute.settings import Settings
 from tests.support.fake_provider import FakeProvider
 
@@ -254,16 +254,17 @@ def test_router_answers_n_choices_on_the_frontier(
 def test_a_reservation_covers_every_choice(fake_provider: FakeProvider) -> None:
     from asymroute.context import RouterContext
     from asymroute.gateway.metering import worst_case_cost
-    from asymroute.planning import plan_run
+    from asymroute.planning import RouterSetup
 
     priced = Settings(
         _env_file=None,  # type: ignore[call-arg]
         price_overrides={"fake:frontier": {"input_per_million": 0.0, "output_per_million": 1e6}},
     )
     context = RouterContext(local_model="fake:good", frontier_model="fake:frontier")
+    setup = RouterSetup.build(priced, context)
     messages = [HumanMessage("hi")]
-    one = worst_case_cost(plan_run(context, priced), messages, 10)
-    three = worst_case_cost(plan_run(replace(context, n=3), priced), messages, 10)
+    one = worst_case_cost(setup, setup.plan(context), messages, 10)
+    three = worst_case_cost(setup, setup.plan(replace(context, n=3)), messages, 10)
     assert (one, three) == (10.0, 30.0)
 
 

@@ -11,7 +11,7 @@ from asymroute.errors import ConfigurationError
 from asymroute.gateway.completions import answer_choices, openai_logprobs, run_context
 from asymroute.gateway.errors import GatewayError
 from asymroute.gateway.schemas import parse_chat_request
-from asymroute.sampling import Sampling, content_kinds
+from asymroute.providers.sampling import Sampling, content_kinds
 
 IMAGE = {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}}
 

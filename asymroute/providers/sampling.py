@@ -3,6 +3,7 @@
 Each provider says what it honours with a `sampling_parameters` attribute (a frozenset of the
 names below; `providers.base.ModelProvider`) and which non-text content it reads with
 `content_kinds(model)`; a context's `accepts_content` overrides the latter per model.
+`asymroute.guards` routes a request around a tier that cannot honour it.
 """
 
 from __future__ import annotations
@@ -31,14 +32,17 @@ CONTENT_KINDS = {"image_url": "image", "input_audio": "audio", "file": "file"}
 
 @dataclass(frozen=True)
 class Sampling:
-    """The sampling parameters of one run; every default is "the model's own behaviour"."""
+    """The sampling parameters of one run; every default is "the model's own behaviour".
+    `RouterContext` inherits these fields."""
 
     n: int = 1
+    """Choices to return; n > 1 is answered by the frontier (asymroute.guards)."""
     seed: int | None = None
     top_p: float | None = None
     presence_penalty: float | None = None
     frequency_penalty: float | None = None
     logprobs: bool = False
+    """Return the answer's token log-probs (OpenAI's `logprobs`)."""
     top_logprobs: int | None = None
     logit_bias: Mapping[str, float] | None = field(default=None, hash=False)
     """Token id (as a string, OpenAI's form) -> bias from -100 to 100."""
