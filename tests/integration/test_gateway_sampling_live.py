@@ -268,3 +268,22 @@ def test_logit_bias_skips_an_ollama_tier_for_the_frontier(
     assert routing["tier"] == "frontier" and "local_skipped_unsupported" in routing["flags"]
     assert "cannot honour logit_bias" in routing["reasons"][0]
     assert recorded(stub_url)[-1]["logit_bias"] == {"42": 5}
+
+
+def test_a_streamed_local_answer_carries_its_log_probs(gateway_url: str) -> None:
+    stream = client(gateway_url).chat.completions.with_raw_response.create(
+        model=LOCAL,
+        messages=[{"role": "user", "content": PROMPT}],
+        max_tokens=16,
+        logprobs=True,
+        stream=True,
+    )
+    assert stream.headers["x-asymroute-tier"] == "local"
+    text, tokens = "", ""
+    for chunk in stream.parse():
+        for choice in chunk.choices:
+            text += choice.delta.content or ""
+            tokens += "".join(
+                entry.token for entry in (choice.logprobs and choice.logprobs.content) or []
+            )
+    assert text and tokens == text
