@@ -277,3 +277,9 @@ def test_redacted_values_come_back_in_every_choice() -> None:
     restored = restore_answer(answer, redaction)
     assert restored.content == "To a@example.com"
     assert restored.response_metadata["more_choices"][0]["content"] == "To a@example.com too"
+
+
+def test_an_image_part_reaches_an_ollama_model_as_its_images() -> None:
+    model: Any = OllamaProvider().create("llava", settings(), options(Sampling()))
+    params = model._chat_params([HumanMessage([{"type": "text", "text": "what?"}, IMAGE])])
+    assert params["messages"][0]["images"] == ["AAAA"]
