@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from asymroute.conversation import followup_policy, score_conversation
 from asymroute.errors import FrontierUnavailableError
-from asymroute.guards import guard_route, privacy_findings
+from asymroute.guards import capability_route, guard_route, privacy_findings
 from asymroute.node_steps import NodeSteps
 from asymroute.nodes.dual import DualRunnable, dual_node
 from asymroute.planning import RouterSetup, RunPlan
@@ -43,13 +43,21 @@ def make_classify(setup: RouterSetup) -> DualRunnable:
             cooling_down=cooling_tiers(plan, setup),
             frontier_available=plan.frontier_available,
         )
+        decision, capability_flags = capability_route(
+            decision,
+            plan.context,
+            state["messages"],
+            local=plan.local,
+            frontier=plan.frontier,
+            frontier_available=plan.frontier_available,
+            held_local=PRIVACY_LOCAL in guard_flags,
+        )
         decision, tool_flags = skip_local_for_tools(
             decision,
             offered=offers_tools(plan.context.tools, plan.context.tool_choice),
             local_calls_tools=getattr(get_provider(plan.local), "calls_tools", False),
             frontier_usable=plan.frontier_available and PRIVACY_LOCAL not in guard_flags,
         )
-        guard_flags = [*guard_flags, *tool_flags]
         if decision["frontier_unavailable"] and plan.context.strict:
             raise FrontierUnavailableError(
                 f"this request needs the frontier tier ({plan.frontier.id}) but it is not "
@@ -78,7 +86,9 @@ def make_classify(setup: RouterSetup) -> DualRunnable:
             "escalation_reason": None,
             "answered_by": None,
             "answer_model": None,
-            "flags": sorted(set(guard_flags) | unavailable),
+            "flags": sorted(
+                set(guard_flags) | unavailable | set(capability_flags) | set(tool_flags)
+            ),
             "usage": None,
             "total_cost_usd": 0.0,
             "earlier_cost_usd": round(

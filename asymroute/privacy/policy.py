@@ -146,6 +146,12 @@ def restore_answer(message: AIMessage, redaction: Redaction) -> AIMessage:
             {**call, "args": _map_strings(call["args"], redaction.restore)}
             for call in message.tool_calls
         ]
+    if more := message.response_metadata.get("more_choices"):  # n > 1 (providers.openai)
+        restored = [
+            {**choice, "content": redaction.restore(str(choice.get("content") or ""))}
+            for choice in more
+        ]
+        update["response_metadata"] = {**message.response_metadata, "more_choices": restored}
     return message.model_copy(update=update) if update else message
 
 

@@ -7,7 +7,8 @@ unless `"stream": false`) and `/api/tags`.
     python bench/support/upstream_stub.py --port 9100 [--delay-ms 0]
 
 `--delay-ms` holds every chat completion that long before answering (without using CPU), to
-stand in for a model's latency.
+stand in for a model's latency. `GET /recorded` lists the last request bodies it was sent
+(tests assert what reached it); a non-streamed OpenAI completion honours `n` and `logprobs`.
 
 A chat completion with `tools` is answered by a scripted agent (`stub_agent`): it calls each
 offered tool in turn, then answers quoting the results, in OpenAI's tool-call format.
@@ -20,6 +21,7 @@ import asyncio
 import json
 import os
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -40,16 +42,44 @@ DELAY_ENV = "UPSTREAM_STUB_DELAY_MS"
 SERVED_NAMES = ("stub", "stub-local", "stub-frontier")
 
 
-def _usage() -> dict[str, int]:
+RECORDED_BODIES = 64
+"""The last request bodies kept for `GET /recorded` (tests assert what reached the stub)."""
+recorded: deque[dict[str, Any]] = deque(maxlen=RECORDED_BODIES)
+
+
+def _usage(choices: int = 1) -> dict[str, int]:
     return {
         "prompt_tokens": PROMPT_TOKENS,
-        "completion_tokens": COMPLETION_TOKENS,
-        "total_tokens": PROMPT_TOKENS + COMPLETION_TOKENS,
+        "completion_tokens": COMPLETION_TOKENS * choices,
+        "total_tokens": PROMPT_TOKENS + COMPLETION_TOKENS * choices,
     }
 
 
-def completion(model: str, message: dict[str, Any] | None = None) -> dict[str, Any]:
-    message = message or {"role": "assistant", "content": ANSWER}
+def _logprobs(top: int) -> dict[str, Any]:
+    """OpenAI's shape, one entry per word of the answer (made-up values)."""
+
+    def entry(token: str, logprob: float) -> dict[str, Any]:
+        return {"token": token, "logprob": logprob, "bytes": list(token.encode())}
+
+    words = [w if i == 0 else " " + w for i, w in enumerate(ANSWER.split(" "))]
+    return {
+        "content": [
+            {**entry(w, -0.5), "top_logprobs": [entry(w, -0.5 - r) for r in range(top)]}
+            for w in words
+        ],
+        "refusal": None,
+    }
+
+
+def completion(
+    model: str, request: dict[str, Any] | None = None, message: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """One choice per `n` (choice i > 0 says so), with log-probs when asked; `message`: the
+    first choice's message instead of the fixed answer (an agent step, `stub_agent`)."""
+    request = request or {}
+    first = message or {"role": "assistant", "content": ANSWER}
+    n = int(request.get("n") or 1)
+    logprobs = _logprobs(int(request.get("top_logprobs") or 0)) if request.get("logprobs") else None
     return {
         "id": "chatcmpl-stub",
         "object": "chat.completion",
@@ -57,12 +87,14 @@ def completion(model: str, message: dict[str, Any] | None = None) -> dict[str, A
         "model": model,
         "choices": [
             {
-                "index": 0,
-                "message": message,
-                "finish_reason": stub_agent.finish_reason(message),
+                "index": i,
+                "message": first if i == 0 else {"role": "assistant", "content": f"{ANSWER} ({i})"},
+                "logprobs": logprobs,
+                "finish_reason": stub_agent.finish_reason(first) if i == 0 else "stop",
             }
+            for i in range(n)
         ],
-        "usage": _usage(),
+        "usage": _usage(n),
     }
 
 
@@ -148,12 +180,16 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
         models = {"object": "list", "data": data}
         await _respond(send, 200, json.dumps(models).encode(), b"application/json")
         return
+    if method == "GET" and path == "/recorded":
+        await _respond(send, 200, json.dumps(list(recorded)).encode(), b"application/json")
+        return
     if method == "GET" and path == "/api/tags":
         tags = {"models": [{"name": "stub", "model": "stub"}]}
         await _respond(send, 200, json.dumps(tags).encode(), b"application/json")
         return
     if method == "POST" and (path.endswith("/chat/completions") or path == "/api/chat"):
         request = json.loads(await _read_body(receive) or b"{}")
+        recorded.append({"path": path, "body": request})
         delay_ms = float(os.environ.get(DELAY_ENV) or 0)
         if delay_ms > 0:
             await asyncio.sleep(delay_ms / 1000)
@@ -169,8 +205,8 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
             events = stream_events(model, include, message)
             await _respond(send, 200, events, b"text/event-stream")
         else:
-            body = json.dumps(completion(model, message)).encode()
-            await _respond(send, 200, body, b"application/json")
+            reply = json.dumps(completion(model, request, message)).encode()
+            await _respond(send, 200, reply, b"application/json")
         return
     await _respond(send, 404, b'{"error": {"message": "not found"}}', b"application/json")
 
