@@ -198,6 +198,27 @@ def test_openai_agents_sdk_agent_runs_through_the_gateway(gateway_url: str) -> N
     assert simple.raw_responses[0].output[0].call_id.startswith("call__0_")  # llama.cpp's ids
     assert not simple.final_output.startswith("functions.")  # an answer, not the call again
 
+    async def streamed(prompt: str) -> Any:
+        model = OpenAIChatCompletionsModel(
+            model="asymroute",
+            openai_client=openai.AsyncOpenAI(base_url=f"{gateway_url}/v1", api_key=KEY),
+        )
+        agent = Agent(name="weather", instructions="Use the tools.", tools=sdk_tools, model=model)
+        result = Runner.run_streamed(agent, prompt, max_turns=6)
+        async for _ in result.stream_events():
+            pass
+        return result
+
+    hard_streamed = asyncio.run(streamed(COMPLEX))  # tool-call deltas, as the SDK parses them
+    assert hard_streamed.final_output == hard.final_output
+    assert [type(item).__name__ for item in hard_streamed.new_items] == [
+        "ToolCallItem",
+        "ToolCallOutputItem",
+        "ToolCallItem",
+        "ToolCallOutputItem",
+        "MessageOutputItem",
+    ]
+
 
 def agent_tool(langchain_tool: Any) -> Any:
     """The same Python function as an Agents SDK tool."""
