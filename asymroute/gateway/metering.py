@@ -117,7 +117,11 @@ class Meter:
             ):
                 self.observe(mode, payload)
         except asyncio.CancelledError:  # the client hung up, or the gateway is stopping
-            await self.cancelled()
+            # Charged by a background task, not awaited here: the cancelled task may be
+            # cancelled again (the client-gone watcher, then the server), and an await cut
+            # short would leave the charge unwritten. The gateway awaits its background
+            # tasks before it stops.
+            self.cancelled_in_background()
             raise
         except Exception:
             await self.finished()
@@ -139,9 +143,6 @@ class Meter:
         if streamed_frontier_usd is not None:
             return self.recorded_usd + streamed_frontier_usd
         return max(self.recorded_usd, self.estimate_usd)
-
-    async def cancelled(self, streamed_frontier_usd: float | None = None) -> None:
-        await self.settle(self._log_cancelled(streamed_frontier_usd))
 
     def cancelled_in_background(self, streamed_frontier_usd: float | None = None) -> None:
         """For code that cannot await (a closing stream): the charge is written by a task."""

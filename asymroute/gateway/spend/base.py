@@ -2,16 +2,32 @@
 
 A store adds, reads, and holds reservations (`reservations.py` has the rules); which key has
 which budget lives in `asymroute.gateway.auth.KeyRing`. The async methods run the blocking
-calls in a worker thread so the event loop keeps serving.
+calls in worker threads of the stores' own (`SPEND_WORKERS`), so the event loop keeps serving
+and a charge never waits in the loop's default executor behind other blocking work (plans,
+model builds): a request's spend is written as soon as it is known.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import math
 from abc import ABC, abstractmethod
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 from asymroute.gateway.spend.reservations import Admission, Reservation
+
+T = TypeVar("T")
+SPEND_WORKERS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="asymroute-spend")
+
+
+async def off_loop(call: Callable[..., T], *args: object) -> T:
+    """`call(*args)` in a spend worker thread."""
+    return await asyncio.get_running_loop().run_in_executor(
+        SPEND_WORKERS, functools.partial(call, *args)
+    )
 
 
 class SpendStoreError(Exception):
@@ -52,16 +68,16 @@ class SpendStore(ABC):
         return None  # nothing to release unless a store holds connections
 
     async def aspent(self, key_name: str) -> float:
-        return await asyncio.to_thread(self.spent, key_name)
+        return await off_loop(self.spent, key_name)
 
     async def aadd(self, key_name: str, usd: float) -> float:
-        return await asyncio.to_thread(self.add, key_name, checked_amount(usd))
+        return await off_loop(self.add, key_name, checked_amount(usd))
 
     async def areserve(self, reservation: Reservation, budget_usd: float) -> Admission:
-        return await asyncio.to_thread(self.reserve, reservation, budget_usd)
+        return await off_loop(self.reserve, reservation, budget_usd)
 
     async def asettle(self, reservation: Reservation, cost_usd: float) -> float:
-        return await asyncio.to_thread(self.settle, reservation, checked_amount(cost_usd))
+        return await off_loop(self.settle, reservation, checked_amount(cost_usd))
 
 
 def checked_amount(usd: float) -> float:
