@@ -19,6 +19,7 @@ cannot be reached, as for the spend store of budgets.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 import time
@@ -28,7 +29,6 @@ from typing import Any
 
 from langchain_core.messages import BaseMessage
 from limits import RateLimitItem, parse_many
-from limits.aio.strategies import FixedWindowRateLimiter
 from limits.errors import ConfigurationError as LimitsConfigurationError
 from limits.storage import storage_from_string
 
@@ -150,7 +150,7 @@ class Admission:
                 continue
             tightest = min(windows, key=lambda w: (w.remaining, w.reset_at))
             headers[f"x-ratelimit-limit-{kind}"] = str(tightest.item.amount)
-            headers[f"x-ratelimit-remaining-{kind}"] = str(tightest.remaining)
+            headers[f"x-ratelimit-remaining-{kind}"] = str(max(0, tightest.remaining))
             headers[f"x-ratelimit-reset-{kind}"] = duration_text(tightest.reset_at - now)
         return headers
 
@@ -183,7 +183,8 @@ class KeyRateLimits:
     def __init__(self, limits: Mapping[str, KeyLimits], storage: Any) -> None:
         self.limits = dict(limits)
         self.storage = storage
-        self.limiter = FixedWindowRateLimiter(storage)
+        self.window_ends: dict[str, float] = {}
+        """When each window seen ends (its store key expires then, however many replicas)."""
 
     @classmethod
     def from_settings(cls, settings: GatewaySettings) -> KeyRateLimits:
@@ -202,27 +203,44 @@ class KeyRateLimits:
         if limits is None:
             return NO_LIMITS
         tokens = estimate_input_tokens(messages) + max_output_tokens if limits.tokens else 0
-        admission = Admission(self, key, reserved_tokens=tokens if limits.tokens else 0)
-        hits: list[tuple[RateLimitItem, int]] = []
+        admission = Admission(self, key, reserved_tokens=tokens)
+        hits = [(kind, item, cost) for kind, items, cost in (
+            ("requests", limits.requests, 1), ("tokens", limits.tokens, tokens)
+        ) for item in items]  # fmt: skip
         try:
-            for kind, items, cost in (
-                ("requests", limits.requests, 1),
-                ("tokens", limits.tokens, tokens),
-            ):
-                windows = admission.windows.setdefault(kind, [])
-                for item in items:
-                    admitted = await self.limiter.hit(item, NAMESPACE, key, cost=cost)
-                    hits.append((item, cost))
-                    stats = await self.limiter.get_window_stats(item, NAMESPACE, key)
-                    if not admitted:
-                        await self._give_back(key, hits)
-                        raise self._refused(key, kind, item, cost, stats.reset_time)
-                    windows.append(Window(item, stats.remaining, stats.reset_time))
+            # All at once: with Redis, one round trip's latency instead of one per window.
+            windows = await asyncio.gather(*(self._hit(key, item, cost) for _, item, cost in hits))
+            refused = [(h, w) for h, w in zip(hits, windows, strict=True) if w.remaining < 0]
+            if refused:
+                await self._give_back(key, [(item, cost) for _, item, cost in hits])
+                (kind, item, cost), window = refused[0]
+                raise self._refused(key, kind, item, cost, window.reset_at)
         except GatewayError:
             raise
         except Exception as exc:  # the store (Redis) failed: the limits cannot be enforced
             raise _store_unavailable(key, exc) from exc
+        for (kind, _, _), window in zip(hits, windows, strict=True):
+            admission.windows.setdefault(kind, []).append(window)
         return admission
+
+    async def _hit(self, key: str, item: RateLimitItem, cost: int) -> Window:
+        """Add `cost` to `item`'s window for `key`: a negative `remaining` means over the limit.
+
+        `FixedWindowRateLimiter.hit` is this same `incr`, but answers only yes or no; the
+        count it returns gives the headers' remaining without a second read, and a window's
+        end, read once, holds until it passes (the store's key expires then). Measured with
+        bench/rate_limit_cost.py on Redis over loopback (3 windows): the limiter's hit and
+        window stats took 10 round trips, 2.4 ms a check; this, 3 at once, 0.4-0.8 ms.
+        """
+        storage_key = item.key_for(NAMESPACE, key)
+        count = await self.storage.incr(storage_key, item.get_expiry(), amount=cost)
+        return Window(item, item.amount - count, await self._reset_at(storage_key))
+
+    async def _reset_at(self, storage_key: str) -> float:
+        known = self.window_ends.get(storage_key)
+        if known is None or known <= time.time():
+            known = self.window_ends[storage_key] = await self.storage.get_expiry(storage_key)
+        return known
 
     async def correct(self, admission: Admission, delta: int) -> None:
         """Add `delta` tokens to the windows the admission was counted in, if still open."""
