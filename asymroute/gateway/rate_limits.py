@@ -109,6 +109,11 @@ def open_storage(redis_url: str | None) -> Any:
         ) from exc
 
 
+def describe(item: RateLimitItem, kind: str) -> str:
+    """'60 requests per 1 minute'."""
+    return f"{item.amount} {kind} per {item.multiples} {item.GRANULARITY.name}"
+
+
 def duration_text(seconds: float) -> str:
     """OpenAI's form of x-ratelimit-reset-*: '20ms', '17s', '6m0s', '1h2m3s'."""
     if seconds < 1:
@@ -271,11 +276,11 @@ class KeyRateLimits:
         if kind == "tokens" and cost > item.amount:
             message = (
                 f"this request may use {cost} tokens (its prompt's estimate plus max_tokens), "
-                f"more than key '{key}' may use in any window ({item}); lower max_tokens or "
-                "shorten the prompt"
+                f"more than key '{key}' may use in any window ({describe(item, kind)}); lower "
+                "max_tokens or shorten the prompt"
             )
         else:
-            message = f"key '{key}' reached its rate limit of {item} {kind}; retry in {wait} s"
+            message = f"key '{key}' reached its limit of {describe(item, kind)}; retry in {wait} s"
         return GatewayError(
             429,
             message,

@@ -134,8 +134,10 @@ def test_a_gateway_whose_redis_is_down_refuses_with_503(stub: str, tmp_path: Pat
     )
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    with running_server(serve(port), f"{url}/health/liveness", tmp_path / "gw.log", env=env):
-        with pytest.raises(openai.InternalServerError) as failed:
-            ask(url)
+    with (
+        running_server(serve(port), f"{url}/health/liveness", tmp_path / "gw.log", env=env),
+        pytest.raises(openai.InternalServerError) as failed,
+    ):
+        ask(url)
     assert failed.value.status_code == 503
     assert failed.value.code == "rate_limit_store_unavailable"

@@ -63,7 +63,7 @@ def test_without_keys_the_metrics_are_for_loopback_clients_only(
 
 
 def test_an_admin_key_that_does_not_exist_fails_at_start(fake_provider: FakeProvider) -> None:
-    with pytest.raises(ConfigurationError, match="ADMIN_KEYS names keys not in .*: ghost"):
+    with pytest.raises(ConfigurationError, match=r"ADMIN_KEYS names keys not in .*: ghost"):
         gateway(gateway_keys={"team": KEY}, gateway_admin_keys=["ghost"])
 
 

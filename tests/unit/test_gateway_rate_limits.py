@@ -88,7 +88,7 @@ def test_requests_per_window_then_429_with_retry_after() -> None:
     assert refused.status == 429 and refused.code == "rate_limit_exceeded"
     assert refused.type == "requests"
     assert 1 <= int(refused.headers["retry-after"]) <= 60
-    assert "'alice' reached its rate limit of 2 per 1 minute requests" in refused.message
+    assert "'alice' reached its limit of 2 requests per 1 minute; retry in" in refused.message
 
 
 def test_keys_are_counted_apart_and_star_applies_to_every_key() -> None:
