@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import httpx
+import openai
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from starlette.testclient import TestClient
@@ -72,7 +73,7 @@ def test_counters_after_a_few_requests(http: TestClient) -> None:
     ask(client)  # local
     ask(client, COMPLEX)  # frontier: 1000 tokens in, 500 out, $0.0125
     assert list(ask(client, stream=True).parse())  # read to its end
-    with pytest.raises(Exception, match="rate limit"):
+    with pytest.raises(openai.RateLimitError, match="reached its limit"):
         ask(client)
     text = scrape(http).text
 
