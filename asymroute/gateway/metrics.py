@@ -16,6 +16,7 @@ do not share counts). Who may read them: `metrics_endpoint`.
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from typing import Any
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 from starlette.requests import Request
 from starlette.responses import Response
@@ -39,6 +41,8 @@ from asymroute.resilience.breaker import BreakerRegistry
 LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
 OVERHEAD_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1)
 BREAKER_STATES = {"closed": 0, "half-open": 1, "open": 2}
+MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
+"""Set by `asymroute serve --workers N` (N > 1) before its workers start (asymroute.cli.serve)."""
 
 
 class GatewayMetrics:
@@ -89,6 +93,7 @@ class GatewayMetrics:
             buckets=OVERHEAD_BUCKETS,
             registry=r,
         )
+        self.breakers = breakers
         if breakers is not None:
             r.register(BreakerCollector(breakers))
 
@@ -99,7 +104,16 @@ class GatewayMetrics:
         return RunMetrics(self, profile, key, started)
 
     def exposition(self) -> bytes:
-        return generate_latest(self.registry)
+        """The registry's text; under `asymroute serve --workers N`, every worker's counts
+        summed (prometheus_client's multiprocess mode, PROMETHEUS_MULTIPROC_DIR), with this
+        worker's breakers."""
+        if not os.environ.get(MULTIPROCESS_DIR):
+            return generate_latest(self.registry)
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry)
+        if self.breakers is not None:
+            registry.register(BreakerCollector(self.breakers))
+        return generate_latest(registry)
 
 
 @dataclass

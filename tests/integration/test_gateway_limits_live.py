@@ -141,3 +141,28 @@ def test_a_gateway_whose_redis_is_down_refuses_with_503(stub: str, tmp_path: Pat
         ask(url)
     assert failed.value.status_code == 503
     assert failed.value.code == "rate_limit_store_unavailable"
+
+
+def test_metrics_of_several_workers_are_summed(stub: str, tmp_path: Path) -> None:
+    """`asymroute serve --workers 2`: each request and scrape on a new connection, so the
+    kernel spreads them over both workers; every scrape counts every request."""
+    env = stub_gateway_env(
+        stub,
+        KEY,
+        1.0,
+        ASYMROUTE_GATEWAY_SPEND_PATH=str(tmp_path / "spend.sqlite"),
+        ASYMROUTE_GATEWAY_ADMIN_KEYS=json.dumps(["team"]),
+    )
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    command = [*serve(port), "--workers", "2"]
+    requests = 8
+    body = {"model": "asymroute", "messages": [{"role": "user", "content": "What is 2+3?"}]}
+    auth = {"authorization": f"Bearer {KEY}"}
+    with running_server(command, f"{url}/health/liveness", tmp_path / "gw.log", env=env):
+        for _ in range(requests):
+            httpx.post(f"{url}/v1/chat/completions", json=body, headers=auth).raise_for_status()
+        scrapes = [httpx.get(f"{url}/metrics", headers=auth) for _ in range(6)]
+    answered = '{route="/v1/chat/completions",status="200"}'
+    line = f"asymroute_http_responses_total{answered} {requests}.0"
+    assert all(line in scrape.text for scrape in scrapes), scrapes[0].text
