@@ -12,6 +12,7 @@ from starlette.testclient import TestClient
 
 from asymroute.errors import ConfigurationError
 from asymroute.gateway.metrics import GatewayMetrics, escalation_reasons
+from asymroute.gateway.settings import load_gateway_settings
 from asymroute.resilience.breaker import BreakerRegistry
 from tests.support.fake_provider import FakeProvider
 from tests.support.gateway_app import COMPLEX, KEY, ask, client_for, gateway
@@ -124,3 +125,11 @@ def test_breaker_states_are_read_at_scrape_time() -> None:
     now[0] = 11.0
     text = metrics.exposition().decode()
     assert value(text, "asymroute_breaker_state", endpoint="http://a/v1") == 1
+
+
+@pytest.mark.parametrize(("text", "names"), [("", []), ('["ops"]', ["ops"])])
+def test_admin_keys_are_read_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, text: str, names: list[str]
+) -> None:
+    monkeypatch.setenv("ASYMROUTE_GATEWAY_ADMIN_KEYS", text)
+    assert load_gateway_settings(_env_file=None).gateway_admin_keys == names
