@@ -119,6 +119,11 @@ def run(args: argparse.Namespace) -> int:
     # /metrics sums every worker's counts from files there (prometheus_client's multiprocess
     # mode); workers are new processes, which read it when they import prometheus_client.
     with tempfile.TemporaryDirectory(prefix="asymroute-metrics-") as metrics_dir:
+        own = "PROMETHEUS_MULTIPROC_DIR" not in os.environ
         os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", metrics_dir)
-        uvicorn.run("asymroute.gateway.from_env:app", workers=args.workers, **options)
+        try:
+            uvicorn.run("asymroute.gateway.from_env:app", workers=args.workers, **options)
+        finally:
+            if own:  # the directory goes with the workers
+                del os.environ["PROMETHEUS_MULTIPROC_DIR"]
     return 0

@@ -94,6 +94,8 @@ class GatewayMetrics:
             registry=r,
         )
         self.breakers = breakers
+        self.multiprocess = bool(os.environ.get(MULTIPROCESS_DIR))
+        """Decided when the app is built, in the worker, as prometheus_client decided on import."""
         if breakers is not None:
             r.register(BreakerCollector(breakers))
 
@@ -107,7 +109,7 @@ class GatewayMetrics:
         """The registry's text; under `asymroute serve --workers N`, every worker's counts
         summed (prometheus_client's multiprocess mode, PROMETHEUS_MULTIPROC_DIR), with this
         worker's breakers."""
-        if not os.environ.get(MULTIPROCESS_DIR):
+        if not self.multiprocess:
             return generate_latest(self.registry)
         registry = CollectorRegistry()
         MultiProcessCollector(registry)
@@ -159,6 +161,8 @@ def escalation_reasons(state: Mapping[str, Any]) -> list[str]:
 class BreakerCollector(Collector):
     def __init__(self, breakers: BreakerRegistry) -> None:
         self.breakers = breakers
+        self.multiprocess = bool(os.environ.get(MULTIPROCESS_DIR))
+        """Decided when the app is built, in the worker, as prometheus_client decided on import."""
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         gauge = GaugeMetricFamily(
