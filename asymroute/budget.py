@@ -100,7 +100,8 @@ def check_router_state(
     if context.budget_per_thread_usd is None and context.budget_per_run_usd is None:
         return BudgetCheck(allowed=True)
     request_spent = spent_usd(state.get("usage") or [])
-    estimate = estimate_call_cost(price, state["messages"], context.max_output_tokens)
+    # n choices: up to n answers' tokens out.
+    estimate = estimate_call_cost(price, state["messages"], context.max_output_tokens * context.n)
     return check_frontier_call(
         context,
         # The caller's figure covers our earlier requests when it tracks the thread itself.

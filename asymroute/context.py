@@ -6,6 +6,7 @@ from dataclasses import dataclass, field, fields
 
 from asymroute.errors import ConfigurationError
 from asymroute.privacy.base import PRIVACY_MODES, PRIVACY_ROUTE_LOCAL
+from asymroute.providers.sampling import Sampling, check_accepts_content, check_sampling
 from asymroute.validators.base import ValidationPolicy
 
 BUDGET_POLICIES = ("downgrade", "refuse")
@@ -18,7 +19,7 @@ FOLLOWUP_POLICIES = ("inherit", "latest")
 # that are properties of the context schema (`langgraph_api.stream._filter_context_by_schema`),
 # before our code could accept them, and Studio's form would show them nested.
 @dataclass(frozen=True)
-class RouterContext(ValidationPolicy):
+class RouterContext(ValidationPolicy, Sampling):
     """How one run is routed. Every field has a default, so `context=` is optional.
 
     The validators' thresholds and switches (validation_combine, min_confidence, ...,
@@ -124,3 +125,17 @@ class RouterContext(ValidationPolicy):
             raise ConfigurationError(
                 f"followup_max_words must be a non-negative integer, got {words!r}"
             )
+
+    # The sampling fields (n, seed, top_p, penalties, logprobs, top_logprobs, logit_bias) are
+    # Sampling's, inherited; the gateway's `run_context` sets them from the request.
+    accepts_content: dict[str, list[str]] | None = field(default=None, hash=False)
+    """`provider:model` -> the non-text content it reads (image, audio, file), overriding
+    what asymroute knows (OpenAI's vision models read images; llama.cpp reads none)."""
+
+    def sampling(self) -> Sampling:
+        """This run's sampling parameters; raises `ConfigurationError` naming a bad one.
+        Checked here, when the run is planned, not in __post_init__ (context's own checks)."""
+        sampling = Sampling(**{f.name: getattr(self, f.name) for f in fields(Sampling)})
+        check_sampling(sampling)
+        check_accepts_content(self.accepts_content)
+        return sampling

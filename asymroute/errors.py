@@ -15,6 +15,15 @@ class InvalidRequestError(AsymrouteError, ValueError):
     """The request itself is unusable (empty, wrong type, too long); no model was called."""
 
 
+class UnsupportedByTierError(InvalidRequestError):
+    """No usable tier can honour a request's parameter or content part (`param` names it:
+    `n`, `logit_bias`, `messages[0].content[1]`); no model was called."""
+
+    def __init__(self, message: str, param: str) -> None:
+        super().__init__(message)
+        self.param = param
+
+
 class FrontierUnavailableError(AsymrouteError):
     """Strict mode: the request needs the frontier tier, but none is configured."""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from asymroute.classifiers import Classifier, get_classifier
 from asymroute.context import RouterContext
@@ -45,6 +45,7 @@ def plan_run(context: RouterContext | None, settings: Settings) -> RunPlan:
         raise ConfigurationError(
             f"context must be a RouterContext or a dict of its fields, got {type(context).__name__}"
         )
+    context.sampling()  # checks the sampling parameters
     frontier = parse_model(context.frontier_model, role="frontier_model")
     classifier = get_classifier(context.classifier)
     # A classifier with weights to load (an embedder) loads them here: `plan` runs in a worker
@@ -82,6 +83,7 @@ def connect_timeout(tier: Tier, settings: Settings) -> float:
 
 def model_options(plan: RunPlan, tier: Tier, settings: Settings) -> ModelOptions:
     local = tier == "local"
+    sampling = plan.context.sampling()
     return ModelOptions(
         max_output_tokens=plan.context.max_output_tokens,
         temperature=plan.context.temperature,
@@ -93,6 +95,8 @@ def model_options(plan: RunPlan, tier: Tier, settings: Settings) -> ModelOptions
         # The confidence validator reads the local answer's token log-probs.
         logprobs=local and "confidence" in plan.context.validators,
         response_format=plan.context.response_format,
+        # Several choices come from the frontier only (asymroute.guards).
+        sampling=replace(sampling, n=1) if local else sampling,
     )
 
 

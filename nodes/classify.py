@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from asymroute.conversation import followup_policy, score_conversation
 from asymroute.errors import FrontierUnavailableError
-from asymroute.guards import guard_route, privacy_findings
+from asymroute.guards import capability_route, guard_route, privacy_findings
 from asymroute.node_steps import NodeSteps
 from asymroute.nodes.dual import DualRunnable, dual_node
 from asymroute.planning import RouterSetup, RunPlan
 from asymroute.providers import endpoint_of
-from asymroute.records import FRONTIER_UNAVAILABLE, Tier
+from asymroute.records import FRONTIER_UNAVAILABLE, PRIVACY_LOCAL, Tier
 from asymroute.requests import request_prompt
 from asymroute.routing import decide
 from asymroute.state import RouterState
@@ -42,6 +42,15 @@ def make_classify(setup: RouterSetup) -> DualRunnable:
             cooling_down=cooling_tiers(plan, setup),
             frontier_available=plan.frontier_available,
         )
+        decision, capability_flags = capability_route(
+            decision,
+            plan.context,
+            state["messages"],
+            local=plan.local,
+            frontier=plan.frontier,
+            frontier_available=plan.frontier_available,
+            held_local=PRIVACY_LOCAL in guard_flags,
+        )
         if decision["frontier_unavailable"] and plan.context.strict:
             raise FrontierUnavailableError(
                 f"this request needs the frontier tier ({plan.frontier.id}) but it is not "
@@ -70,7 +79,7 @@ def make_classify(setup: RouterSetup) -> DualRunnable:
             "escalation_reason": None,
             "answered_by": None,
             "answer_model": None,
-            "flags": sorted(set(guard_flags) | unavailable),
+            "flags": sorted(set(guard_flags) | unavailable | set(capability_flags)),
             "usage": None,
             "total_cost_usd": 0.0,
             "earlier_cost_usd": round(

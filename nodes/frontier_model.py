@@ -7,6 +7,7 @@ from typing import cast
 from asymroute.effects import CallTier, ModelCall
 from asymroute.errors import NoAnswerError
 from asymroute.fallback import local_fallback
+from asymroute.guards import LOCAL_SKIPPED
 from asymroute.node_steps import NodeSteps
 from asymroute.nodes.dual import DualRunnable, dual_node
 from asymroute.over_budget import frontier_budget, over_budget
@@ -25,7 +26,8 @@ def make_frontier_model(setup: RouterSetup) -> DualRunnable:
         calls: list[ModelCall] = [(yield CallTier("frontier", state["messages"]))]
         answer, answered_by = calls[0].message, cast(Tier, "frontier")
         if answer is None:
-            if plan.context.strict:
+            # A skipped local tier cannot honour the request: no fallback to it either.
+            if plan.context.strict or LOCAL_SKIPPED in state.get("flags", []):
                 raise NoAnswerError(
                     f"the frontier tier ({plan.frontier.id}) failed: {calls[0].error}"
                 )

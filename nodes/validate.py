@@ -7,6 +7,7 @@ from typing import Any
 from asymroute.effects import ModelCall, tap
 from asymroute.errors import FrontierUnavailableError, NoAnswerError
 from asymroute.fallback import context_overflow_error
+from asymroute.guards import FRONTIER_SKIPPED
 from asymroute.node_steps import NodeSteps
 from asymroute.nodes.dual import DualRunnable, dual_node
 from asymroute.planning import RouterSetup, RunPlan
@@ -43,7 +44,8 @@ def make_validate(setup: RouterSetup) -> DualRunnable:
         usage = [*state.get("usage", []), *extra]
         accepted = outcome.answer.message if outcome.answer is not candidate else local
         # Privacy keeps this request off the frontier: a weak local answer is all there is.
-        held = PRIVACY_LOCAL in state.get("flags", [])
+        # So does a frontier that cannot honour the request's parameters or content.
+        held = bool({PRIVACY_LOCAL, FRONTIER_SKIPPED} & set(state.get("flags", [])))
         escalate = not verdict["passed"] and plan.frontier_available and not held
         reason = None if verdict["passed"] else "; ".join(verdict["reasons"])
         annotate_current_run(
@@ -74,9 +76,11 @@ def make_validate(setup: RouterSetup) -> DualRunnable:
             )
         if local is None:
             why = (
-                "privacy=route-local keeps it off the frontier"
-                if held
-                else "no frontier is configured to take over; set OPENAI_API_KEY or OPENAI_BASE_URL"
+                "no frontier is configured to take over; set OPENAI_API_KEY or OPENAI_BASE_URL"
+                if not held
+                else "privacy=route-local keeps it off the frontier"
+                if PRIVACY_LOCAL in state.get("flags", [])
+                else "the frontier cannot honour what it asks for"
             )
             failure = NoAnswerError(f"the local tier ({plan.local.id}) failed ({error}) and {why}")
             raise context_overflow_error(usage) or failure

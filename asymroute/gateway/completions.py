@@ -10,6 +10,7 @@ from typing import Any
 
 from asymroute.context import RouterContext
 from asymroute.gateway.schemas import ChatRequest
+from asymroute.json_mode import unfenced, wants_json
 from asymroute.model_calls import finish_reason
 from asymroute.records import PRICE_UNKNOWN
 from asymroute.requests import content_text
@@ -66,6 +67,9 @@ def run_context(request: ChatRequest, profile: RouterContext) -> RouterContext:
         overrides["stop"] = request.stop
     if request.response_format is not None:
         overrides["response_format"] = request.response_format
+    overrides |= request.sampling.given()
+    if request.sampling.logit_bias:
+        overrides["logit_bias"] = dict(request.sampling.logit_bias)
     return replace(profile, **overrides) if overrides else profile
 
 
@@ -76,6 +80,60 @@ def answer_text(state: Mapping[str, Any]) -> str:
 def answer_finish_reason(state: Mapping[str, Any]) -> str:
     reason = finish_reason(state["messages"][-1])
     return FINISH_REASONS.get(reason or "stop", "stop")
+
+
+@dataclass(frozen=True)
+class Choice:
+    content: str
+    finish_reason: str
+    logprobs: dict[str, Any] | None
+
+
+def answer_choices(state: Mapping[str, Any], context: RouterContext) -> list[Choice]:
+    """The answer, and with n > 1 the frontier's other choices (`providers.openai`), with
+    their log-probs when the request asked for them and the tier returned them."""
+    message = state["messages"][-1]
+    first = Choice(
+        answer_text(state),
+        answer_finish_reason(state),
+        openai_logprobs(message.response_metadata.get("logprobs"), context),
+    )
+    more = [
+        Choice(
+            _text(extra.get("content"), context.response_format),
+            FINISH_REASONS.get(extra.get("finish_reason") or "stop", "stop"),
+            openai_logprobs(extra.get("logprobs"), context),
+        )
+        for extra in message.response_metadata.get("more_choices", [])
+    ]
+    return [first, *more]
+
+
+def _text(content: Any, response_format: Mapping[str, Any] | None) -> str:
+    text = content if isinstance(content, str) else ""
+    return unfenced(text) if wants_json(response_format) else text
+
+
+def openai_logprobs(raw: Any, context: RouterContext) -> dict[str, Any] | None:
+    """A tier's log-probs in OpenAI's shape, with `top_logprobs` cut to what was asked
+    (tiers may return more: llama.cpp's server needs at least one); None unless asked."""
+    if not context.logprobs or raw is None:
+        return None
+    entries = raw.get("content") if isinstance(raw, Mapping) else raw  # Ollama: a bare list
+    if not isinstance(entries, list):
+        return None
+    keep = context.top_logprobs or 0
+    content = [
+        {
+            "token": entry.get("token", ""),
+            "logprob": entry.get("logprob"),
+            "bytes": entry.get("bytes"),
+            "top_logprobs": list(entry.get("top_logprobs") or [])[:keep],
+        }
+        for entry in entries
+        if isinstance(entry, Mapping)
+    ]
+    return {"content": content, "refusal": None}
 
 
 def answer_usage(state: Mapping[str, Any]) -> dict[str, int]:
@@ -178,11 +236,12 @@ def completion_body(run: Run, state: Mapping[str, Any]) -> dict[str, Any]:
         "system_fingerprint": None,
         "choices": [
             {
-                "index": 0,
-                "message": {"role": "assistant", "content": answer_text(state), "refusal": None},
-                "logprobs": None,
-                "finish_reason": answer_finish_reason(state),
+                "index": index,
+                "message": {"role": "assistant", "content": choice.content, "refusal": None},
+                "logprobs": choice.logprobs,
+                "finish_reason": choice.finish_reason,
             }
+            for index, choice in enumerate(answer_choices(state, run.context))
         ],
         "usage": answer_usage(state),
         "asymroute": routing_details(run, state),

@@ -16,6 +16,7 @@ from asymroute.errors import (
     FrontierUnavailableError,
     InvalidRequestError,
     NoAnswerError,
+    UnsupportedByTierError,
 )
 
 logger = logging.getLogger(__name__)
@@ -86,6 +87,9 @@ def from_router_error(exc: AsymrouteError, request_id: str | None = None) -> Gat
     upstreams (their error text, internal URLs): those go to the log under the request id, and
     the client gets a generic message with that id.
     """
+    if isinstance(exc, UnsupportedByTierError):
+        code = "unsupported_content" if exc.param.startswith("messages[") else None
+        return GatewayError(400, str(exc), param=exc.param, code=code or "unsupported_parameter")
     if isinstance(exc, InvalidRequestError | ConfigurationError):
         return GatewayError(400, str(exc), code="invalid_request")
     if isinstance(exc, BudgetExceededError):

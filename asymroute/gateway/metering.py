@@ -39,16 +39,19 @@ def worst_case_cost(
     setup: RouterSetup, plan: RunPlan, messages: Sequence[BaseMessage], max_output_tokens: int
 ) -> float:
     """One call on each tier, with at most a token per prompt byte in and `max_output_tokens`
-    out (`budget.most_input_tokens`).
+    out, per choice (`budget.most_input_tokens`).
 
     The router makes at most one call per tier that succeeds; what it can make beyond that
     (a frontier retry after an empty answer, extra local votes) is the documented overshoot.
     """
     input_tokens = most_input_tokens(messages)
     total = 0.0
-    for spec in (setup.spec(plan, "local"), setup.spec(plan, "frontier")):  # as served
+    for tier in ("local", "frontier"):
+        spec = setup.spec(plan, tier)  # as served
         price = plan.price_table.price_for(spec.provider, spec.model)
-        total += price.cost(input_tokens, max_output_tokens) if price is not None else 0.0
+        # n > 1: the frontier writes up to n answers (asymroute.guards).
+        out = max_output_tokens * (plan.context.n if tier == "frontier" else 1)
+        total += price.cost(input_tokens, out) if price is not None else 0.0
     return total
 
 

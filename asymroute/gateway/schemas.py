@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
+from asymroute.errors import ConfigurationError
 from asymroute.gateway.errors import GatewayError, invalid, unsupported
+from asymroute.providers.sampling import SAMPLING_PARAMETERS, Sampling, check_sampling
 from asymroute.text_checks import SURROGATE_ESCAPE, find_lone_surrogate, surrogate_message
 
 MESSAGE_TYPES = {
@@ -26,25 +28,22 @@ RESPONSE_FORMAT_TYPES = ("text", "json_object", "json_schema")
 
 # Accepted only at their no-op value: anything else would change the answer, unhonoured.
 NO_OP_VALUES: dict[str, tuple[Any, ...]] = {
-    "n": (1,),
-    "top_p": (1, 1.0),
-    "presence_penalty": (0, 0.0),
-    "frequency_penalty": (0, 0.0),
-    "logprobs": (False,),
     "store": (False,),
     "parallel_tool_calls": (False,),
 }
 # Not generation parameters: accepted, and do not change the answer.
 INFORMATIONAL = ("user", "metadata")
 UNSUPPORTED = (
-    "tools", "tool_choice", "functions", "function_call", "logit_bias", "top_logprobs",
-    "seed", "audio", "modalities", "prediction", "reasoning_effort", "service_tier",
-    "web_search_options", "verbosity",
+    "tools", "tool_choice", "functions", "function_call", "audio", "modalities", "prediction",
+    "reasoning_effort", "service_tier", "web_search_options", "verbosity",
 )  # fmt: skip
 HANDLED = (
     "model", "messages", "stream", "stream_options", "temperature", "max_tokens",
-    "max_completion_tokens", "stop", "response_format",
+    "max_completion_tokens", "stop", "response_format", *SAMPLING_PARAMETERS,
 )  # fmt: skip
+# Non-text content parts, each with the object it must carry (`asymroute.sampling` says
+# which models read them).
+CONTENT_PART_OBJECTS = {"image_url": "url", "input_audio": "data", "file": None}
 
 
 @dataclass(frozen=True)
@@ -57,6 +56,7 @@ class ChatRequest:
     max_tokens: int | None = None
     stop: tuple[str, ...] = ()
     response_format: dict[str, Any] | None = None
+    sampling: Sampling = field(default_factory=Sampling)
 
 
 def parse_json_body(body: bytes) -> dict[str, Any]:
@@ -92,7 +92,20 @@ def parse_chat_request(
         max_tokens=_max_tokens(data),
         stop=_stop(data.get("stop")),
         response_format=_response_format(data.get("response_format")),
+        sampling=_sampling(data),
     )
+
+
+def _sampling(data: dict[str, Any]) -> Sampling:
+    """n, seed, top_p, penalties, logprobs, top_logprobs, logit_bias; ranges as OpenAI's."""
+    given = {name: data[name] for name in SAMPLING_PARAMETERS if data.get(name) is not None}
+    sampling = Sampling(**given)
+    try:
+        check_sampling(sampling)
+    except ConfigurationError as exc:
+        param = str(exc).split(" ", 1)[0]
+        raise invalid(f"'{param}' {str(exc).split(' ', 1)[1]}", param) from exc
+    return sampling
 
 
 def _check_parameters(data: dict[str, Any]) -> None:
@@ -218,33 +231,47 @@ def _message(index: int, item: Any) -> BaseMessage:
             f"{param}.role must be one of {', '.join(MESSAGE_TYPES)}, got {role!r}",
             f"{param}.role",
         )
-    content = _content(param, item.get("content"))
+    content = _content(param, item.get("content"), non_text=role == "user")
     name = item.get("name")
     if name is not None and not isinstance(name, str):
         raise invalid(f"{param}.name must be a string", f"{param}.name")
     return MESSAGE_TYPES[role](content=content, name=name)
 
 
-def _content(param: str, content: Any) -> str:
+def _content(param: str, content: Any, non_text: bool) -> str | list[str | dict[str, Any]]:
+    """A string; an array of text parts, joined; or, in a user message, text and non-text
+    parts (image_url, input_audio, file) as content blocks in OpenAI's form."""
     if isinstance(content, str):
         return content
     if not isinstance(content, list):
         raise invalid(
-            f"{param}.content must be a string or an array of text parts, "
+            f"{param}.content must be a string or an array of content parts, "
             f"got {type(content).__name__}",
             f"{param}.content",
         )
-    texts: list[str] = []
-    for part in content:
-        if not isinstance(part, dict) or part.get("type") != "text":
-            kind = part.get("type") if isinstance(part, dict) else type(part).__name__
-            raise GatewayError(
-                400,
-                f"{param}.content has a {kind!r} part; only text parts are supported",
-                param=f"{param}.content",
-                code="unsupported_content",
-            )
+    blocks = [_part(f"{param}.content[{j}]", part, non_text) for j, part in enumerate(content)]
+    if all(block["type"] == "text" for block in blocks):
+        return "".join(block["text"] for block in blocks)
+    return list(blocks)
+
+
+def _part(where: str, part: Any, non_text: bool) -> dict[str, Any]:
+    kind = part.get("type") if isinstance(part, dict) else type(part).__name__
+    if kind == "text":
         if not isinstance(part.get("text"), str):
-            raise invalid(f"{param}.content text parts need a string 'text'", f"{param}.content")
-        texts.append(part["text"])
-    return "".join(texts)
+            raise invalid(f"{where} is a text part and needs a string 'text'", where)
+        return {"type": "text", "text": part["text"]}
+    if kind not in CONTENT_PART_OBJECTS or not non_text:
+        allowed = "text, " + ", ".join(CONTENT_PART_OBJECTS) if non_text else "text"
+        raise GatewayError(
+            400,
+            f"{where} is a {kind!r} part; this message may hold {allowed} parts",
+            param=where,
+            code="unsupported_content",
+        )
+    payload = part.get(kind)
+    needed = CONTENT_PART_OBJECTS[kind]
+    if not isinstance(payload, dict) or (needed and not isinstance(payload.get(needed), str)):
+        detail = f" with a string '{needed}'" if needed else ""
+        raise invalid(f"{where} is a {kind} part and needs a '{kind}' object{detail}", where)
+    return dict(part)

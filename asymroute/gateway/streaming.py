@@ -30,6 +30,7 @@ from asymroute.budget import CHARS_PER_TOKEN, estimate_input_tokens
 from asymroute.errors import AsymrouteError
 from asymroute.gateway.completions import (
     Run,
+    answer_choices,
     answer_finish_reason,
     answer_text,
     answer_usage,
@@ -80,7 +81,9 @@ class CompletionStream:
         self.configured_frontier = parse_model(run.context.frontier_model)
         self.plan = plan  # prices the frontier
         self.served_frontier = served_frontier  # the frontier as its server names it, once known
-        self.whole_answer = wants_json(run.context.response_format)
+        # Several choices, or log-probs: sent whole at the end, every choice with its own.
+        self.as_choices = run.context.n > 1 or run.context.logprobs
+        self.whole_answer = wants_json(run.context.response_format) or self.as_choices
         self.sent: list[str] = []
         self.streamed_call: str | None = None
         """The id of the model call whose tokens went to the client (one per call)."""
@@ -191,7 +194,7 @@ class CompletionStream:
         return []
 
     def release_validated_local(self) -> list[bytes]:
-        if self.released or self.state.get("answered_by") != "local":
+        if self.as_choices or self.released or self.state.get("answered_by") != "local":
             return []
         if self.frontier_chars_sent:
             return []  # a fallback after the frontier failed mid-answer: `finish` says so
@@ -201,10 +204,28 @@ class CompletionStream:
         model = str(self.state.get("answer_model"))
         return [self.content(model, piece, "local") for piece in pieces if piece]
 
+    def choices_events(self, model: str) -> tuple[list[bytes], dict[str, Any]]:
+        """Each choice whole, with its log-probs; and the final chunk with their finish."""
+        choices = answer_choices(self.state, self.run.context)
+        events = [self.content(model, "", str(self.state["answered_by"]))] if choices else []
+        for index, choice in enumerate(choices):
+            data = self.chunk_data(model, {"role": "assistant", "content": choice.content})
+            data["choices"][0] |= {"index": index, "logprobs": choice.logprobs}
+            events.append(sse(data))
+        final = self.chunk_data(model, {})
+        final["choices"] = [
+            {"index": index, "delta": {}, "logprobs": None, "finish_reason": choice.finish_reason}
+            for index, choice in enumerate(choices)
+        ]
+        return events, final
+
     def finish(self) -> list[bytes]:
-        state, events = self.state, []
+        state, events = self.state, list[bytes]()
         answer, streamed = answer_text(state), "".join(self.sent)
         model = str(state.get("answer_model"))
+        if self.as_choices:
+            events, final = self.choices_events(model)
+            return self.closing(events, final, model)
         if streamed != answer or not self.sent:
             fell_back = self.frontier_chars_sent and state.get("answered_by") != "frontier"
             if streamed and (fell_back or not answer.startswith(streamed)):
@@ -221,6 +242,11 @@ class CompletionStream:
                 return [sse(failure.body()), DONE]
             events.append(self.content(model, answer[len(streamed) :], str(state["answered_by"])))
         final = self.chunk_data(model, {}, answer_finish_reason(state))
+        return self.closing(events, final, model)
+
+    def closing(self, events: list[bytes], final: dict[str, Any], model: str) -> list[bytes]:
+        """`events`, then the final chunk with the routing details, the usage and [DONE]."""
+        state = self.state
         final["asymroute"] = routing_details(self.run, state) | {
             "overhead_ms": overhead_ms(self.run, state)
         }

@@ -135,7 +135,14 @@ def _redact_block(block: str | dict, redaction: Redaction) -> str | dict:
 def restore_answer(message: AIMessage, redaction: Redaction) -> AIMessage:
     if not redaction.placeholders or not isinstance(message.content, str):
         return message
-    return message.model_copy(update={"content": redaction.restore(message.content)})
+    update: dict[str, Any] = {"content": redaction.restore(message.content)}
+    if more := message.response_metadata.get("more_choices"):  # n > 1 (providers.openai)
+        restored = [
+            {**choice, "content": redaction.restore(str(choice.get("content") or ""))}
+            for choice in more
+        ]
+        update["response_metadata"] = {**message.response_metadata, "more_choices": restored}
+    return message.model_copy(update=update)
 
 
 @dataclass

@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from asymroute.providers.sampling import Sampling
+
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
 
@@ -39,6 +41,9 @@ class ModelOptions:
     response_format: Mapping[str, Any] | None = field(default=None, hash=False)
     """The request's OpenAI `response_format` (JSON mode), forwarded in the provider's terms
     (`asymroute.json_mode`); None: free text."""
+    sampling: Sampling = field(default_factory=Sampling)
+    """The run's sampling parameters (n, seed, top_p, penalties, logprobs, logit_bias), sent
+    in the provider's own terms; only those in the provider's `sampling_parameters` are set."""
     async_http_client: Any = field(default=None, compare=False)
     """For a model used under `ainvoke`: a shared async HTTP client to send through
     (`providers.async_http`); None: the provider's default."""
@@ -49,7 +54,12 @@ class ModelProvider(Protocol):
     to), `new_aiohttp_client()` (the shared client for calls under `ainvoke` when
     `ASYMROUTE_ASYNC_HTTP_CLIENT=aiohttp`; see `providers.async_http`), and
     `served_model(model, settings)` / async `aserved_model` (the name the server really
-    answers with, None when unknown; see `providers.served_models`)."""
+    answers with, None when unknown; see `providers.served_models`).
+
+    What a model can honour (asymroute.sampling): `sampling_parameters`, a frozenset of the
+    sampling parameter names the provider sends on (none when absent), and
+    `content_kinds(model)`, the non-text content (image, audio, file) the model reads (none
+    when absent)."""
 
     name: str
     example: str

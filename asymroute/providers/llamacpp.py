@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from asymroute.errors import ConfigurationError
 from asymroute.json_mode import json_object_with_schema
 from asymroute.providers.base import ModelOptions
+from asymroute.providers.sampling import SAMPLING_PARAMETERS
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -55,6 +56,8 @@ def resolve_gguf(name_or_path: str) -> Path:
 class LlamaCppProvider:
     name = "llamacpp"
     example = "llamacpp:smollm2"
+    # One choice per call (n > 1 goes to the frontier); reads text only (no content_kinds).
+    sampling_parameters = frozenset(SAMPLING_PARAMETERS) - {"n"}
 
     def is_configured(self, settings: Settings) -> bool:
         return True
@@ -62,6 +65,7 @@ class LlamaCppProvider:
     def create(self, model: str, settings: Settings, options: ModelOptions) -> BaseChatModel:
         from asymroute.providers.llamacpp_chat import ChatLlamaCppEmbedded
 
+        sampling = options.sampling
         return ChatLlamaCppEmbedded(
             model_path=str(resolve_gguf(model)),
             model_name=model,
@@ -71,7 +75,13 @@ class LlamaCppProvider:
             max_tokens=options.max_output_tokens,
             temperature=options.temperature,
             stop_sequences=list(options.stop),
-            logprobs=options.logprobs,
+            logprobs=options.logprobs or sampling.logprobs_wanted,
+            top_logprobs=sampling.top_logprobs or 0,
+            seed=sampling.seed if sampling.seed is not None else 0,
+            top_p=sampling.top_p,
+            presence_penalty=sampling.presence_penalty or 0.0,
+            frequency_penalty=sampling.frequency_penalty or 0.0,
+            logit_bias=sampling.token_bias(),
             timeout_s=options.timeout_s,
             response_format=json_object_with_schema(options.response_format),
         )

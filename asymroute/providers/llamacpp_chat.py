@@ -13,6 +13,7 @@ from langchain_core.messages.ai import UsageMetadata
 from langchain_core.outputs import ChatGeneration, ChatResult
 from pydantic import Field
 
+from asymroute.errors import InvalidRequestError
 from asymroute.providers import llamacpp_pool
 from asymroute.requests import content_text
 
@@ -38,6 +39,14 @@ class ChatLlamaCppEmbedded(BaseChatModel):
     stop_sequences: list[str] = Field(default_factory=list)
     logprobs: bool = False
     """Record each generated token's log-prob (response_metadata["logprobs"], OpenAI shape)."""
+    top_logprobs: int = 0
+    """With logprobs: also record this many most likely tokens at each step."""
+    top_p: float | None = None
+    """None: llama.cpp's default (0.95)."""
+    presence_penalty: float = 0.0
+    frequency_penalty: float = 0.0
+    logit_bias: dict[int, float] | None = None
+    """Token id -> bias added to its logit (OpenAI's logit_bias)."""
     timeout_s: float | None = None
     """Wall-time limit of one call, waiting for the shared weights included."""
     instances: int = 1
@@ -99,8 +108,12 @@ class ChatLlamaCppEmbedded(BaseChatModel):
         loaded = pool.borrow(deadline.remaining())
         try:
             deadline.start(int(loaded.llama.token_eos()))
-            recorder = TokenLogprobRecorder() if self.logprobs else None
-            processors: list[Any] = [deadline, *([recorder] if recorder is not None else [])]
+            recorder = TokenLogprobRecorder(self.top_logprobs) if self.logprobs else None
+            processors: list[Any] = [
+                *([LogitBias(self.logit_bias, loaded.llama.n_vocab())] if self.logit_bias else []),
+                deadline,
+                *([recorder] if recorder is not None else []),
+            ]
             completion: Any = loaded.llama.create_chat_completion(
                 messages=chat,  # type: ignore[arg-type]
                 max_tokens=options.get("max_tokens", self.max_tokens),
@@ -109,8 +122,12 @@ class ChatLlamaCppEmbedded(BaseChatModel):
                 seed=self.seed,
                 logits_processor=processors,  # type: ignore[arg-type]
                 response_format=self.response_format,  # type: ignore[arg-type]
+                presence_penalty=self.presence_penalty,
+                frequency_penalty=self.frequency_penalty,
+                **({"top_p": self.top_p} if self.top_p is not None else {}),  # type: ignore[arg-type]
             )
-            logprobs = recorder.as_metadata(loaded.llama) if recorder is not None else None
+            text = completion["choices"][0]["message"].get("content") or ""
+            logprobs = recorder.as_metadata(loaded.llama, text) if recorder is not None else None
         finally:
             pool.give_back(loaded)
         if deadline.cancelled:
@@ -181,6 +198,28 @@ class Deadline:
         return logits
 
 
+class LogitBias:
+    """OpenAI's logit_bias as a logits processor.
+
+    Not llama.cpp's own `logit_bias` argument: with a logits processor also given (the
+    deadline), llama-cpp-python 0.3 replaces the processors with `list.extend`'s None, so
+    neither the bias nor the deadline would apply."""
+
+    def __init__(self, bias: dict[int, float], n_vocab: int) -> None:
+        unknown = sorted(token for token in bias if not 0 <= token < n_vocab)
+        if unknown:
+            raise InvalidRequestError(
+                f"logit_bias names token ids {unknown[:5]} outside the local model's "
+                f"vocabulary of {n_vocab:,} tokens; use ids from 0 to {n_vocab - 1}"
+            )
+        self._ids = list(bias)
+        self._bias = [float(value) for value in bias.values()]
+
+    def __call__(self, input_ids: Any, logits: Any) -> Any:
+        logits[self._ids] += self._bias
+        return logits
+
+
 class TokenLogprobRecorder:
     """A llama.cpp logits processor that records the log-prob of each token it samples.
 
@@ -190,25 +229,55 @@ class TokenLogprobRecorder:
     (usually end-of-turn) is never fed back, so it is not counted, as in llama.cpp's own output.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, top: int = 0) -> None:
         self._previous: Any = None
+        self._top = top
         self.token_ids: list[int] = []
         self.logprobs: list[float] = []
+        self.alternatives: list[list[tuple[int, float]]] = []
+        """Per step: the `top` most likely tokens and their log-probs, most likely first."""
 
     def __call__(self, input_ids: Any, logits: Any) -> Any:
         import numpy as np
 
         if self._previous is not None:
-            token = int(input_ids[-1])
-            self.token_ids.append(token)
-            self.logprobs.append(float(self._previous[token]))
+            self._sampled(int(input_ids[-1]))
         top = float(np.max(logits))
         self._previous = logits - (top + float(np.log(np.sum(np.exp(logits - top)))))
         return logits
 
-    def as_metadata(self, llama: Any) -> dict[str, Any]:
+    def _sampled(self, token: int) -> None:
+        """Record `token`, drawn from the previous step's distribution."""
+        import numpy as np
+
+        previous = self._previous
+        self.token_ids.append(token)
+        self.logprobs.append(float(previous[token]))
+        if self._top:
+            best = np.argpartition(previous, -self._top)[-self._top :]
+            ranked = sorted(best, key=lambda t: -float(previous[t]))
+            self.alternatives.append([(int(t), float(previous[t])) for t in ranked])
+
+    def _last_token(self, llama: Any, text: str) -> None:
+        """An answer cut at max_tokens ends on a token that was never fed back: it is the
+        text after the recorded tokens, when that is one token."""
+        seen = b"".join(llama.detokenize([token]) for token in self.token_ids)
+        rest = text.encode()[len(seen) :] if text.encode().startswith(seen) else b""
+        tokens = llama.tokenize(rest, add_bos=False, special=False) if rest else []
+        if len(tokens) == 1 and self._previous is not None:
+            self._sampled(int(tokens[0]))
+
+    def as_metadata(self, llama: Any, text: str = "") -> dict[str, Any]:
+        """OpenAI's shape: {"content": [{token, logprob, bytes, top_logprobs}, ...]}."""
+        self._last_token(llama, text)
+
+        def entry(token: int, logprob: float) -> dict[str, Any]:
+            raw = llama.detokenize([token])
+            text = raw.decode("utf-8", errors="replace")
+            return {"token": text, "logprob": logprob, "bytes": list(raw)}
+
         content = []
-        for token, logprob in zip(self.token_ids, self.logprobs, strict=True):
-            text = llama.detokenize([token]).decode("utf-8", errors="replace")
-            content.append({"token": text, "logprob": logprob})
+        for step, (token, logprob) in enumerate(zip(self.token_ids, self.logprobs, strict=True)):
+            top = self.alternatives[step] if self._top else []
+            content.append({**entry(token, logprob), "top_logprobs": [entry(*t) for t in top]})
         return {"content": content}

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from asymroute.json_mode import ollama_format
 from asymroute.providers.async_http import missing_package
 from asymroute.providers.base import ModelOptions
+from asymroute.providers.sampling import SAMPLING_PARAMETERS
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -17,6 +18,10 @@ if TYPE_CHECKING:
 class OllamaProvider:
     name = "ollama"
     example = "ollama:llama3.1:8b"
+    # Ollama's options take seed, top_p and both penalties; its chat API returns log-probs
+    # (0.12.11+). It has no logit_bias and one choice per call. Models that read images
+    # (llava, ...) are named in the context's accepts_content.
+    sampling_parameters = frozenset(SAMPLING_PARAMETERS) - {"n", "logit_bias"}
 
     def is_configured(self, settings: Settings) -> bool:
         return bool(settings.ollama_base_url)
@@ -35,14 +40,21 @@ class OllamaProvider:
 
     def create(self, model: str, settings: Settings, options: ModelOptions) -> BaseChatModel:
         import httpx
-        from langchain_ollama import ChatOllama
 
-        return ChatOllama(
+        from asymroute.providers.ollama_chat import PenalisedChatOllama
+
+        sampling = options.sampling
+        return PenalisedChatOllama(
             model=model,
+            seed=sampling.seed,
+            top_p=sampling.top_p,
+            presence_penalty=sampling.presence_penalty,
+            frequency_penalty=sampling.frequency_penalty,
+            top_logprobs=sampling.top_logprobs or None,
             base_url=settings.ollama_base_url,
             temperature=options.temperature,
             num_predict=options.max_output_tokens,
-            logprobs=True if options.logprobs else None,
+            logprobs=True if options.logprobs or sampling.logprobs_wanted else None,
             stop=list(options.stop) or None,
             format=ollama_format(options.response_format),  # the schema itself, or "json"
             client_kwargs={

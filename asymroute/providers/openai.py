@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
+from langchain_core.outputs import ChatResult
 from pydantic import SecretStr
 
 from asymroute.errors import ConfigurationError
@@ -13,12 +14,28 @@ from asymroute.privacy.scrub import known_secrets
 from asymroute.providers.async_http import missing_package
 from asymroute.providers.base import ModelOptions
 from asymroute.providers.masking import masking_errors, with_masked_errors
+from asymroute.providers.sampling import SAMPLING_PARAMETERS
 from asymroute.providers.served_models import aserved_model, served_model
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
 
     from asymroute.settings import Settings
+
+# OpenAI's models that read images (and PDF files) besides text, by name prefix (dated
+# snapshots such as gpt-4o-2024-08-06 included); audio-preview models read audio instead.
+OPENAI_VISION_PREFIXES = (
+    "gpt-4o", "chatgpt-4o", "gpt-4.1", "gpt-4.5", "gpt-4-turbo", "gpt-5", "o1", "o3", "o4",
+)  # fmt: skip
+
+
+def openai_content_kinds(model: str) -> frozenset[str]:
+    if "audio" in model:
+        return frozenset({"audio"})
+    if model.startswith(OPENAI_VISION_PREFIXES) and not model.startswith(("o1-mini", "o3-mini")):
+        return frozenset({"image", "file"})
+    return frozenset()
+
 
 # Self-hosted OpenAI-compatible servers usually accept any key; the client insists on one.
 UNAUTHENTICATED_KEY = SecretStr("no-key-configured")
@@ -27,6 +44,10 @@ UNAUTHENTICATED_KEY = SecretStr("no-key-configured")
 class OpenAIProvider:
     name = "openai"
     example = "openai:gpt-4o-mini"
+    sampling_parameters = frozenset(SAMPLING_PARAMETERS)
+
+    def content_kinds(self, model: str) -> frozenset[str]:
+        return openai_content_kinds(model)
 
     def is_configured(self, settings: Settings) -> bool:
         return settings.frontier_openai_configured
@@ -69,19 +90,63 @@ class OpenAIProvider:
             timeout=httpx.Timeout(options.timeout_s, connect=options.connect_timeout_s),
             max_retries=options.max_retries,
             stream_usage=True,
-            # llama.cpp's server returns log-probs only when top_logprobs is given too.
-            logprobs=True if options.logprobs else None,
-            top_logprobs=1 if options.logprobs else None,
             stop_sequences=list(options.stop) or None,
+            **sampling_kwargs(options),
             # OpenAI now reads max_completion_tokens; compatible servers still read max_tokens.
             extra_body={
                 **({"max_tokens": options.max_output_tokens} if settings.openai_base_url else {}),
                 **response_format_body(options, settings),
+                # ChatOpenAI types logit_bias as int -> int; OpenAI takes any number.
+                **({"logit_bias": dict(bias)} if (bias := options.sampling.logit_bias) else {}),
             }
             or None,
             http_async_client=options.async_http_client,  # None: the SDK's default
         )
         return with_masked_errors(chat_model, known_secrets(settings))
+
+
+def sampling_kwargs(options: ModelOptions) -> dict[str, Any]:
+    """The run's sampling parameters as ChatOpenAI fields (logit_bias goes in the body)."""
+    sampling = options.sampling
+    logprobs = options.logprobs or sampling.logprobs_wanted
+    kwargs: dict[str, Any] = {
+        "n": sampling.n if sampling.n > 1 else None,
+        "seed": sampling.seed,
+        "top_p": sampling.top_p,
+        "presence_penalty": sampling.presence_penalty,
+        "frequency_penalty": sampling.frequency_penalty,
+        # llama.cpp's server returns log-probs only when top_logprobs is given too.
+        "logprobs": True if logprobs else None,
+        "top_logprobs": (sampling.top_logprobs or 1) if logprobs else None,
+    }
+    kwargs = {name: value for name, value in kwargs.items() if value is not None}
+    if sampling.n > 1 or sampling.logprobs_wanted:
+        # One whole reply: LangChain's stream keeps only the first choice, and the gateway
+        # sends such answers whole anyway (gateway.streaming).
+        kwargs["disable_streaming"] = True
+    return kwargs
+
+
+def fold_choices(result: ChatResult) -> ChatResult:
+    """A reply with n > 1 choices as one message: `invoke` returns the first generation only,
+    so the others ride in its `response_metadata["more_choices"]` (content, finish reason,
+    log-probs). The first message's usage already counts every choice's tokens."""
+    if len(result.generations) < 2:
+        return result
+    first, *rest = result.generations
+    # The finish reason and log-probs are still in generation_info here: LangChain moves
+    # them into response_metadata after this (for the generation it returns).
+    infos = [{**(g.generation_info or {}), **g.message.response_metadata} for g in rest]
+    more = [
+        {
+            "content": generation.message.content,
+            "finish_reason": info.get("finish_reason"),
+            "logprobs": info.get("logprobs"),
+        }
+        for generation, info in zip(rest, infos, strict=True)
+    ]
+    first.message.response_metadata["more_choices"] = more
+    return ChatResult(generations=[first], llm_output=result.llm_output)
 
 
 def response_format_body(options: ModelOptions, settings: Settings) -> dict[str, Any]:
@@ -140,6 +205,9 @@ def direct_result_chat_openai() -> type[BaseChatModel]:
                 generation_info = {"headers": dict(raw_response.headers)}
             openai_chat._add_gateway_metadata(generation_info, raw_response)
             return self._create_chat_result(response, generation_info)
+
+        def _create_chat_result(self, response: Any, generation_info: Any = None) -> ChatResult:
+            return fold_choices(super()._create_chat_result(response, generation_info))
 
     # Traces and serialisation keep LangChain's class name.
     DirectResultChatOpenAI.__name__ = DirectResultChatOpenAI.__qualname__ = "ChatOpenAI"

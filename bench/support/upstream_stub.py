@@ -7,7 +7,8 @@ unless `"stream": false`) and `/api/tags`.
     python bench/support/upstream_stub.py --port 9100 [--delay-ms 0]
 
 `--delay-ms` holds every chat completion that long before answering (without using CPU), to
-stand in for a model's latency.
+stand in for a model's latency. `GET /recorded` lists the last request bodies it was sent
+(tests assert what reached it); a non-streamed OpenAI completion honours `n` and `logprobs`.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import asyncio
 import json
 import os
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -32,15 +34,40 @@ DELAY_ENV = "UPSTREAM_STUB_DELAY_MS"
 SERVED_NAMES = ("stub", "stub-local", "stub-frontier")
 
 
-def _usage() -> dict[str, int]:
+RECORDED_BODIES = 64
+"""The last request bodies kept for `GET /recorded` (tests assert what reached the stub)."""
+recorded: deque[dict[str, Any]] = deque(maxlen=RECORDED_BODIES)
+
+
+def _usage(choices: int = 1) -> dict[str, int]:
     return {
         "prompt_tokens": PROMPT_TOKENS,
-        "completion_tokens": COMPLETION_TOKENS,
-        "total_tokens": PROMPT_TOKENS + COMPLETION_TOKENS,
+        "completion_tokens": COMPLETION_TOKENS * choices,
+        "total_tokens": PROMPT_TOKENS + COMPLETION_TOKENS * choices,
     }
 
 
-def completion(model: str) -> dict[str, Any]:
+def _logprobs(top: int) -> dict[str, Any]:
+    """OpenAI's shape, one entry per word of the answer (made-up values)."""
+
+    def entry(token: str, logprob: float) -> dict[str, Any]:
+        return {"token": token, "logprob": logprob, "bytes": list(token.encode())}
+
+    words = [w if i == 0 else " " + w for i, w in enumerate(ANSWER.split(" "))]
+    return {
+        "content": [
+            {**entry(w, -0.5), "top_logprobs": [entry(w, -0.5 - r) for r in range(top)]}
+            for w in words
+        ],
+        "refusal": None,
+    }
+
+
+def completion(model: str, request: dict[str, Any] | None = None) -> dict[str, Any]:
+    """One choice per `n` (choice i > 0 says so), with log-probs when asked."""
+    request = request or {}
+    n = int(request.get("n") or 1)
+    logprobs = _logprobs(int(request.get("top_logprobs") or 0)) if request.get("logprobs") else None
     return {
         "id": "chatcmpl-stub",
         "object": "chat.completion",
@@ -48,12 +75,17 @@ def completion(model: str) -> dict[str, Any]:
         "model": model,
         "choices": [
             {
-                "index": 0,
-                "message": {"role": "assistant", "content": ANSWER},
+                "index": i,
+                "message": {
+                    "role": "assistant",
+                    "content": ANSWER if i == 0 else f"{ANSWER} ({i})",
+                },
+                "logprobs": logprobs,
                 "finish_reason": "stop",
             }
+            for i in range(n)
         ],
-        "usage": _usage(),
+        "usage": _usage(n),
     }
 
 
@@ -134,12 +166,16 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
         models = {"object": "list", "data": data}
         await _respond(send, 200, json.dumps(models).encode(), b"application/json")
         return
+    if method == "GET" and path == "/recorded":
+        await _respond(send, 200, json.dumps(list(recorded)).encode(), b"application/json")
+        return
     if method == "GET" and path == "/api/tags":
         tags = {"models": [{"name": "stub", "model": "stub"}]}
         await _respond(send, 200, json.dumps(tags).encode(), b"application/json")
         return
     if method == "POST" and (path.endswith("/chat/completions") or path == "/api/chat"):
         request = json.loads(await _read_body(receive) or b"{}")
+        recorded.append({"path": path, "body": request})
         delay_ms = float(os.environ.get(DELAY_ENV) or 0)
         if delay_ms > 0:
             await asyncio.sleep(delay_ms / 1000)
@@ -152,7 +188,8 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
             include = bool((request.get("stream_options") or {}).get("include_usage"))
             await _respond(send, 200, stream_events(model, include), b"text/event-stream")
         else:
-            await _respond(send, 200, json.dumps(completion(model)).encode(), b"application/json")
+            reply = json.dumps(completion(model, request)).encode()
+            await _respond(send, 200, reply, b"application/json")
         return
     await _respond(send, 404, b'{"error": {"message": "not found"}}', b"application/json")
 

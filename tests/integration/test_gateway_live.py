@@ -173,8 +173,10 @@ def test_bad_requests_are_400_and_the_server_keeps_serving(gateway_url: str) -> 
     assert bad.status_code == 400
     assert "not valid JSON" in bad.json()["error"]["message"]
     with pytest.raises(openai.BadRequestError) as caught:
-        client(gateway_url).chat.completions.create(model="asymroute", messages=user(SIMPLE), n=3)
-    assert caught.value.body["param"] == "n"
+        client(gateway_url).chat.completions.create(
+            model="asymroute", messages=user(SIMPLE), extra_body={"audio": {"format": "wav"}}
+        )
+    assert caught.value.body["param"] == "audio"
     huge = httpx.post(
         f"{gateway_url}/v1/chat/completions",
         json={"model": "asymroute", "messages": user("x" * 2_000_000)},

@@ -53,6 +53,15 @@ def test_router_context_defaults() -> None:
         "unmeasured_policy": "pass",
         "stop": (),
         "response_format": None,
+        "n": 1,
+        "seed": None,
+        "top_p": None,
+        "presence_penalty": None,
+        "frequency_penalty": None,
+        "logprobs": False,
+        "top_logprobs": None,
+        "logit_bias": None,
+        "accepts_content": None,
     }
 
 
