@@ -157,8 +157,8 @@ class Gateway:
         estimate = worst_case_cost(
             self.setup, plan, run.request.messages, run.context.max_output_tokens
         )
-        admission = await self.rate_limits.admit(
-            run.key_name, run.request.messages, run.context.max_output_tokens
+        admission = await self.rate_limits.admit(  # n choices: up to n answers' tokens
+            run.key_name, run.request.messages, run.context.max_output_tokens * run.context.n
         )
         try:
             reservation = await self.keys.reserve(run.key_name, estimate)
