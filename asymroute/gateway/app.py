@@ -299,12 +299,13 @@ def create_app(
         await gateway.setup.aclose()
         gateway.keys.spend.close()
 
+    readiness = Readiness(gateway.keys, gateway.rate_limits)
     routes = [
         Route("/v1/chat/completions", gateway.chat_completions, methods=["POST"]),
         Route("/v1/models", gateway.list_models, methods=["GET"]),
         Route("/v1/models/{model:path}", gateway.retrieve_model, methods=["GET"]),
         Route("/health/liveness", liveness, methods=["GET"]),
-        Route("/health/readiness", Readiness(gateway.keys).respond, methods=["GET"]),
+        Route("/health/readiness", readiness.respond, methods=["GET"]),
         Route("/metrics", serve_metrics, methods=["GET"]),
     ]
     app = Starlette(

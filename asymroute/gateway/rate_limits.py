@@ -197,6 +197,15 @@ class KeyRateLimits:
         limits = parse_key_limits(settings.gateway_key_limits, names)
         return cls(limits, open_storage(settings.redis_url if limits else None))
 
+    async def reachable(self) -> bool:
+        """Whether the store answers (Redis: a ping); True without limits or in memory."""
+        if not self.limits:
+            return True
+        try:
+            return bool(await self.storage.check())
+        except Exception:
+            return False
+
     def of(self, key: str) -> KeyLimits | None:
         return self.limits.get(key) or self.limits.get(EVERY_KEY)
 

@@ -123,7 +123,9 @@ def test_two_replicas_sharing_redis_share_a_keys_limit(stub: str, tmp_path: Path
     assert by_first == [str(LIMIT - n) for n in range(1, LIMIT + 1)]
 
 
-def test_a_gateway_whose_redis_is_down_refuses_with_503(stub: str, tmp_path: Path) -> None:
+def test_a_gateway_whose_redis_is_down_is_not_ready_and_refuses_with_503(
+    stub: str, tmp_path: Path
+) -> None:
     env = stub_gateway_env(
         stub,
         KEY,
@@ -134,11 +136,12 @@ def test_a_gateway_whose_redis_is_down_refuses_with_503(stub: str, tmp_path: Pat
     )
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    with (
-        running_server(serve(port), f"{url}/health/liveness", tmp_path / "gw.log", env=env),
-        pytest.raises(openai.InternalServerError) as failed,
-    ):
-        ask(url)
+    with running_server(serve(port), f"{url}/health/liveness", tmp_path / "gw.log", env=env):
+        ready = httpx.get(f"{url}/health/readiness")
+        with pytest.raises(openai.InternalServerError) as failed:
+            ask(url)
+    assert ready.status_code == 503
+    assert ready.json()["reason"] == "the rate-limit store cannot be reached"
     assert failed.value.status_code == 503
     assert failed.value.code == "rate_limit_store_unavailable"
 

@@ -220,3 +220,18 @@ def test_a_request_refused_by_its_budget_gives_its_tokens_back(
             ask(client_for(http), max_tokens=500)
         after = http.portal.call(limits.admit, "team", PROMPT, 0)
     assert after.headers["x-ratelimit-remaining-tokens"] == str(100000 - 104)
+
+
+def test_readiness_says_when_the_rate_limit_store_does_not_answer(
+    fake_provider: FakeProvider,
+) -> None:
+    class SilentStorage(MemoryStorage):
+        async def check(self) -> bool:
+            return False
+
+    with gateway(gateway_key_limits={"anonymous": {"requests": "5/minute"}}) as http:
+        assert http.get("/health/readiness").status_code == 200
+        http.app.state.gateway.rate_limits.storage = SilentStorage()  # type: ignore[attr-defined]
+        down = http.get("/health/readiness")
+    assert down.status_code == 503
+    assert down.json()["reason"] == "the rate-limit store cannot be reached"
