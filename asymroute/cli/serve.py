@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import tempfile
 from dataclasses import asdict, fields, replace
 from typing import Any, get_args
 
@@ -115,5 +116,14 @@ def run(args: argparse.Namespace) -> int:
     os.environ["ASYMROUTE_GATEWAY_ALLOW_UNAUTHENTICATED_REMOTE"] = "true" if allow else "false"
     os.environ["ASYMROUTE_GATEWAY_TUNE_GC"] = "true" if settings.gateway_tune_gc else "false"
     os.environ["ASYMROUTE_ASYNC_HTTP_CLIENT"] = settings.async_http_client
-    uvicorn.run("asymroute.gateway.from_env:app", workers=args.workers, **options)
+    # /metrics sums every worker's counts from files there (prometheus_client's multiprocess
+    # mode); workers are new processes, which read it when they import prometheus_client.
+    with tempfile.TemporaryDirectory(prefix="asymroute-metrics-") as metrics_dir:
+        own = "PROMETHEUS_MULTIPROC_DIR" not in os.environ
+        os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", metrics_dir)
+        try:
+            uvicorn.run("asymroute.gateway.from_env:app", workers=args.workers, **options)
+        finally:
+            if own:  # the directory goes with the workers
+                del os.environ["PROMETHEUS_MULTIPROC_DIR"]
     return 0

@@ -13,6 +13,7 @@ from functools import partial
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
@@ -37,7 +38,9 @@ from asymroute.gateway.errors import GatewayError, from_router_error, new_reques
 from asymroute.gateway.gc_tuning import tune_for_serving
 from asymroute.gateway.health import Readiness, liveness
 from asymroute.gateway.metering import Meter, worst_case_cost
+from asymroute.gateway.metrics import GatewayMetrics, HttpMetrics, admin_keys, metrics_endpoint
 from asymroute.gateway.profiles import profile_context, profile_names
+from asymroute.gateway.rate_limits import KeyRateLimits
 from asymroute.gateway.schemas import (
     DEFAULT_MAX_MESSAGES,
     ChatRequest,
@@ -77,6 +80,8 @@ class Gateway:
     keys: KeyRing
     max_body_bytes: int
     in_flight: KeyConcurrency
+    rate_limits: KeyRateLimits
+    metrics: GatewayMetrics
     max_messages: int = DEFAULT_MAX_MESSAGES
     background: set[asyncio.Task[None]] = field(default_factory=set)
     """Spend records started where the request's own task could not await them."""
@@ -95,6 +100,7 @@ class Gateway:
             )
             slot = self.in_flight.acquire(key_name)
         except GatewayError as exc:
+            self.metrics.refused(exc)
             return exc.response()
         held_by_stream = False
         try:
@@ -123,13 +129,14 @@ class Gateway:
         except ClientGone:
             return client_gone(run)
         except GatewayError as exc:
+            self.metrics.refused(exc)
             return exc.response()
         except AsymrouteError as exc:
             return from_router_error(exc, run.id if run else None).response()
         except Exception:
             return internal_error(run.id if run else None)
         body = completion_body(run, state)
-        headers = routing_headers(state) | run.trace_header
+        headers = routing_headers(state) | run.trace_header | meter.rate_limit_headers
         headers["x-asymroute-overhead-ms"] = f"{overhead_ms(run, state)}"
         return Response(json.dumps(body), media_type=JSON, headers=headers)
 
@@ -144,16 +151,35 @@ class Gateway:
         return await asyncio.to_thread(parse)
 
     async def meter(self, run: Run) -> Meter:
-        """The run's meter, with its worst case reserved against the key's budget (or 429)."""
+        """The run's meter, admitted by the key's rate limits and with its worst case reserved
+        against the key's budget (or 429)."""
         plan = await self.setup.aplan(run.context)
         estimate = worst_case_cost(
             self.setup, plan, run.request.messages, run.context.max_output_tokens
         )
-        reservation = await self.keys.reserve(run.key_name, estimate)
-        return Meter(self.keys, run.key_name, run.id, estimate, reservation, self.in_background)
+        admission = await self.rate_limits.admit(  # n choices: up to n answers' tokens
+            run.key_name, run.request.messages, run.context.max_output_tokens * run.context.n
+        )
+        try:
+            reservation = await self.keys.reserve(run.key_name, estimate)
+        except GatewayError:
+            await admission.settled_with(0)  # refused before any model call: no tokens used
+            raise
+        observed = self.metrics.run(run.request.model, run.key_name, run.started)
+        return Meter(
+            self.keys,
+            run.key_name,
+            run.id,
+            estimate,
+            reservation,
+            self.in_background,
+            rate_limit_headers=admission.headers,
+            listeners=(admission, observed),
+        )
 
     async def stream(self, request: Request, run: Run, meter: Meter) -> Response:
         headers = {"cache-control": "no-cache", "x-accel-buffering": "no"} | run.trace_header
+        headers |= meter.rate_limit_headers
         plan = await self.setup.aplan(run.context)  # prices and names the frontier as served
         served = partial(self.setup.spec, plan, "frontier")
         stream = CompletionStream(run, headers, meter, plan=plan, served_frontier=served)
@@ -249,6 +275,7 @@ def create_app(
     settings = as_gateway_settings(settings) if settings is not None else load_gateway_settings()
     defaults = defaults if defaults is not None else default_context(settings)
     graphs = ServedGraphs.build(settings, defaults)
+    metrics = GatewayMetrics(graphs.setup.resilience.breakers)
     gateway = Gateway(
         graph=graphs.router,
         setup=graphs.setup,
@@ -257,7 +284,10 @@ def create_app(
         max_body_bytes=settings.gateway_max_body_bytes,
         in_flight=KeyConcurrency(settings.gateway_max_concurrent_per_key),
         max_messages=settings.gateway_max_messages,
+        rate_limits=KeyRateLimits.from_settings(settings),
+        metrics=metrics,
     )
+    serve_metrics = metrics_endpoint(metrics, gateway.keys, admin_keys(settings))
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -269,15 +299,19 @@ def create_app(
         await gateway.setup.aclose()
         gateway.keys.spend.close()
 
+    readiness = Readiness(gateway.keys, gateway.rate_limits)
+    routes = [
+        Route("/v1/chat/completions", gateway.chat_completions, methods=["POST"]),
+        Route("/v1/models", gateway.list_models, methods=["GET"]),
+        Route("/v1/models/{model:path}", gateway.retrieve_model, methods=["GET"]),
+        Route("/health/liveness", liveness, methods=["GET"]),
+        Route("/health/readiness", readiness.respond, methods=["GET"]),
+        Route("/metrics", serve_metrics, methods=["GET"]),
+    ]
     app = Starlette(
         lifespan=lifespan,
-        routes=[
-            Route("/v1/chat/completions", gateway.chat_completions, methods=["POST"]),
-            Route("/v1/models", gateway.list_models, methods=["GET"]),
-            Route("/v1/models/{model:path}", gateway.retrieve_model, methods=["GET"]),
-            Route("/health/liveness", liveness, methods=["GET"]),
-            Route("/health/readiness", Readiness(gateway.keys).respond, methods=["GET"]),
-        ],
+        routes=routes,
+        middleware=[Middleware(HttpMetrics, metrics=metrics, routes=routes)],
     )
     app.state.gateway = gateway
     return app

@@ -2,7 +2,8 @@
 
 - `GET /health/liveness`: the process serves HTTP (restart it when this fails).
 - `GET /health/readiness`: it can take requests: when any key has a budget, the spend store
-  answers a read (without it, budgeted requests get 503; see `auth.KeyRing.reserve`).
+  answers a read (without it, budgeted requests get 503; see `auth.KeyRing.reserve`); when
+  any key has a rate limit, its store (Redis) answers a ping (`rate_limits`).
   Models are not called: a probe every few seconds must not cost frontier tokens, and an
   upstream outage is handled per request (retries, cooldowns, fallback to the other tier).
 
@@ -18,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from asymroute.gateway.auth import KeyRing
+from asymroute.gateway.rate_limits import KeyRateLimits
 from asymroute.gateway.spend.base import SpendStoreError
 
 logger = logging.getLogger(__name__)
@@ -34,10 +36,16 @@ async def liveness(request: Request) -> Response:
 
 
 class Readiness:
-    def __init__(self, keys: KeyRing) -> None:
+    def __init__(self, keys: KeyRing, rate_limits: KeyRateLimits | None = None) -> None:
         self.keys = keys
+        self.rate_limits = rate_limits
 
     async def respond(self, request: Request) -> Response:
+        if self.rate_limits is not None and not await self.rate_limits.reachable():
+            logger.error("readiness: the rate-limit store (ASYMROUTE_REDIS_URL) does not answer")
+            return _json(
+                503, {"status": "not ready", "reason": "the rate-limit store cannot be reached"}
+            )
         if not self.keys.budgets_usd:
             return _json(200, {"status": "ready", "spend_store": "not needed (no budgets)"})
         try:

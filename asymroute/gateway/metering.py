@@ -18,7 +18,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.messages import BaseMessage
@@ -79,6 +79,13 @@ class FrontierCallWatch(BaseCallbackHandler):
         self.running.discard(kwargs["run_id"])
 
 
+class RunListener(Protocol):
+    """Told once, when a metered run settles, its final state and how it ended: "answered",
+    "failed", "cancelled", or "cancelled_in_call" (cut off during a frontier call)."""
+
+    async def run_settled(self, state: Mapping[str, Any], outcome: str) -> None: ...
+
+
 @dataclass
 class Meter:
     """Follows one run's state and frontier calls, and settles its reservation once."""
@@ -93,6 +100,10 @@ class Meter:
     frontier_task_running: bool = False
     settled: bool = False
     watch: FrontierCallWatch = field(default_factory=FrontierCallWatch)
+    rate_limit_headers: dict[str, str] = field(default_factory=dict)
+    listeners: Sequence[RunListener] = ()
+    """Rate limits and metrics (asymroute.gateway.rate_limits, .metrics)."""
+    outcome: str = ""
 
     @property
     def frontier_running(self) -> bool:
@@ -151,6 +162,7 @@ class Meter:
 
     def _log_cancelled(self, streamed_frontier_usd: float | None) -> float:
         cost = self.cancelled_cost(streamed_frontier_usd)
+        self.outcome = "cancelled_in_call" if self.frontier_running else "cancelled"
         logger.warning(
             "request %s of key %r was cancelled before it finished%s; charging $%.8f "
             "(its worst-case estimate was $%.8f)",
@@ -167,3 +179,6 @@ class Meter:
             return
         self.settled = True
         await self.keys.settle(self.reservation, cost_usd)
+        outcome = self.outcome or ("answered" if self.state.get("answered_by") else "failed")
+        for listener in self.listeners:
+            await listener.run_settled(self.state, outcome)

@@ -67,16 +67,46 @@ class GatewaySettings(Settings):
         "starts (asymroute.gateway.gc_tuning); `asymroute serve` turns it on for its own "
         "processes",
     )
+    gateway_key_limits: Annotated[dict[str, dict[str, Any]], NoDecode] = Field(
+        default_factory=dict,
+        validation_alias=AliasChoices("ASYMROUTE_GATEWAY_KEY_LIMITS", "gateway_key_limits"),
+        description='JSON {"name" or "*": {"requests": "60/minute; 1000/day", "tokens": '
+        '"100000/minute"}}: rate limits per key (asymroute.gateway.rate_limits)',
+    )
+    gateway_admin_keys: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        validation_alias=AliasChoices("ASYMROUTE_GATEWAY_ADMIN_KEYS", "gateway_admin_keys"),
+        description='JSON ["name", ...]: keys that may read GET /metrics',
+    )
+    redis_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("ASYMROUTE_REDIS_URL", "redis_url"),
+        description="redis://host:port/db shared by replicas: rate-limit counters live there "
+        "(unset: in the process's memory)",
+    )
     gateway_context: Annotated[dict[str, Any], NoDecode] = Field(
         default_factory=dict,
         validation_alias=AliasChoices("ASYMROUTE_GATEWAY_CONTEXT", "gateway_context"),
         description='JSON of RouterContext fields the gateway routes with, e.g. {"threshold": 0.4}',
     )
 
-    @field_validator("gateway_keys", "gateway_key_budgets_usd", "gateway_context", mode="before")
+    @field_validator(
+        "gateway_keys",
+        "gateway_key_budgets_usd",
+        "gateway_key_limits",
+        "gateway_admin_keys",
+        "gateway_context",
+        mode="before",
+    )
     @classmethod
     def _parse_gateway_json(cls, value: Any) -> Any:
         return json_setting(value, "not valid JSON")
+
+    @field_validator("gateway_admin_keys", mode="before")
+    @classmethod
+    def _empty_admin_list(cls, value: Any) -> Any:
+        empty = value == {} or (isinstance(value, str) and not value.strip())
+        return [] if empty else value  # empty text would parse as an empty object
 
     @field_validator("gateway_keys", mode="after")
     @classmethod

@@ -62,6 +62,12 @@ class BreakerRegistry:
                 return BreakerStatus(endpoint, "open", state.consecutive_failures, remaining)
             return BreakerStatus(endpoint, "half-open", state.consecutive_failures, 0.0)
 
+    def statuses(self) -> list[BreakerStatus]:
+        """Every endpoint called so far (for metrics)."""
+        with self._lock:
+            endpoints = list(self._endpoints)
+        return [self.status(endpoint) for endpoint in endpoints]
+
     def is_cooling_down(self, endpoint: str) -> bool:
         """Open and inside its cooldown: route elsewhere. Half-open counts as available."""
         return self.status(endpoint).state == "open"
