@@ -9,22 +9,11 @@ import pytest
 from asymroute.context import RouterContext
 from asymroute.errors import ConfigurationError
 from asymroute.gateway.completions import answer_choices, openai_logprobs, run_context
-from asymroute.gateway.errors import GatewayError
 from asymroute.gateway.schemas import parse_chat_request
 from asymroute.providers.sampling import Sampling, content_kinds
+from tests.unit.test_gateway_requests import body, refused
 
 IMAGE = {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}}
-
-
-def body(**fields: Any) -> dict[str, Any]:
-    return {"model": "asymroute", "messages": [{"role": "user", "content": "hi"}], **fields}
-
-
-def refused(data: Any) -> GatewayError:
-    with pytest.raises(GatewayError) as caught:
-        parse_chat_request(data)
-    assert caught.value.status == 400
-    return caught.value
 
 
 def test_sampling_parameters_are_read() -> None:
