@@ -158,7 +158,10 @@ class Gateway:
             self.setup, plan, run.request.messages, run.context.max_output_tokens
         )
         admission = await self.rate_limits.admit(  # n choices: up to n answers' tokens
-            run.key_name, run.request.messages, run.context.max_output_tokens * run.context.n
+            run.key_name,
+            run.request.messages,
+            run.context.max_output_tokens * run.context.n,
+            run.context.tools,
         )
         try:
             reservation = await self.keys.reserve(run.key_name, estimate)

@@ -38,13 +38,14 @@ STREAM_MODES = ["values", "tasks"]
 def worst_case_cost(
     setup: RouterSetup, plan: RunPlan, messages: Sequence[BaseMessage], max_output_tokens: int
 ) -> float:
-    """One call on each tier, with at most a token per prompt byte in and `max_output_tokens`
-    out, per choice (`budget.most_input_tokens`).
+    """One call on each tier, with at most a token per prompt byte (the tools' definitions
+    included, images at their fixed estimate) in and `max_output_tokens` out, per choice
+    (`budget.most_input_tokens`).
 
     The router makes at most one call per tier that succeeds; what it can make beyond that
     (a frontier retry after an empty answer, extra local votes) is the documented overshoot.
     """
-    input_tokens = most_input_tokens(messages)
+    input_tokens = most_input_tokens(messages, plan.context.tools)
     total = 0.0
     for tier in ("local", "frontier"):
         spec = setup.spec(plan, tier)  # as served

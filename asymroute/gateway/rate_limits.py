@@ -210,13 +210,18 @@ class KeyRateLimits:
         return self.limits.get(key) or self.limits.get(EVERY_KEY)
 
     async def admit(
-        self, key: str, messages: Sequence[BaseMessage], max_output_tokens: int
+        self,
+        key: str,
+        messages: Sequence[BaseMessage],
+        max_output_tokens: int,
+        tools: Sequence[Mapping[str, Any]] = (),
     ) -> Admission:
-        """Count one request and its tokens' estimate against `key`'s limits, or raise 429."""
+        """Count one request and its tokens' estimate (its tools' definitions included)
+        against `key`'s limits, or raise 429."""
         limits = self.of(key)
         if limits is None:
             return NO_LIMITS
-        tokens = estimate_input_tokens(messages) + max_output_tokens if limits.tokens else 0
+        tokens = estimate_input_tokens(messages, tools) + max_output_tokens if limits.tokens else 0
         admission = Admission(self, key, reserved_tokens=tokens)
         hits = [(kind, item, cost) for kind, items, cost in (
             ("requests", limits.requests, 1), ("tokens", limits.tokens, tokens)

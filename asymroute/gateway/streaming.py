@@ -189,7 +189,8 @@ class CompletionStream:
         if price is None:
             return None
         output_tokens = math.ceil(self.frontier_chars_sent / CHARS_PER_TOKEN)
-        return price.cost(estimate_input_tokens(self.run.request.messages), output_tokens)
+        prompt = estimate_input_tokens(self.run.request.messages, self.run.context.tools)
+        return price.cost(prompt, output_tokens)
 
     def token(self, message: BaseMessage, metadata: Mapping[str, Any]) -> list[bytes]:
         text, calls = content_text(message), tool_call_deltas(message)
