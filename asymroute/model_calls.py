@@ -19,11 +19,12 @@ from asymroute.json_mode import unfenced_reply
 from asymroute.planning import RouterSetup, RunPlan, model_options
 from asymroute.privacy.policy import outgoing, restore_answer
 from asymroute.privacy.scrub import known_secrets, scrub_secrets
-from asymroute.providers import ModelSpec, endpoint_of, get_provider
+from asymroute.providers import ModelSpec, calls_tools, endpoint_of, get_provider
 from asymroute.records import Tier, UsageRecord
 from asymroute.requests import content_text
 from asymroute.resilience import retry_policy
 from asymroute.resilience.attempts import AttemptLog
+from asymroute.settings import Settings
 from asymroute.tool_calls import bind_run_tools
 
 logger = logging.getLogger(__name__)
@@ -42,15 +43,18 @@ def describe_error(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
-def _with_run_tools(plan: RunPlan, spec: ModelSpec, model: BaseChatModel) -> Runnable[Any, Any]:
-    """The model with the run's tools bound, if it has any (`asymroute.tool_calls`)."""
+def _with_run_tools(
+    plan: RunPlan, spec: ModelSpec, model: BaseChatModel, settings: Settings
+) -> Runnable[Any, Any]:
+    """The model with the run's tools bound, if it has any and can call them
+    (`asymroute.tool_calls`, `providers.calls_tools`)."""
     context, provider = plan.context, get_provider(spec)
     return bind_run_tools(
         model,
         context.tools,
         context.tool_choice,
         context.parallel_tool_calls,
-        calls_tools=getattr(provider, "calls_tools", False),
+        calls_tools=calls_tools(spec, settings),
         parallel_supported=getattr(provider, "parallel_tool_calls", False),
     )
 
@@ -61,7 +65,7 @@ def _prepare(plan: RunPlan, tier: Tier, setup: RouterSetup) -> tuple[ModelSpec, 
     models, settings = setup.models(plan), setup.settings
     spec = models.spec(tier)
     model = models.model(tier, settings, model_options(plan, tier, settings))
-    return spec, _with_run_tools(plan, spec, model)
+    return spec, _with_run_tools(plan, spec, model, settings)
 
 
 async def _aprepare(
@@ -72,7 +76,7 @@ async def _aprepare(
     options = model_options(plan, tier, settings)
     spec = models.spec(tier)
     model = await models.amodel(tier, settings, options, setup.http_clients)
-    return spec, _with_run_tools(plan, spec, model)
+    return spec, _with_run_tools(plan, spec, model, settings)
 
 
 def call_tier(
@@ -232,7 +236,11 @@ class _TierCall:
         estimate = paid and any(not reply.usage_metadata for reply in replies)
         usages: list[Mapping[str, Any]] = [
             reply.usage_metadata
-            or (estimated_usage(self.outgoing.messages, reply) if estimate else {})
+            or (
+                estimated_usage(self.outgoing.messages, reply, self.plan.context.tools)
+                if estimate
+                else {}
+            )
             for reply in replies
         ]
         input_tokens = sum(int(usage.get("input_tokens", 0)) for usage in usages)

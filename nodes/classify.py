@@ -8,7 +8,7 @@ from asymroute.guards import capability_route, guard_route, privacy_findings
 from asymroute.node_steps import NodeSteps
 from asymroute.nodes.dual import DualRunnable, dual_node
 from asymroute.planning import RouterSetup, RunPlan
-from asymroute.providers import endpoint_of, get_provider
+from asymroute.providers import alearn_capabilities, calls_tools, endpoint_of, learn_capabilities
 from asymroute.records import FRONTIER_UNAVAILABLE, PRIVACY_LOCAL, Tier
 from asymroute.requests import request_prompt
 from asymroute.routing import decide
@@ -55,7 +55,7 @@ def make_classify(setup: RouterSetup) -> DualRunnable:
         decision, tool_flags = skip_local_for_tools(
             decision,
             offered=offers_tools(plan.context.tools, plan.context.tool_choice),
-            local_calls_tools=getattr(get_provider(plan.local), "calls_tools", False),
+            local_calls_tools=calls_tools(plan.local, setup.settings),
             frontier_usable=plan.frontier_available and PRIVACY_LOCAL not in guard_flags,
         )
         if decision["frontier_unavailable"] and plan.context.strict:
@@ -96,4 +96,17 @@ def make_classify(setup: RouterSetup) -> DualRunnable:
             ),
         }
 
-    return dual_node("classify", setup, classify)
+    def offers(plan: RunPlan) -> bool:
+        return offers_tools(plan.context.tools, plan.context.tool_choice)
+
+    # A request with tools: ask the local model's server once what the model can do
+    # (Ollama's /api/show capabilities), so one without tools is skipped up front.
+    def prepare(plan: RunPlan) -> None:
+        if offers(plan):
+            learn_capabilities(plan.local, setup.settings)
+
+    async def aprepare(plan: RunPlan) -> None:
+        if offers(plan):
+            await alearn_capabilities(plan.local, setup.settings)
+
+    return dual_node("classify", setup, classify, prepare, aprepare)

@@ -17,7 +17,7 @@ from langgraph.runtime import Runtime, get_runtime
 
 from asymroute.context import RouterContext
 from asymroute.node_steps import NodeBody, arun_steps, run_steps
-from asymroute.planning import RouterSetup
+from asymroute.planning import RouterSetup, RunPlan
 
 RouteT = TypeVar("RouteT")
 SyncBody = Callable[[Any, RunnableConfig], Any]
@@ -43,13 +43,26 @@ def node_runtime() -> Runtime[RouterContext]:
     return get_runtime(RouterContext)
 
 
-def dual_node(name: str, setup: RouterSetup, body: NodeBody) -> DualRunnable:
+def dual_node(
+    name: str,
+    setup: RouterSetup,
+    body: NodeBody,
+    prepare: Callable[[RunPlan], None] | None = None,
+    aprepare: Callable[[RunPlan], Awaitable[None]] | None = None,
+) -> DualRunnable:
+    """`prepare` / `aprepare`: what the body needs looked up first (blocking / on the event
+    loop), so that the body itself never waits on I/O."""
+
     def sync_node(state: Any, config: RunnableConfig) -> dict[str, Any]:
         plan = setup.plan(node_runtime().context)
+        if prepare is not None:
+            prepare(plan)
         return run_steps(body(state, plan), plan, setup)
 
     async def async_node(state: Any, config: RunnableConfig) -> dict[str, Any]:
         plan = await setup.aplan(node_runtime().context)
+        if aprepare is not None:
+            await aprepare(plan)
         return await arun_steps(body(state, plan), plan, setup)
 
     return DualRunnable(name, sync_node, async_node)

@@ -57,12 +57,40 @@ def endpoint_of(spec: ModelSpec, settings: Settings) -> str:
     return str(endpoint(spec.model, settings)) if callable(endpoint) else spec.id
 
 
+def calls_tools(spec: ModelSpec, settings: Settings) -> bool:
+    """Whether the model can be sent tools: its provider can (`calls_tools`), and the model
+    itself was not found unable (a provider's `model_calls_tools`, from what it learned with
+    `learn_capabilities` / `alearn_capabilities`; no I/O here)."""
+    provider = get_provider(spec)
+    if not getattr(provider, "calls_tools", False):
+        return False
+    per_model = getattr(provider, "model_calls_tools", None)
+    return bool(per_model(spec.model, settings)) if callable(per_model) else True
+
+
+def learn_capabilities(spec: ModelSpec, settings: Settings) -> None:
+    """Ask the model's server what the model can do, once (blocking), if its provider can."""
+    learn = getattr(get_provider(spec), "learn_capabilities", None)
+    if callable(learn):
+        learn(spec.model, settings)
+
+
+async def alearn_capabilities(spec: ModelSpec, settings: Settings) -> None:
+    """`learn_capabilities` without blocking the event loop."""
+    learn = getattr(get_provider(spec), "alearn_capabilities", None)
+    if callable(learn):
+        await learn(spec.model, settings)
+
+
 __all__ = [
     "PROVIDERS",
     "ModelOptions",
     "ModelProvider",
     "ModelSpec",
+    "alearn_capabilities",
+    "calls_tools",
     "endpoint_of",
     "get_provider",
+    "learn_capabilities",
     "parse_model",
 ]

@@ -55,6 +55,9 @@ class ModelProvider(Protocol):
     `ASYMROUTE_ASYNC_HTTP_CLIENT=aiohttp`; see `providers.async_http`), and
     `served_model(model, settings)` / async `aserved_model` (the name the server really
     answers with, None when unknown; see `providers.served_models`).
+    Tools: `calls_tools` (the provider can bind them), and, per model,
+    `model_calls_tools(model, settings)` (no I/O) after `learn_capabilities(model, settings)`
+    / async `alearn_capabilities` asked the server (`providers.ollama_capabilities`).
 
     What a model can honour (asymroute.sampling): `sampling_parameters`, a frozenset of the
     sampling parameter names the provider sends on (none when absent), and

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from asymroute.json_mode import ollama_format
+from asymroute.providers import ollama_capabilities
 from asymroute.providers.async_http import missing_package
 from asymroute.providers.base import ModelOptions
 from asymroute.providers.sampling import SAMPLING_PARAMETERS
@@ -23,7 +24,18 @@ class OllamaProvider:
     # (llava, ...) are named in the context's accepts_content.
     sampling_parameters = frozenset(SAMPLING_PARAMETERS) - {"n", "logit_bias"}
     calls_tools = True
-    """Tools are bound with `bind_tools`; Ollama has no `tool_choice` (the validator checks it)."""
+    """Tools are bound with `bind_tools`; Ollama has no `tool_choice` (the validator checks it).
+    A model whose `/api/show` lists no "tools" capability is not sent them
+    (`providers.ollama_capabilities`)."""
+
+    def model_calls_tools(self, model: str, settings: Settings) -> bool:
+        return ollama_capabilities.calls_tools(model, settings)
+
+    def learn_capabilities(self, model: str, settings: Settings) -> None:
+        ollama_capabilities.learn_capabilities(model, settings)
+
+    async def alearn_capabilities(self, model: str, settings: Settings) -> None:
+        await ollama_capabilities.alearn_capabilities(model, settings)
 
     def is_configured(self, settings: Settings) -> bool:
         return bool(settings.ollama_base_url)
