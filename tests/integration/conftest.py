@@ -44,10 +44,10 @@ def openai_server(gguf_path: Path, tmp_path_factory: pytest.TempPathFactory) -> 
         yield f"http://127.0.0.1:{port}/v1"
 
 
-def _ollama_command(gguf_path: Path, port: int) -> list[str]:
+def _ollama_command(gguf_path: Path, port: int, *options: str) -> list[str]:
     return [
         sys.executable, str(OLLAMA_SERVER_SCRIPT), "--port", str(port),
-        "--model-path", str(gguf_path), "--model-name", OLLAMA_MODEL,
+        "--model-path", str(gguf_path), "--model-name", OLLAMA_MODEL, *options,
     ]  # fmt: skip
 
 
@@ -57,6 +57,16 @@ def ollama_server(gguf_path: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     port = free_port()
     log = tmp_path_factory.mktemp("ollama") / "server.log"
     with running_server(_ollama_command(gguf_path, port), f"http://127.0.0.1:{port}/api/tags", log):
+        yield f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture(scope="module")
+def older_ollama_server(gguf_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The Ollama test server as an Ollama before 0.6.4: /api/show lists no capabilities."""
+    port = free_port()
+    log = tmp_path_factory.mktemp("ollama-older") / "server.log"
+    command = _ollama_command(gguf_path, port, "--capabilities", "none")
+    with running_server(command, f"http://127.0.0.1:{port}/api/tags", log):
         yield f"http://127.0.0.1:{port}"
 
 

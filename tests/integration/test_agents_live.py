@@ -146,14 +146,38 @@ def test_langgraph_dev_router_takes_tools_in_its_context(tmp_path: Path) -> None
     assert "step after a tool result" in " ".join(second["decision"]["reasons"])
 
 
-def test_an_ollama_model_without_tool_support_hands_tool_steps_to_the_frontier(
+def test_an_ollama_model_without_tool_support_is_skipped_up_front(
     ollama_server: str, tmp_path: Path
 ) -> None:
-    """Ollama answers 400 "does not support tools" for such a model (SmolLM2 on the registry):
-    the step escalates and the endpoint is not blamed, so text requests stay local."""
+    """Its /api/show lists no "tools" capability (SmolLM2 on the registry): a tool step starts
+    on the frontier, flagged, without a local call; text requests stay local."""
     local = {"local_model": "ollama:smollm2:135m", "frontier_model": FRONTIER}
     with serving(
         tmp_path, OLLAMA_BASE_URL=ollama_server, ASYMROUTE_GATEWAY_CONTEXT=json.dumps(local)
+    ) as url:
+        answer, tier = step(url, [{"role": "user", "content": SIMPLE}])
+        again, _ = step(url, [{"role": "user", "content": SIMPLE}])  # capabilities cached
+        details = answer.model_extra["asymroute"]
+        plain = client(url).chat.completions.with_raw_response.create(
+            model="asymroute", messages=[{"role": "user", "content": SIMPLE}], max_tokens=16
+        )
+    assert (tier, details["escalated"]) == ("frontier", False)
+    assert "local_cannot_call_tools" in details["flags"]
+    assert [record["tier"] for record in details["usage"]] == ["frontier"]  # no local call
+    assert answer.choices[0].message.tool_calls[0].function.name == "get_weather"
+    assert "local_cannot_call_tools" in again.model_extra["asymroute"]["flags"]
+    assert plain.headers["x-asymroute-tier"] == "local"
+
+
+def test_an_older_ollama_without_capabilities_hands_tool_steps_to_the_frontier(
+    older_ollama_server: str, tmp_path: Path
+) -> None:
+    """An Ollama whose /api/show has no capabilities: the tools are sent, Ollama answers 400
+    "does not support tools", the step escalates and the endpoint is not blamed, so text
+    requests stay local."""
+    local = {"local_model": "ollama:smollm2:135m", "frontier_model": FRONTIER}
+    with serving(
+        tmp_path, OLLAMA_BASE_URL=older_ollama_server, ASYMROUTE_GATEWAY_CONTEXT=json.dumps(local)
     ) as url:
         answer, tier = step(url, [{"role": "user", "content": SIMPLE}])
         details = answer.model_extra["asymroute"]

@@ -2,6 +2,12 @@
 
     python tests/support/ollama_server.py --port 0 --model-path X.gguf --model-name smollm2:135m
 
+`--capabilities` is what /api/show lists for the model, as Ollama 0.6.4+ does (default
+`completion`: SmolLM2's template has no tool calls, so the real registry model lists no
+`tools`); `--capabilities none` leaves the field out, as an older Ollama does. A request with
+tools gets Ollama's 400 "does not support tools" unless `tools` is listed (then the tools are
+accepted and the model answers in text: it is not prompted with them).
+
 Prints `READY <port>` on stdout once listening (`--port 0` picks a free port); logs to stderr;
 exits 0 on SIGTERM/SIGINT. Serves /, /api/version, /api/tags, /api/ps, /api/show, /api/chat and
 /api/generate with Ollama's status codes, error bodies and NDJSON streaming.
@@ -75,7 +81,11 @@ class Stats:
 
 
 class Backend:
-    def __init__(self, model_path: str, model_name: str, seed: int) -> None:
+    def __init__(
+        self, model_path: str, model_name: str, seed: int, capabilities: list[str] | None = None
+    ) -> None:
+        self.capabilities = ["completion"] if capabilities is None else capabilities
+        """What /api/show lists; empty: the field is left out (Ollama before 0.6.4)."""
         self.path = Path(model_path)
         self.model_name = _normalize(model_name)
         self.seed = seed
@@ -131,7 +141,7 @@ class Backend:
             "template": self.llm.metadata.get("tokenizer.chat_template", ""),
             "details": self.tag()["details"],
             "model_info": info,
-            "capabilities": ["completion"],
+            **({"capabilities": self.capabilities} if self.capabilities else {}),
             "modified_at": self.modified_at,
         }
 
@@ -266,7 +276,7 @@ class Handler(BaseHTTPRequestHandler):
             raise RequestError(400, "model is required")
         if not backend.knows(name):
             raise RequestError(404, f'model "{name}" not found, try pulling it first')
-        if body.get("tools"):
+        if body.get("tools") and "tools" not in backend.capabilities:
             library_name = f"registry.ollama.ai/library/{backend.model_name}"
             raise RequestError(400, f"{library_name} does not support tools")
         if body.get("think"):
@@ -340,9 +350,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model-path", required=True)
     parser.add_argument("--model-name", required=True)
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument(
+        "--capabilities",
+        default="completion",
+        help="comma-separated, as /api/show lists them; 'none': no capabilities field",
+    )
     args = parser.parse_args(argv)
 
-    backend = Backend(args.model_path, args.model_name, args.seed)
+    listed = [] if args.capabilities == "none" else args.capabilities.split(",")
+    backend = Backend(args.model_path, args.model_name, args.seed, listed)
     server = OllamaHTTPServer((args.host, args.port), backend)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
