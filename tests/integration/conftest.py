@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from tests.support.langsmith_capture import LangSmithCapture
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 OLLAMA_SERVER_SCRIPT = PROJECT_ROOT / "tests" / "support" / "ollama_server.py"
+UPSTREAM_STUB_SCRIPT = PROJECT_ROOT / "bench" / "support" / "upstream_stub.py"
 
 OLLAMA_MODEL = "smollm2:135m"
 FRONTIER_ALIAS = "smollm2"
@@ -80,6 +82,24 @@ def stopped_ollama_url(gguf_path: Path, tmp_path: Path) -> str:
     ) as proc:
         stop(proc)
     return url
+
+
+@contextmanager
+def running_upstream_stub(log: Path, *options: str) -> Iterator[str]:
+    """The instant OpenAI/Ollama-compatible stub (bench/support/upstream_stub.py) on a free
+    loopback port, with `options` on its command line; its URL."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    command = [sys.executable, str(UPSTREAM_STUB_SCRIPT), "--port", str(port), *options]
+    with running_server(command, f"{url}/v1/models", log):
+        yield url
+
+
+@pytest.fixture(scope="module")
+def stub_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One upstream stub per test module (its recorded requests are that module's)."""
+    with running_upstream_stub(tmp_path_factory.mktemp("stub") / "stub.log") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

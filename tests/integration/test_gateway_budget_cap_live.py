@@ -25,7 +25,7 @@ from asymroute.pricing import ModelPrice
 from bench.support.postgres import running_postgres
 from bench.support.processes import free_port, running_server
 from bench.support.upstream_stub import COMPLETION_TOKENS, PROMPT_TOKENS
-from tests.integration.conftest import PROJECT_ROOT
+from tests.integration.conftest import running_upstream_stub
 from tests.support.gateway import STUB_FRONTIER, stub_gateway_env
 
 KEY = "sk-budget-cap"
@@ -45,13 +45,8 @@ DELAY_MS = 3000  # no request settles (freeing room) before all of them have arr
 
 @pytest.fixture(scope="module")
 def slow_stub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = free_port()
     log = tmp_path_factory.mktemp("stub") / "stub.log"
-    command = [sys.executable, str(PROJECT_ROOT / "bench/support/upstream_stub.py")]
-    url = f"http://127.0.0.1:{port}"
-    with running_server(
-        [*command, "--port", str(port), "--delay-ms", str(DELAY_MS)], f"{url}/v1/models", log
-    ):
+    with running_upstream_stub(log, "--delay-ms", str(DELAY_MS)) as url:
         yield url
 
 

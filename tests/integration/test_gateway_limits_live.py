@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -19,21 +18,10 @@ import pytest
 
 from bench.support.processes import free_port, running_server
 from bench.support.redis import redis_server_binary, running_redis
-from tests.integration.conftest import PROJECT_ROOT
 from tests.support.gateway import stub_gateway_env
 
 KEY, ADMIN = "sk-limited", "sk-admin"
 LIMIT = 3
-
-
-@pytest.fixture(scope="module")
-def stub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = free_port()
-    log = tmp_path_factory.mktemp("stub") / "stub.log"
-    command = [sys.executable, str(PROJECT_ROOT / "bench/support/upstream_stub.py")]
-    url = f"http://127.0.0.1:{port}"
-    with running_server([*command, "--port", str(port)], f"{url}/v1/models", log):
-        yield url
 
 
 def serve(port: int) -> list[str]:
@@ -53,10 +41,10 @@ def ask(url: str, key: str = KEY) -> openai.APIResponse:  # type: ignore[type-ar
 
 
 def test_default_gateway_limits_requests_and_serves_metrics_to_its_admin(
-    stub: str, tmp_path: Path
+    stub_url: str, tmp_path: Path
 ) -> None:
     env = {
-        "OPENAI_BASE_URL": f"{stub}/v1",  # the frontier; the local tier is the default
+        "OPENAI_BASE_URL": f"{stub_url}/v1",  # the frontier; the local tier is the default
         "OPENAI_API_KEY": "sk-stub",
         "ASYMROUTE_GATEWAY_SPEND_PATH": str(tmp_path / "spend.sqlite"),
         "ASYMROUTE_GATEWAY_KEYS": json.dumps({"app": KEY, "ops": ADMIN}),
@@ -100,10 +88,10 @@ needs_redis = pytest.mark.skipif(
 
 
 @needs_redis
-def test_two_replicas_sharing_redis_share_a_keys_limit(stub: str, tmp_path: Path) -> None:
+def test_two_replicas_sharing_redis_share_a_keys_limit(stub_url: str, tmp_path: Path) -> None:
     with running_redis() as redis_url:
         env = stub_gateway_env(
-            stub,
+            stub_url,
             KEY,
             1.0,
             ASYMROUTE_GATEWAY_SPEND_PATH=str(tmp_path / "spend.sqlite"),
@@ -124,10 +112,10 @@ def test_two_replicas_sharing_redis_share_a_keys_limit(stub: str, tmp_path: Path
 
 
 def test_a_gateway_whose_redis_is_down_is_not_ready_and_refuses_with_503(
-    stub: str, tmp_path: Path
+    stub_url: str, tmp_path: Path
 ) -> None:
     env = stub_gateway_env(
-        stub,
+        stub_url,
         KEY,
         1.0,
         ASYMROUTE_GATEWAY_SPEND_PATH=str(tmp_path / "spend.sqlite"),
@@ -146,11 +134,11 @@ def test_a_gateway_whose_redis_is_down_is_not_ready_and_refuses_with_503(
     assert failed.value.code == "rate_limit_store_unavailable"
 
 
-def test_metrics_of_several_workers_are_summed(stub: str, tmp_path: Path) -> None:
+def test_metrics_of_several_workers_are_summed(stub_url: str, tmp_path: Path) -> None:
     """`asymroute serve --workers 2`: each request and scrape on a new connection, so the
     kernel spreads them over both workers; every scrape counts every request."""
     env = stub_gateway_env(
-        stub,
+        stub_url,
         KEY,
         1.0,
         ASYMROUTE_GATEWAY_SPEND_PATH=str(tmp_path / "spend.sqlite"),

@@ -21,7 +21,6 @@ from langchain_openai import ChatOpenAI
 
 from bench.support.processes import free_port, running_server
 from bench.support.upstream_stub import ANSWER, COMPLETION_TOKENS, PROMPT_TOKENS
-from tests.integration.conftest import PROJECT_ROOT
 
 LOCAL, FRONTIER = "router-1", "router-0"
 PROMPT = "What is the capital of France?"
@@ -35,16 +34,6 @@ SAMPLING: dict[str, Any] = {
     "logprobs": True,
     "top_logprobs": 2,
 }
-
-
-@pytest.fixture(scope="module")
-def stub_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = free_port()
-    log = tmp_path_factory.mktemp("stub") / "stub.log"
-    command = [sys.executable, str(PROJECT_ROOT / "bench/support/upstream_stub.py")]
-    url = f"http://127.0.0.1:{port}"
-    with running_server([*command, "--port", str(port)], f"{url}/v1/models", log):
-        yield url
 
 
 @pytest.fixture(scope="module")

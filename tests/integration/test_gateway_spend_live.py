@@ -169,16 +169,6 @@ def test_unreachable_postgres_is_a_clear_error_without_the_password() -> None:
     assert "s3cret" not in str(caught.value) and "app:***@" in str(caught.value)
 
 
-@pytest.fixture(scope="module")
-def stub_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = free_port()
-    command = [sys.executable, str(PROJECT_ROOT / "bench/support/upstream_stub.py")]
-    log = tmp_path_factory.mktemp("stub") / "stub.log"
-    url = f"http://127.0.0.1:{port}"
-    with running_server([*command, "--port", str(port)], f"{url}/v1/models", log):
-        yield url
-
-
 def gateway_env(stub: str, spend_path: Path) -> dict[str, str]:
     # Room for one worst case of COMPLEX (a token a byte in, 512 out): once one frontier
     # answer is spent, the next worst case no longer fits.
