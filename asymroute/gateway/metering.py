@@ -157,7 +157,8 @@ class Meter:
         return max(self.recorded_usd, self.estimate_usd)
 
     def cancelled_in_background(self, streamed_frontier_usd: float | None = None) -> None:
-        """For code that cannot await (a closing stream): the charge is written by a task."""
+        """The charge written by a background task: for a closing stream, which cannot await,
+        and for a cancelled run, whose awaits a second cancellation could cut short."""
         if not self.settled:
             self.in_background(self.settle(self._log_cancelled(streamed_frontier_usd)))
 
