@@ -39,14 +39,22 @@ def upstreams() -> Iterator[dict[str, FaultyUpstream]]:
         yield {"local": local, "frontier": frontier}
 
 
-@pytest.fixture(scope="module")
-def spend_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("spend") / "spend.sqlite"
-
-
 @pytest.fixture(scope="module", params=["httpx", "aiohttp"])
+def http_client(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture(scope="module")
+def spend_path(http_client: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    # One spend file per gateway: in 2 of 6 CI runs the second gateway's charges on a file
+    # the first had used were written only when it stopped (cause not found; the issue notes
+    # it). Each gateway's charges are still read from the file it writes.
+    return tmp_path_factory.mktemp(f"spend-{http_client}") / "spend.sqlite"
+
+
+@pytest.fixture(scope="module")
 def gateway_url(
-    request: pytest.FixtureRequest,
+    http_client: str,
     upstreams: dict[str, FaultyUpstream],
     spend_path: Path,
     tmp_path_factory: pytest.TempPathFactory,
@@ -54,7 +62,7 @@ def gateway_url(
     port = free_port()
     command = [
         sys.executable, "-m", "asymroute.cli", "serve", "--port", str(port),
-        "--http-client", request.param,
+        "--http-client", http_client,
     ]  # fmt: skip
     env = {
         "OPENAI_BASE_URL": upstreams["frontier"].openai_url,
