@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from pydantic import SecretStr
+
 from asymroute.providers.sampling import Sampling
 
 if TYPE_CHECKING:
@@ -44,6 +46,12 @@ class ModelOptions:
     sampling: Sampling = field(default_factory=Sampling)
     """The run's sampling parameters (n, seed, top_p, penalties, logprobs, logit_bias), sent
     in the provider's own terms; only those in the provider's `sampling_parameters` are set."""
+    base_url: str | None = None
+    """A deployment's own endpoint (the model list), overriding the provider's settings;
+    None: the provider's configured endpoint."""
+    api_key: SecretStr | None = field(default=None, repr=False)
+    """A deployment's own key, read from the environment variable its model list entry
+    names; None: the provider's configured key."""
     async_http_client: Any = field(default=None, compare=False)
     """For a model used under `ainvoke`: a shared async HTTP client to send through
     (`providers.async_http`); None: the provider's default."""
