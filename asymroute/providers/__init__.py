@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from asymroute.errors import ConfigurationError
 from asymroute.providers.base import ModelOptions, ModelProvider, ModelSpec
+from asymroute.providers.langchain_models import LangChainProvider, unknown_provider_hint
 from asymroute.providers.llamacpp import LlamaCppProvider
 from asymroute.providers.ollama import OllamaProvider
 from asymroute.providers.openai import OpenAIProvider
@@ -18,7 +19,8 @@ if TYPE_CHECKING:
     from asymroute.settings import Settings
 
 PROVIDERS: dict[str, ModelProvider] = {
-    provider.name: provider for provider in (OllamaProvider(), OpenAIProvider(), LlamaCppProvider())
+    provider.name: provider
+    for provider in (OllamaProvider(), OpenAIProvider(), LlamaCppProvider(), LangChainProvider())
 }
 
 
@@ -42,8 +44,14 @@ def parse_model(model_string: str, *, role: str = "model") -> ModelSpec:
     if provider not in PROVIDERS:
         raise ConfigurationError(
             f"{role} {model_string!r} names unknown provider {provider!r}; "
-            f"valid providers: {_valid_forms()}"
+            f"valid providers: {_valid_forms()}{unknown_provider_hint(provider, model.strip())}"
         )
+    check = getattr(PROVIDERS[provider], "check_model", None)
+    if callable(check):  # the provider's own checks of the model part (no I/O)
+        try:
+            check(model.strip())
+        except ConfigurationError as exc:
+            raise ConfigurationError(f"{role} {model_string!r}: {exc}") from None
     return ModelSpec(provider=provider, model=model.strip())
 
 
@@ -55,6 +63,16 @@ def endpoint_of(spec: ModelSpec, settings: Settings) -> str:
     """What a cooldown applies to: provider, base URL and model (a provider may omit the URL)."""
     endpoint = getattr(get_provider(spec), "endpoint", None)
     return str(endpoint(spec.model, settings)) if callable(endpoint) else spec.id
+
+
+def sampling_parameters(spec: ModelSpec) -> frozenset[str]:
+    """The sampling parameters the model's provider sends on: per model where the provider
+    says (`model_sampling_parameters`), else the provider's `sampling_parameters`."""
+    provider = get_provider(spec)
+    per_model = getattr(provider, "model_sampling_parameters", None)
+    if callable(per_model):
+        return frozenset(per_model(spec.model))
+    return frozenset(getattr(provider, "sampling_parameters", frozenset()))
 
 
 def calls_tools(spec: ModelSpec, settings: Settings) -> bool:
@@ -93,4 +111,5 @@ __all__ = [
     "get_provider",
     "learn_capabilities",
     "parse_model",
+    "sampling_parameters",
 ]
