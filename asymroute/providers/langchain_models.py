@@ -196,21 +196,25 @@ def openai_tool_choice(choice: Any, none: Any) -> Any:
     return choice
 
 
-def _reason(info: dict[str, Any] | None) -> None:
-    """The integration's finish reason (or Claude's stop_reason) as OpenAI's finish_reason."""
-    if not info:
-        return
-    reason = info.get("stop_reason") or info.get("finish_reason")
-    if reason is not None:
-        name = getattr(reason, "name", reason)  # Gemini's may be an enum
-        info["finish_reason"] = FINISH_REASONS.get(str(name), str(name).lower())
+def openai_finish_reason(info: Mapping[str, Any] | None) -> str | None:
+    """The integration's finish reason (or Claude's stop_reason) in OpenAI's terms."""
+    reason = (info or {}).get("stop_reason") or (info or {}).get("finish_reason")
+    if reason is None:
+        return None
+    name = str(getattr(reason, "name", reason))  # Gemini's may be an enum
+    return FINISH_REASONS.get(name, name.lower())
 
 
 def _normalised(result: Any) -> Any:
-    """A ChatResult or ChatGenerationChunk with OpenAI's finish reasons."""
+    """A ChatResult or ChatGenerationChunk with OpenAI's finish reasons (Claude's whole
+    answers carry theirs in the result's llm_output, which LangChain copies afterwards)."""
+    shared = openai_finish_reason(getattr(result, "llm_output", None))
     for generation in getattr(result, "generations", None) or [result]:
-        _reason(generation.generation_info)
-        _reason(generation.message.response_metadata)
+        info, metadata = generation.generation_info, generation.message.response_metadata
+        if reason := openai_finish_reason(info):
+            info["finish_reason"] = reason
+        if reason := openai_finish_reason(metadata) or shared:
+            metadata["finish_reason"] = reason
     return result
 
 
@@ -225,18 +229,27 @@ def integrated(base: type[BaseChatModel], integration: str) -> type[BaseChatMode
             choice = openai_tool_choice(tool_choice, none_choice)
             return super().bind_tools(tools, tool_choice=choice, **kwargs)
 
-        def _generate(self, *args: Any, **kwargs: Any) -> Any:
-            return _normalised(super()._generate(*args, **kwargs))
+        # `run_manager` is named so that LangChain passes it (it inspects the signature).
+        def _generate(
+            self, messages: Any, stop: Any = None, run_manager: Any = None, **kw: Any
+        ) -> Any:
+            return _normalised(super()._generate(messages, stop, run_manager, **kw))
 
-        async def _agenerate(self, *args: Any, **kwargs: Any) -> Any:
-            return _normalised(await super()._agenerate(*args, **kwargs))
+        async def _agenerate(
+            self, messages: Any, stop: Any = None, run_manager: Any = None, **kw: Any
+        ) -> Any:
+            return _normalised(await super()._agenerate(messages, stop, run_manager, **kw))
 
-        def _stream(self, *args: Any, **kwargs: Any) -> Any:
-            for chunk in super()._stream(*args, **kwargs):
+        def _stream(
+            self, messages: Any, stop: Any = None, run_manager: Any = None, **kw: Any
+        ) -> Any:
+            for chunk in super()._stream(messages, stop, run_manager, **kw):
                 yield _normalised(chunk)
 
-        async def _astream(self, *args: Any, **kwargs: Any) -> Any:
-            async for chunk in super()._astream(*args, **kwargs):
+        async def _astream(
+            self, messages: Any, stop: Any = None, run_manager: Any = None, **kw: Any
+        ) -> Any:
+            async for chunk in super()._astream(messages, stop, run_manager, **kw):
                 yield _normalised(chunk)
 
     Integrated.__name__ = Integrated.__qualname__ = base.__name__
