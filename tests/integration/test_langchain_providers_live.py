@@ -1,0 +1,196 @@
+"""Claude and Gemini as the frontier, through `langchain:INTEGRATION:MODEL`, on loopback stubs
+of Anthropic's Messages API and Google's Gemini API (tests/support/provider_stubs.py).
+
+The router in process (answer, usage, cost, truncation, the request each API received) and
+`asymroute serve` on its default configuration driven by the official `openai` SDK (a streamed
+answer, a tool-call round trip). The stubs speak each API as its installed SDK does.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import openai
+import pytest
+
+from asymroute.context import RouterContext
+from asymroute.effects import finish_reason
+from asymroute.graphs.router import build_router
+from asymroute.settings import Settings
+from bench.support.processes import free_port, running_server
+
+STUBS = Path(__file__).resolve().parents[1] / "support" / "provider_stubs.py"
+KEY = "sk-provider-stub"
+ANSWER = "The answer is 5."
+CLAUDE = "langchain:anthropic:claude-sonnet-4-5"
+GEMINI = "langchain:google_genai:gemini-2.5-flash"
+# List prices (USD per million tokens, input / output) of the default price table.
+PRICES = {CLAUDE: (3.00, 15.00), GEMINI: (0.30, 2.50)}
+WEATHER_TOOL = {
+    "type": "function",
+    "function": {
+        "name": "get_weather",
+        "description": "The weather in a city.",
+        "parameters": {
+            "type": "object",
+            "properties": {"city": {"type": "string"}},
+            "required": ["city"],
+        },
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def provider_stub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    command = [sys.executable, str(STUBS), "--port", str(port), "--key", KEY]
+    log = tmp_path_factory.mktemp("provider-stubs") / "stubs.log"
+    with running_server(command, f"{url}/health", log):
+        yield url
+
+
+def integration_env(stub: str) -> dict[str, str]:
+    """The integrations' own variables: no asymroute setting names their endpoint or key."""
+    return {
+        "ANTHROPIC_BASE_URL": stub,
+        "ANTHROPIC_API_KEY": KEY,
+        "GOOGLE_GEMINI_BASE_URL": stub,
+        "GOOGLE_API_KEY": KEY,
+    }
+
+
+@pytest.fixture
+def on_stubs(provider_stub: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    for name in ("ANTHROPIC_API_URL", "GEMINI_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in integration_env(provider_stub).items():
+        monkeypatch.setenv(name, value)
+    return provider_stub
+
+
+def recorded(stub: str) -> list[dict]:
+    return list(httpx.get(f"{stub}/recorded").json())
+
+
+def ask_frontier(frontier: str, **context: object) -> dict:
+    """One question routed to the frontier (threshold 0); the local tier is never called."""
+    defaults = RouterContext(
+        frontier_model=frontier,
+        classifier="heuristic",
+        threshold=0.0,
+        **context,  # type: ignore[arg-type]
+    )
+    router = build_router(Settings(_env_file=None), defaults=defaults)  # type: ignore[call-arg]
+    return router.invoke({"messages": [("user", "What is 2+3?")]})
+
+
+@pytest.mark.parametrize("frontier", [CLAUDE, GEMINI])
+def test_the_frontier_answers_and_is_priced(on_stubs: str, frontier: str) -> None:
+    result = ask_frontier(frontier, max_output_tokens=40, temperature=0.3)
+
+    assert result["answered_by"] == "frontier" and result["answer_model"] == frontier
+    assert result["messages"][-1].content == ANSWER
+    [usage] = result["usage"]
+    assert (usage["input_tokens"], usage["output_tokens"], usage["error"]) == (20, 4, None)
+    price_in, price_out = PRICES[frontier]
+    assert usage["cost_usd"] == pytest.approx((20 * price_in + 4 * price_out) / 1e6)
+    assert "price_unknown" not in result.get("flags", [])
+    body = recorded(on_stubs)[-1]["body"]
+    if frontier == CLAUDE:
+        assert (body["max_tokens"], body["temperature"]) == (40, 0.3)
+        assert body["messages"] == [{"role": "user", "content": "What is 2+3?"}]
+    else:
+        assert body["generationConfig"]["maxOutputTokens"] == 40
+        assert body["generationConfig"]["temperature"] == 0.3
+        assert body["contents"] == [{"role": "user", "parts": [{"text": "What is 2+3?"}]}]
+
+
+@pytest.mark.parametrize("frontier", [CLAUDE, GEMINI])
+def test_an_answer_cut_at_max_tokens_says_length(on_stubs: str, frontier: str) -> None:
+    result = ask_frontier(frontier, max_output_tokens=2)
+
+    assert result["messages"][-1].content == "The answer"
+    assert finish_reason(result["messages"][-1]) == "length"
+
+
+def test_a_model_without_a_list_price_is_costed_at_zero_and_flagged(on_stubs: str) -> None:
+    result = ask_frontier("langchain:anthropic:claude-stub-1")
+
+    assert result["answered_by"] == "frontier"
+    assert result["usage"][0]["cost_usd"] == 0.0
+    assert "price_unknown" in result["flags"]
+
+
+@pytest.fixture(scope="module", params=[CLAUDE, GEMINI])
+def gateway(
+    request: pytest.FixtureRequest, provider_stub: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, str]]:
+    """`asymroute serve` on its defaults (embedded local tier), the frontier on a stub."""
+    frontier = str(request.param)
+    tmp = tmp_path_factory.mktemp("gateway")
+    env = {
+        **integration_env(provider_stub),
+        "ASYMROUTE_GATEWAY_CONTEXT": json.dumps({"frontier_model": frontier}),
+        "ASYMROUTE_GATEWAY_SPEND_PATH": str(tmp / "spend.sqlite"),
+        "LANGSMITH_TRACING": "false",
+    }
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    command = [sys.executable, "-m", "asymroute.cli", "serve", "--port", str(port)]
+    with running_server(command, f"{url}/health/liveness", tmp / "gw.log", env=env):
+        yield url, frontier
+
+
+def client(url: str) -> openai.OpenAI:
+    return openai.OpenAI(base_url=f"{url}/v1", api_key="unused", max_retries=0)
+
+
+def test_gateway_streams_the_frontier_answer(gateway: tuple[str, str]) -> None:
+    url, frontier = gateway
+    stream = client(url).chat.completions.create(
+        model="router-0",  # always the frontier
+        messages=[{"role": "user", "content": "What is 2+3?"}],
+        stream=True,
+        stream_options={"include_usage": True},
+    )
+    chunks = list(stream)
+
+    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    assert text == ANSWER
+    assert {c.model for c in chunks} == {frontier}
+    finishes = [
+        c.choices[0].finish_reason for c in chunks if c.choices and c.choices[0].finish_reason
+    ]
+    assert finishes == ["stop"]
+    usage = chunks[-1].usage
+    assert usage is not None and (usage.prompt_tokens, usage.completion_tokens) == (20, 4)
+
+
+def test_gateway_tool_call_round_trip(gateway: tuple[str, str]) -> None:
+    url, frontier = gateway
+    messages: list[dict] = [{"role": "user", "content": "What is the weather in Paris?"}]
+    first = client(url).chat.completions.with_raw_response.create(
+        model="router-0", messages=messages, tools=[WEATHER_TOOL]
+    )
+    reply = first.parse().choices[0]
+    [call] = reply.message.tool_calls or []
+    messages += [
+        reply.message.model_dump(exclude_none=True),
+        {"role": "tool", "tool_call_id": call.id, "content": '{"celsius": 18}'},
+    ]
+    second = client(url).chat.completions.create(
+        model="router-0", messages=messages, tools=[WEATHER_TOOL]
+    )
+
+    assert first.headers["x-asymroute-model"] == frontier
+    assert reply.finish_reason == "tool_calls"
+    assert call.function.name == "get_weather"
+    assert json.loads(call.function.arguments) == {"city": "Paris"}
+    assert second.choices[0].finish_reason == "stop"
+    assert "18" in (second.choices[0].message.content or "")
+    assert float(first.headers["x-asymroute-cost-usd"]) > 0
