@@ -171,12 +171,13 @@ def test_gateway_streams_the_frontier_answer(gateway: tuple[str, str]) -> None:
     assert usage is not None and (usage.prompt_tokens, usage.completion_tokens) == (20, 4)
 
 
-def test_gateway_tool_call_round_trip(gateway: tuple[str, str]) -> None:
+def test_gateway_tool_call_round_trip(gateway: tuple[str, str], provider_stub: str) -> None:
     url, frontier = gateway
     messages: list[dict] = [{"role": "user", "content": "What is the weather in Paris?"}]
     first = client(url).chat.completions.with_raw_response.create(
-        model="router-0", messages=messages, tools=[WEATHER_TOOL]
+        model="router-0", messages=messages, tools=[WEATHER_TOOL], tool_choice="required"
     )
+    sent = recorded(provider_stub)[-1]["body"]
     reply = first.parse().choices[0]
     [call] = reply.message.tool_calls or []
     messages += [
@@ -194,3 +195,27 @@ def test_gateway_tool_call_round_trip(gateway: tuple[str, str]) -> None:
     assert second.choices[0].finish_reason == "stop"
     assert "18" in (second.choices[0].message.content or "")
     assert float(first.headers["x-asymroute-cost-usd"]) > 0
+    # OpenAI's "required", in each API's terms.
+    if frontier == CLAUDE:
+        assert sent["tool_choice"] == {"type": "any"}
+        assert sent["tools"][0]["input_schema"]["required"] == ["city"]
+    else:
+        assert sent["toolConfig"]["functionCallingConfig"]["mode"] == "ANY"
+
+
+def test_gateway_streams_a_tool_call(gateway: tuple[str, str]) -> None:
+    url, frontier = gateway
+    stream = client(url).chat.completions.create(
+        model="router-0",
+        messages=[{"role": "user", "content": "What is the weather in Paris?"}],
+        tools=[WEATHER_TOOL],
+        stream=True,
+    )
+    chunks = [c for c in stream if c.choices]
+
+    assert {c.model for c in chunks} == {frontier}
+    calls = [call for c in chunks for call in c.choices[0].delta.tool_calls or []]
+    assert calls[0].function and calls[0].function.name == "get_weather"
+    arguments = "".join((call.function and call.function.arguments) or "" for call in calls)
+    assert json.loads(arguments) == {"city": "Paris"}
+    assert chunks[-1].choices[0].finish_reason == "tool_calls"
