@@ -20,6 +20,9 @@ import pytest
 from asymroute.context import RouterContext
 from asymroute.effects import finish_reason
 from asymroute.graphs.router import build_router
+from asymroute.providers import get_provider, parse_model
+from asymroute.providers.base import ModelOptions
+from asymroute.resilience import classify_failure
 from asymroute.settings import Settings
 from bench.support.processes import free_port, running_server
 
@@ -124,6 +127,47 @@ def test_a_model_without_a_list_price_is_costed_at_zero_and_flagged(on_stubs: st
     assert result["answered_by"] == "frontier"
     assert result["usage"][0]["cost_usd"] == 0.0
     assert "price_unknown" in result["flags"]
+
+
+@pytest.mark.parametrize(
+    ("model", "status"),
+    [
+        ("langchain:anthropic:fail-429", 429),
+        ("langchain:anthropic:fail-529", 529),  # Anthropic's "overloaded"
+        ("langchain:google_genai:fail-429", 429),
+        ("langchain:google_genai:fail-503", 503),
+    ],
+)
+def test_upstream_failures_are_read_by_the_retry_policy(
+    on_stubs: str, model: str, status: int
+) -> None:
+    """The integrations' own exception types still carry the status and Retry-After that
+    asymroute.resilience decides retries and cooldowns on."""
+    spec = parse_model(model)
+    options = ModelOptions(
+        max_output_tokens=16, temperature=0.0, timeout_s=10.0, connect_timeout_s=5.0
+    )
+    chat_model = get_provider(spec).create(spec.model, Settings(_env_file=None), options)  # type: ignore[call-arg]
+    with pytest.raises(Exception) as raised:
+        chat_model.invoke("What is 2+3?")
+
+    failure = classify_failure(raised.value)
+    assert (failure.transient, failure.status, failure.retry_after_s) == (True, status, 7.0)
+
+
+def test_a_rejected_key_is_not_retried(on_stubs: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-wrong")
+    spec = parse_model(CLAUDE)
+    options = ModelOptions(
+        max_output_tokens=16, temperature=0.0, timeout_s=10.0, connect_timeout_s=5.0
+    )
+    chat_model = get_provider(spec).create(spec.model, Settings(_env_file=None), options)  # type: ignore[call-arg]
+    with pytest.raises(Exception) as raised:
+        chat_model.invoke("What is 2+3?")
+
+    assert classify_failure(raised.value).status == 401
+    assert not classify_failure(raised.value).transient
+    assert "sk-wrong" not in str(raised.value)
 
 
 @pytest.fixture(scope="module", params=[CLAUDE, GEMINI])

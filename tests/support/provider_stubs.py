@@ -17,8 +17,9 @@ fields as `google.genai.models._GenerateContentResponse_from_mldev` reads them.
 
 Both answer ANSWER, cut to `max_tokens` / `maxOutputTokens` words (stop reason max_tokens /
 MAX_TOKENS); a request with tools calls the first tool once (a required string is "Paris", a
-number 21), then answers "Done: " and the tool's result. A wrong key is a 401 (Anthropic) or
-400 API_KEY_INVALID (Gemini), in each API's error shape. `GET /recorded` lists the requests.
+number 21), then answers "Done: " and the tool's result. A wrong key is a 401 quoting the
+key (Anthropic) or 400 INVALID_ARGUMENT (Gemini), in each API's error shape; a model
+named `fail-NNN` is answered with that status and `Retry-After: 7`. `GET /recorded` lists the requests.
 """
 
 from __future__ import annotations
@@ -188,8 +189,11 @@ def gemini_whole(model: str, body: dict[str, Any]) -> dict[str, Any]:
 # --- the server --------------------------------------------------------------------------
 
 
-async def _respond(send: Send, status: int, body: bytes, kind: bytes = b"application/json") -> None:
+async def _respond(
+    send: Send, status: int, body: bytes, kind: bytes = b"application/json", *extra: bytes
+) -> None:
     headers = [(b"content-type", kind), (b"content-length", str(len(body)).encode())]
+    headers += [(b"retry-after", extra[0])] if extra else []
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
@@ -215,9 +219,16 @@ async def app(scope: dict[str, Any], receive: Callable[[], Awaitable[Any]], send
     key = os.environ.get(KEY_ENV, "")
     recorded.append({"path": path, "query": scope["query_string"].decode(), "body": body,
                      "anthropic_version": headers.get("anthropic-version")})  # fmt: skip
+    gemini = GEMINI_PATH.match(path)
+    model = str(body.get("model") or (gemini["model"] if gemini else ""))
+    if failing := FAILING_MODEL.match(model):
+        await _fail(send, int(failing["status"]), path == "/v1/messages")
+        return
     if path == "/v1/messages":
         if key not in (headers.get("x-api-key"), headers.get("authorization", "")[7:]):
-            error = {"type": "authentication_error", "message": "invalid x-api-key"}
+            # Quoting the key back, as some upstreams do: asymroute must mask it.
+            given = headers.get("x-api-key") or headers.get("authorization", "")[7:]
+            error = {"type": "authentication_error", "message": f"invalid x-api-key {given}"}
             await _respond(send, 401, json.dumps({"type": "error", "error": error}).encode())
         elif body.get("stream"):
             events = b"".join(
@@ -241,6 +252,21 @@ async def app(scope: dict[str, Any], receive: Callable[[], Awaitable[Any]], send
         await _respond(send, 200, events, b"text/event-stream")
     else:
         await _respond(send, 200, json.dumps(gemini_whole(found["model"], body)).encode())
+
+
+FAILING_MODEL = re.compile(r"^fail-(?P<status>\d{3})$")
+"""A model named fail-429, fail-529...: every call answers that status, with Retry-After 7."""
+ANTHROPIC_ERROR_TYPES = {429: "rate_limit_error", 529: "overloaded_error", 500: "api_error"}
+GOOGLE_STATUSES = {429: "RESOURCE_EXHAUSTED", 503: "UNAVAILABLE", 500: "INTERNAL"}
+
+
+async def _fail(send: Send, status: int, anthropic: bool) -> None:
+    if anthropic:
+        error = {"type": ANTHROPIC_ERROR_TYPES.get(status, "api_error"), "message": "stub"}
+        body = {"type": "error", "error": error}
+    else:
+        body = {"error": {"code": status, "message": "stub", "status": GOOGLE_STATUSES.get(status)}}
+    await _respond(send, status, json.dumps(body).encode(), b"application/json", b"7")
 
 
 def main() -> None:
