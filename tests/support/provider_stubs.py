@@ -19,7 +19,8 @@ Both answer ANSWER, cut to `max_tokens` / `maxOutputTokens` words (stop reason m
 MAX_TOKENS); a request with tools calls the first tool once (a required string is "Paris", a
 number 21), then answers "Done: " and the tool's result. A wrong key is a 401 quoting the
 key (Anthropic) or 400 INVALID_ARGUMENT (Gemini), in each API's error shape; a model
-named `fail-NNN` is answered with that status and `Retry-After: 7`. `GET /recorded` lists the requests.
+named `fail-NNN` is answered with that status and `Retry-After: 7`. `GET /recorded` lists
+the requests.
 """
 
 from __future__ import annotations
