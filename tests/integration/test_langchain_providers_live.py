@@ -1,9 +1,10 @@
 """Claude and Gemini as the frontier, through `langchain:INTEGRATION:MODEL`, on loopback stubs
 of Anthropic's Messages API and Google's Gemini API (tests/support/provider_stubs.py).
 
-The router in process (answer, usage, cost, truncation, the request each API received) and
-`asymroute serve` on its default configuration driven by the official `openai` SDK (a streamed
-answer, a tool-call round trip). The stubs speak each API as its installed SDK does.
+The router in process (answer, usage, cost, truncation, the request each API received, failures
+as the retry policy reads them), `asymroute serve` on its default configuration driven by the
+official `openai` SDK (a streamed answer, a tool-call round trip), and `langgraph dev` with its
+blocking-call detector on. The stubs speak each API as its installed SDK does.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from asymroute.providers.base import ModelOptions
 from asymroute.resilience import classify_failure
 from asymroute.settings import Settings
 from bench.support.processes import free_port, running_server
+from tests.support.langgraph_dev import langgraph_dev_server
 
 STUBS = Path(__file__).resolve().parents[1] / "support" / "provider_stubs.py"
 KEY = "sk-provider-stub"
@@ -263,3 +265,28 @@ def test_gateway_streams_a_tool_call(gateway: tuple[str, str]) -> None:
     arguments = "".join((call.function and call.function.arguments) or "" for call in calls)
     assert json.loads(arguments) == {"city": "Paris"}
     assert chunks[-1].choices[0].finish_reason == "tool_calls"
+
+
+def test_langgraph_dev_runs_both_frontiers_without_blocking_calls(
+    provider_stub: str, tmp_path: Path
+) -> None:
+    with langgraph_dev_server(integration_env(provider_stub), tmp_path) as url:
+        states = [
+            httpx.post(
+                f"{url}/runs/wait",
+                json={
+                    "assistant_id": "router",
+                    "input": {"messages": [{"role": "user", "content": "What is 2+3?"}]},
+                    "context": {"frontier_model": frontier, "threshold": 0.0},
+                },
+                timeout=300,
+            ).json()
+            for frontier in (CLAUDE, GEMINI)
+        ]
+    log = (tmp_path / "server.log").read_text(errors="replace")
+
+    for state, frontier in zip(states, (CLAUDE, GEMINI), strict=True):
+        assert "__error__" not in state, state
+        assert (state["answered_by"], state["answer_model"]) == ("frontier", frontier)
+        assert state["messages"][-1]["content"] == ANSWER
+    assert "Blocking call" not in log and "BlockingError" not in log
