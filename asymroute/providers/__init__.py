@@ -28,6 +28,12 @@ def _valid_forms() -> str:
     return ", ".join(f"{name} (e.g. {p.example})" for name, p in sorted(PROVIDERS.items()))
 
 
+def _hint(provider: str, model: str) -> str:
+    if provider.lower() in PROVIDERS:  # OpenAI:gpt-4o
+        return f"; did you mean {provider.lower()}:{model}?"
+    return unknown_provider_hint(provider, model)
+
+
 def parse_model(model_string: str, *, role: str = "model") -> ModelSpec:
     """Split `provider:model`; raises `ConfigurationError` naming the valid providers."""
     if not isinstance(model_string, str):
@@ -44,7 +50,7 @@ def parse_model(model_string: str, *, role: str = "model") -> ModelSpec:
     if provider not in PROVIDERS:
         raise ConfigurationError(
             f"{role} {model_string!r} names unknown provider {provider!r}; "
-            f"valid providers: {_valid_forms()}{unknown_provider_hint(provider, model.strip())}"
+            f"valid providers: {_valid_forms()}{_hint(provider, model.strip())}"
         )
     check = getattr(PROVIDERS[provider], "check_model", None)
     if callable(check):  # the provider's own checks of the model part (no I/O)
