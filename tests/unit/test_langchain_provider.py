@@ -14,11 +14,8 @@ from asymroute.guards import unmet_needs
 from asymroute.pricing import ModelPrice, get_price_table
 from asymroute.providers import get_provider, parse_model, sampling_parameters
 from asymroute.providers.base import ModelOptions
-from asymroute.providers.langchain_models import (
-    openai_finish_reason,
-    openai_tool_choice,
-    registry,
-)
+from asymroute.providers.langchain_integrations import openai_finish_reason, openai_tool_choice
+from asymroute.providers.langchain_models import registry
 from asymroute.providers.sampling import Sampling
 from asymroute.settings import Settings
 
