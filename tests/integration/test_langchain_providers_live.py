@@ -17,6 +17,7 @@ from pathlib import Path
 import httpx
 import openai
 import pytest
+from pydantic import SecretStr
 
 from asymroute.context import RouterContext
 from asymroute.effects import finish_reason
@@ -129,6 +130,23 @@ def test_a_model_without_a_list_price_is_costed_at_zero_and_flagged(on_stubs: st
     assert result["answered_by"] == "frontier"
     assert result["usage"][0]["cost_usd"] == 0.0
     assert "price_unknown" in result["flags"]
+
+
+@pytest.mark.parametrize("frontier", [CLAUDE, GEMINI])
+def test_a_deployments_own_endpoint_and_key_need_no_environment(
+    provider_stub: str, frontier: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`ModelOptions.base_url` / `api_key` (a model list's deployment) replace the variables."""
+    for name in (*integration_env(provider_stub), "ANTHROPIC_API_URL", "GEMINI_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    spec = parse_model(frontier)
+    options = ModelOptions(
+        max_output_tokens=16, temperature=0.0, timeout_s=10.0, connect_timeout_s=5.0,
+        base_url=provider_stub, api_key=SecretStr(KEY),
+    )  # fmt: skip
+    chat_model = get_provider(spec).create(spec.model, Settings(_env_file=None), options)  # type: ignore[call-arg]
+
+    assert chat_model.invoke("What is 2+3?").content == ANSWER
 
 
 @pytest.mark.parametrize(
