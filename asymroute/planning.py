@@ -12,7 +12,13 @@ from asymroute.context import RouterContext
 from asymroute.errors import ConfigurationError
 from asymroute.json_mode import wants_json
 from asymroute.pricing import PriceTable, get_price_table
-from asymroute.providers import ModelOptions, ModelSpec, get_provider, parse_model
+from asymroute.providers import (
+    ModelOptions,
+    ModelSpec,
+    check_credentials,
+    get_provider,
+    parse_model,
+)
 from asymroute.providers.async_http import AsyncHttpClients
 from asymroute.records import Tier
 from asymroute.resilience import Resilience
@@ -150,10 +156,13 @@ class RouterSetup:
 
     @classmethod
     def build(cls, settings: Settings, defaults: RouterContext | None = None) -> RouterSetup:
-        """Checks the defaults now, so a bad model string fails at graph build time."""
+        """Checks the defaults now, so a bad model string or a missing key fails at graph
+        build time (the gateway's and `langgraph dev`'s start-up)."""
         defaults = defaults if defaults is not None else RouterContext()
         try:
-            plan_run(defaults, settings)
+            plan = plan_run(defaults, settings)
+            for spec in (plan.local, plan.frontier):
+                check_credentials(spec, settings)  # a key variable that is not set
         except ConfigurationError as exc:
             raise ConfigurationError(f"default routing context is invalid: {exc}") from exc
         return cls(settings=settings, defaults=defaults)

@@ -81,6 +81,15 @@ def sampling_parameters(spec: ModelSpec) -> frozenset[str]:
     return frozenset(getattr(provider, "sampling_parameters", frozenset()))
 
 
+def check_credentials(spec: ModelSpec, settings: Settings) -> None:
+    """Raises `ConfigurationError` when the model's provider finds its key missing from the
+    environment (`check_credentials(model, settings)`, no I/O); a provider without the hook
+    says so when the model is built or called."""
+    check = getattr(get_provider(spec), "check_credentials", None)
+    if callable(check):
+        check(spec.model, settings)
+
+
 def calls_tools(spec: ModelSpec, settings: Settings) -> bool:
     """Whether the model can be sent tools: its provider can (`calls_tools`), and the model
     itself was not found unable (a provider's `model_calls_tools`, from what it learned with
@@ -113,6 +122,7 @@ __all__ = [
     "ModelSpec",
     "alearn_capabilities",
     "calls_tools",
+    "check_credentials",
     "endpoint_of",
     "get_provider",
     "learn_capabilities",

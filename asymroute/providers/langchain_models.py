@@ -177,6 +177,15 @@ class LangChainProvider:
         """Raises `ConfigurationError` for a bad form or a missing integration (no I/O)."""
         split(model)
 
+    def check_credentials(self, model: str, settings: Settings) -> None:
+        """The key variables of an integration asymroute knows: one must be set (no I/O)."""
+        known = INTEGRATIONS.get(split(model)[0])
+        if known and not any(map(os.environ.get, known.key_variables)):
+            raise ConfigurationError(
+                f"langchain:{model} needs a key: set {' or '.join(known.key_variables)} in the "
+                "environment (or give the deployment its own key)"
+            )
+
     def model_sampling_parameters(self, model: str) -> frozenset[str]:
         known = INTEGRATIONS.get(split(model)[0])
         return known.sampling_parameters if known else frozenset()
@@ -200,11 +209,8 @@ class LangChainProvider:
         integration, name = split(model)
         module_name, class_name, construct = registry()[integration]
         known = INTEGRATIONS.get(integration)
-        if known and options.api_key is None and not any(map(os.environ.get, known.key_variables)):
-            raise ConfigurationError(
-                f"langchain:{model} needs a key: set {' or '.join(known.key_variables)} in the "
-                "environment (or give the deployment its own key)"
-            )
+        if options.api_key is None:
+            self.check_credentials(model, settings)
         base = getattr(importlib.import_module(module_name), class_name)
         kwargs: dict[str, Any] = {
             # LangChain's standard parameters, which every integration takes.

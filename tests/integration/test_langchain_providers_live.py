@@ -10,6 +10,8 @@ blocking-call detector on. The stubs speak each API as its installed SDK does.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -188,6 +190,21 @@ def test_a_rejected_key_is_not_retried(on_stubs: str, monkeypatch: pytest.Monkey
     assert classify_failure(raised.value).status == 401
     assert not classify_failure(raised.value).transient
     assert "sk-wrong" not in str(raised.value)
+
+
+def test_the_gateway_refuses_to_start_without_the_key(tmp_path: Path) -> None:
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if name not in ("ANTHROPIC_API_KEY", "ANTHROPIC_API_URL")
+    }
+    env["ASYMROUTE_GATEWAY_CONTEXT"] = json.dumps({"frontier_model": CLAUDE})
+    env["ASYMROUTE_GATEWAY_SPEND_PATH"] = str(tmp_path / "spend.sqlite")
+    command = [sys.executable, "-m", "asymroute.cli", "serve", "--port", str(free_port())]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+
+    assert done.returncode != 0
+    assert "needs a key: set ANTHROPIC_API_KEY" in done.stderr
 
 
 @pytest.fixture(scope="module", params=[CLAUDE, GEMINI])

@@ -9,8 +9,10 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
+from asymroute.context import RouterContext
 from asymroute.errors import ConfigurationError
 from asymroute.guards import unmet_needs
+from asymroute.planning import RouterSetup
 from asymroute.pricing import ModelPrice, get_price_table
 from asymroute.providers import get_provider, parse_model, sampling_parameters
 from asymroute.providers.base import ModelOptions
@@ -116,6 +118,17 @@ def test_a_missing_key_is_a_configuration_error(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.delenv("GEMINI_API_KEY", raising=False)
     with pytest.raises(ConfigurationError, match=r"GOOGLE_API_KEY or GEMINI_API_KEY"):
         build(GEMINI)
+
+
+def test_a_missing_key_fails_when_the_router_is_built(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("GOOGLE_API_KEY")
+    monkeypatch.delenv("GEMINI_API_KEY", raising=False)
+    with pytest.raises(ConfigurationError) as raised:
+        RouterSetup.build(SETTINGS, RouterContext(frontier_model=GEMINI, classifier="heuristic"))
+    assert str(raised.value).startswith("default routing context is invalid: ")
+    assert "set GOOGLE_API_KEY or GEMINI_API_KEY" in str(raised.value)
+    monkeypatch.setenv("GEMINI_API_KEY", "g")
+    RouterSetup.build(SETTINGS, RouterContext(frontier_model=GEMINI, classifier="heuristic"))
 
 
 def test_claude_gets_the_options_in_its_own_terms() -> None:
