@@ -195,7 +195,8 @@ class LangChainProvider:
         return known.content_kinds if known else frozenset()
 
     def is_configured(self, settings: Settings) -> bool:
-        # Chosen by name: a missing key is `create`'s ConfigurationError, not a silent fallback.
+        # Chosen by name: a missing key is a ConfigurationError (`check_credentials` when the
+        # router is built, `create` for a run's own context), never a silent local fallback.
         return True
 
     def endpoint(self, model: str, settings: Settings) -> str:
