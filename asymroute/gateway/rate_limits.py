@@ -36,6 +36,7 @@ from asymroute.budget import estimate_input_tokens
 from asymroute.errors import ConfigurationError
 from asymroute.gateway.errors import GatewayError
 from asymroute.gateway.settings import GatewaySettings
+from asymroute.resilience.shared_breaker import check_redis_url
 
 logger = logging.getLogger(__name__)
 
@@ -90,11 +91,7 @@ def _key_limits(name: str, entry: Any) -> KeyLimits:
 def storage_uri(redis_url: str | None) -> str:
     if not redis_url:
         return "async+memory://"
-    if not redis_url.startswith(("redis://", "rediss://", "redis+unix://")):
-        raise ConfigurationError(
-            f"ASYMROUTE_REDIS_URL must be a redis:// (or rediss://) URL, got {redis_url!r}"
-        )
-    return f"async+{redis_url}"
+    return f"async+{check_redis_url(redis_url)}"
 
 
 def open_storage(redis_url: str | None) -> Any:

@@ -1,0 +1,148 @@
+"""Breakers shared through Redis: what a replica does with the changes it receives, and that
+it decides alone (as the in-memory registry does) while Redis cannot be reached.
+
+The exchange with a real Redis is tested in tests/integration/test_shared_breakers_live.py.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Iterator
+
+import pytest
+import redis
+
+from asymroute.errors import ConfigurationError
+from asymroute.gateway.metrics import GatewayMetrics
+from asymroute.resilience import BreakerRegistry
+from asymroute.resilience.runtime import Resilience
+from asymroute.resilience.shared_breaker import SharedBreakerRegistry
+from asymroute.settings import Settings
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+URL = "redis://redis.invalid:6379/0"
+
+
+class Unreachable:
+    """A client whose every command fails as when Redis is down (no socket is opened)."""
+
+    def pipeline(self, **_: object) -> None:
+        fail()
+
+    def pubsub(self, **_: object) -> FailingPubSub:
+        return FailingPubSub()
+
+    def close(self) -> None:
+        pass
+
+
+def fail(*args: object, **kwargs: object) -> None:
+    raise redis.ConnectionError("Error 111 connecting to redis.invalid:6379. Connection refused.")
+
+
+class FailingPubSub:
+    subscribe = staticmethod(fail)
+
+    def close(self) -> None:
+        pass
+
+
+def message(registry: SharedBreakerRegistry, replica: str = "other", **fields: object) -> bytes:
+    return json.dumps({"replica": replica, **fields}).encode()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def registry(clock: FakeClock) -> Iterator[SharedBreakerRegistry]:
+    shared = SharedBreakerRegistry(3, 30.0, URL, clock=clock, client_factory=Unreachable)
+    yield shared
+    shared.close()
+
+
+def test_another_replicas_opening_cools_the_endpoint_down_for_the_time_it_has_left(
+    registry: SharedBreakerRegistry, clock: FakeClock
+) -> None:
+    registry._receive(
+        message(registry, endpoint="e", state="open", consecutive_failures=4, remaining_s=12.5)
+    )
+    status = registry.status("e")
+    assert (status.state, status.consecutive_failures) == ("open", 4)
+    assert status.retry_in_s == pytest.approx(12.5)
+    assert registry.admit("e") == "open"
+    clock.now += 12.5
+    assert registry.admit("e") == "probe"  # then this replica may probe it
+
+
+def test_another_replicas_success_closes_the_endpoint(registry: SharedBreakerRegistry) -> None:
+    for _ in range(3):
+        registry.record_failure("e")
+    assert registry.is_cooling_down("e")
+    registry._receive(message(registry, endpoint="e", state="closed"))
+    assert registry.admit("e") == "closed"
+    assert registry.status("e").consecutive_failures == 0
+
+
+def test_its_own_and_malformed_messages_change_nothing(
+    registry: SharedBreakerRegistry, caplog: pytest.LogCaptureFixture
+) -> None:
+    own = message(registry, registry.replica, endpoint="e", state="open", remaining_s=10)
+    registry._receive(own)
+    with caplog.at_level(logging.WARNING):
+        registry._receive(b"not json")
+        registry._receive(message(registry, state="open"))  # no endpoint
+    assert registry.status("e").state == "closed"
+    assert "malformed breaker message" in caplog.text
+
+
+def test_without_redis_a_replica_decides_alone_and_says_so(
+    registry: SharedBreakerRegistry, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="asymroute.resilience.shared_breaker")
+    for _ in range(3):
+        assert registry.admit("e") == "closed"
+        registry.record_failure("e")
+    assert registry.admit("e") == "open"
+    deadline = time.monotonic() + 10
+    while "not shared" not in caplog.text and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert registry.shared is False
+    assert "circuit breakers are not shared while Redis" in caplog.text
+    text = GatewayMetrics(registry).exposition().decode()
+    assert "asymroute_breaker_shared 0.0" in text
+
+
+def test_the_registry_reports_changes_others_must_hear_about() -> None:
+    breakers = BreakerRegistry(failure_threshold=2, cooldown_s=10.0, clock=FakeClock())
+    assert breakers.record_success("e") is False  # closed stays closed: nothing to publish
+    assert breakers.record_failure("e") is False
+    assert breakers.record_failure("e") is True  # opened
+    assert breakers.record_success("e") is True  # closed again
+
+
+def test_a_redis_url_shares_the_breakers_and_none_keeps_them_in_memory() -> None:
+    assert type(Resilience.from_settings(Settings()).breakers) is BreakerRegistry
+    assert BreakerRegistry(1, 1.0).shared is None
+    shared = Resilience.from_settings(Settings(ASYMROUTE_REDIS_URL=URL)).breakers
+    assert isinstance(shared, SharedBreakerRegistry)
+    shared.close()
+    off = Settings(ASYMROUTE_REDIS_URL=URL, ASYMROUTE_BREAKER_FAILURES=0)
+    assert type(Resilience.from_settings(off).breakers) is BreakerRegistry
+
+
+def test_a_redis_url_that_is_not_one_is_refused() -> None:
+    with pytest.raises(ConfigurationError, match="ASYMROUTE_REDIS_URL must be a redis://"):
+        Resilience.from_settings(Settings(ASYMROUTE_REDIS_URL="http://cache:6379"))
