@@ -16,7 +16,6 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 import openai
@@ -40,6 +39,9 @@ LOCAL, FRONTIER = "ollama:stub-local", "openai:stub-frontier"
 SIMPLE = "What is 2+3?"  # the heuristic classifier keeps it local
 COMPLEX = "Analyze and debug this parser, then refactor it to be thread-safe."  # frontier
 PRICE = {"input_per_million": 5.0, "output_per_million": 15.0}
+CONTEXT = {"local_model": LOCAL, "frontier_model": FRONTIER, "classifier": "heuristic",
+           "max_output_tokens": 32}  # fmt: skip
+LIMITS = {"limited": {"requests": f"{LIMIT}/minute"}}
 
 
 @dataclass
@@ -67,14 +69,11 @@ def replicas(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Replicas]:
             "OLLAMA_BASE_URL": local.url,
             "OPENAI_BASE_URL": frontier.openai_url,
             "OPENAI_API_KEY": "sk-stub",
-            "ASYMROUTE_GATEWAY_CONTEXT": json.dumps(
-                {"local_model": LOCAL, "frontier_model": FRONTIER, "classifier": "heuristic",
-                 "max_output_tokens": 32}  # fmt: skip
-            ),
+            "ASYMROUTE_GATEWAY_CONTEXT": json.dumps(CONTEXT),
             "ASYMROUTE_PRICES": json.dumps({LOCAL: PRICE, FRONTIER: PRICE}),
             "ASYMROUTE_GATEWAY_KEYS": json.dumps(KEYS),
             "ASYMROUTE_GATEWAY_ADMIN_KEYS": json.dumps(["ops"]),
-            "ASYMROUTE_GATEWAY_KEY_LIMITS": json.dumps({"limited": {"requests": f"{LIMIT}/minute"}}),
+            "ASYMROUTE_GATEWAY_KEY_LIMITS": json.dumps(LIMITS),
             "ASYMROUTE_GATEWAY_KEY_BUDGETS": json.dumps({"capped": BUDGET_USD}),
             "ASYMROUTE_REDIS_URL": redis_url,
             "ASYMROUTE_POSTGRES_URL": postgres_url,
