@@ -10,12 +10,15 @@ import json
 import logging
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import redis
 
 from asymroute.errors import ConfigurationError
 from asymroute.gateway.metrics import GatewayMetrics
+from asymroute.gateway.settings import GatewaySettings
+from asymroute.gateway.spend import open_spend_store
 from asymroute.resilience import BreakerRegistry
 from asymroute.resilience.runtime import Resilience
 from asymroute.resilience.shared_breaker import SharedBreakerRegistry
@@ -146,3 +149,21 @@ def test_a_redis_url_shares_the_breakers_and_none_keeps_them_in_memory() -> None
 def test_a_redis_url_that_is_not_one_is_refused() -> None:
     with pytest.raises(ConfigurationError, match="ASYMROUTE_REDIS_URL must be a redis://"):
         Resilience.from_settings(Settings(ASYMROUTE_REDIS_URL="http://cache:6379"))
+
+
+def test_budgets_outside_postgres_on_a_gateway_with_redis_are_warned_about(
+    caplog: pytest.LogCaptureFixture, tmp_path: Path
+) -> None:
+    caplog.set_level(logging.WARNING, logger="asymroute.gateway.spend")
+    common = {
+        "_env_file": None,
+        "gateway_keys": {"team": "sk-team"},
+        "gateway_key_budgets_usd": {"team": 1.0},
+        "gateway_spend_path": tmp_path / "spend.sqlite",
+    }
+    open_spend_store(GatewaySettings(**common)).close()  # type: ignore[arg-type]
+    assert "replicas" not in caplog.text
+    with_redis = GatewaySettings(**common, redis_url=URL)  # type: ignore[arg-type]
+    open_spend_store(with_redis).close()
+    assert "a SQLite file, which only processes on this host share" in caplog.text
+    assert "ASYMROUTE_POSTGRES_URL" in caplog.text
