@@ -21,7 +21,8 @@ replica may send one probe when a cooldown ends; the first success closes it eve
 
 If Redis cannot be reached, the gateway goes on with local state only: a warning in the log,
 `shared` false (the metric `asymroute_breaker_shared` 0), and a reconnection every few
-seconds; nothing waits for it.
+seconds; nothing but the publisher waits for it. Its changes go out in order once Redis is
+back (an opening with the time it has left then, or not at all if its cooldown has passed).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ import time
 import uuid
 import weakref
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from asymroute.errors import ConfigurationError
@@ -81,6 +82,7 @@ class SharedBreakerRegistry(BreakerRegistry):
         self._start_lock = threading.Lock()
         self._redis = _redis_module()
         self._warned = False
+        self._subscribed = False
         _forget_threads_after_fork(self)
 
     # The callers' interface: local decisions, plus a note to the publisher on a change.
@@ -146,15 +148,26 @@ class SharedBreakerRegistry(BreakerRegistry):
             change = self._outbox.get()
             if change is None:
                 break
-            try:
-                self._publish(client, change)
-            except (self._redis.RedisError, OSError) as exc:
-                # Not retried: the subscriber re-publishes the open endpoints on reconnecting.
-                self._lost(exc)
+            while not self._stopped.is_set():  # in order, each until it is out
+                try:
+                    self._publish(client, change)
+                except (self._redis.RedisError, OSError) as exc:
+                    self._lost(exc)
+                    self._stopped.wait(RECONNECT_S)
+                    continue
+                if self._subscribed:
+                    self._found()
+                break
         client.close()
 
     def _publish(self, client: Any, change: Change) -> None:
         key = KEY_PREFIX + change.endpoint
+        if change.state == "open":
+            # The time left now: the change may have waited for Redis to come back.
+            status = self.status(change.endpoint)
+            if status.state != "open":
+                return  # its cooldown passed meanwhile: nothing left to share
+            change = replace(change, remaining_s=status.retry_in_s)
         message = json.dumps({"replica": self.replica, **change.__dict__})
         pipe = client.pipeline(transaction=False)
         if change.state == "open":
@@ -173,12 +186,14 @@ class SharedBreakerRegistry(BreakerRegistry):
             try:
                 pubsub.subscribe(CHANNEL)
                 self._catch_up(client)
+                self._subscribed = True
                 self._found()
                 while not self._stopped.is_set():
                     message = pubsub.get_message(timeout=1.0)
                     if message is not None:
                         self._receive(message["data"])
             except (self._redis.RedisError, OSError) as exc:
+                self._subscribed = False
                 self._lost(exc)
                 self._stopped.wait(RECONNECT_S)
             finally:
@@ -268,7 +283,7 @@ def _forget_threads_after_fork(registry: SharedBreakerRegistry) -> None:
         if child is not None:
             child._threads = []
             child._start_lock = threading.Lock()
-            child.shared = False
+            child.shared = child._subscribed = False
 
     os.register_at_fork(after_in_child=forget)
 

@@ -167,3 +167,59 @@ def test_budgets_outside_postgres_on_a_gateway_with_redis_are_warned_about(
     open_spend_store(with_redis).close()
     assert "a SQLite file, which only processes on this host share" in caplog.text
     assert "ASYMROUTE_POSTGRES_URL" in caplog.text
+
+
+class RecordingPipeline:
+    def __init__(self, sent: list[tuple[str, ...]]) -> None:
+        self.sent, self.commands = sent, []
+
+    def set(self, key: str, value: str, px: int) -> None:
+        self.commands.append(("set", key, str(px)))
+
+    def delete(self, key: str) -> None:
+        self.commands.append(("delete", key))
+
+    def publish(self, channel: str, message: str) -> None:
+        self.commands.append(("publish", json.loads(message)["state"]))
+
+    def execute(self) -> None:
+        self.sent.extend(self.commands)
+
+
+class ComesBack(Unreachable):
+    """Refuses the first publication (10 s pass meanwhile), takes the next ones."""
+
+    def __init__(self, sent: list[tuple[str, ...]], clock: FakeClock) -> None:
+        self.sent, self.clock, self.refused = sent, clock, False
+
+    def pipeline(self, **_: object) -> RecordingPipeline:  # type: ignore[override]
+        if not self.refused:
+            self.refused = True
+            self.clock.now += 10
+            fail()
+        return RecordingPipeline(self.sent)
+
+
+def wait_for(sent: list[tuple[str, ...]], count: int) -> None:
+    deadline = time.monotonic() + 10
+    while len(sent) < count and time.monotonic() < deadline:
+        time.sleep(0.005)
+
+
+def test_changes_made_while_redis_is_away_go_out_in_order_once_it_is_back(
+    monkeypatch: pytest.MonkeyPatch, clock: FakeClock
+) -> None:
+    monkeypatch.setattr("asymroute.resilience.shared_breaker.RECONNECT_S", 0.01)
+    sent: list[tuple[str, ...]] = []
+    shared = SharedBreakerRegistry(
+        1, 30.0, URL, clock=clock, client_factory=lambda: ComesBack(sent, clock)
+    )
+    try:
+        shared.record_failure("e")  # opens: refused once, published 10 s later
+        wait_for(sent, 2)
+        shared.record_success("e")
+        wait_for(sent, 4)
+    finally:
+        shared.close()
+    assert sent[:2] == [("set", "asymroute:breaker:e", "20000"), ("publish", "open")]
+    assert sent[2:] == [("delete", "asymroute:breaker:e"), ("publish", "closed")]
