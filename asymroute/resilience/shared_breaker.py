@@ -84,6 +84,9 @@ class SharedBreakerRegistry(BreakerRegistry):
         self._warned = False
         self._subscribed = False
         _forget_threads_after_fork(self)
+        # Now, not at the first call: the open endpoints are read while the app starts, so
+        # its first requests already honour cooldowns other replicas hold.
+        self._ensure_started()
 
     # The callers' interface: local decisions, plus a note to the publisher on a change.
 
@@ -109,9 +112,9 @@ class SharedBreakerRegistry(BreakerRegistry):
         return opened
 
     def close(self) -> None:
-        """Stop the threads (they are daemons: a process may also just exit)."""
-        self._stopped.set()
+        """Send what is queued, then stop the threads (daemons: a process may also just exit)."""
         self._outbox.put(None)
+        self._stopped.set()
         for thread in self._threads:
             thread.join(timeout=SOCKET_TIMEOUT_S + 1)
 
@@ -143,17 +146,17 @@ class SharedBreakerRegistry(BreakerRegistry):
     # The publisher thread.
 
     def _publish_loop(self) -> None:
+        """Until `close()`'s sentinel: the changes queued before it still go out (once each,
+        when Redis answers; a stopping registry does not wait for Redis to come back)."""
         client = self._client()
-        while not self._stopped.is_set():
-            change = self._outbox.get()
-            if change is None:
-                break
-            while not self._stopped.is_set():  # in order, each until it is out
+        while (change := self._outbox.get()) is not None:
+            while True:  # in order, each until it is out
                 try:
                     self._publish(client, change)
                 except (self._redis.RedisError, OSError) as exc:
                     self._lost(exc)
-                    self._stopped.wait(RECONNECT_S)
+                    if self._stopped.wait(RECONNECT_S):
+                        break
                     continue
                 if self._subscribed:
                     self._found()

@@ -112,9 +112,10 @@ def test_its_own_and_malformed_messages_change_nothing(
 
 
 def test_without_redis_a_replica_decides_alone_and_says_so(
-    registry: SharedBreakerRegistry, caplog: pytest.LogCaptureFixture
+    caplog: pytest.LogCaptureFixture, clock: FakeClock
 ) -> None:
     caplog.set_level(logging.WARNING, logger="asymroute.resilience.shared_breaker")
+    registry = SharedBreakerRegistry(3, 30.0, URL, clock=clock, client_factory=Unreachable)
     for _ in range(3):
         assert registry.admit("e") == "closed"
         registry.record_failure("e")
@@ -125,6 +126,7 @@ def test_without_redis_a_replica_decides_alone_and_says_so(
     assert registry.shared is False
     assert "circuit breakers are not shared while Redis" in caplog.text
     text = GatewayMetrics(registry).exposition().decode()
+    registry.close()
     assert "asymroute_breaker_shared 0.0" in text
 
 
@@ -136,7 +138,10 @@ def test_the_registry_reports_changes_others_must_hear_about() -> None:
     assert breakers.record_success("e") is True  # closed again
 
 
-def test_a_redis_url_shares_the_breakers_and_none_keeps_them_in_memory() -> None:
+def test_a_redis_url_shares_the_breakers_and_none_keeps_them_in_memory(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(SharedBreakerRegistry, "_new_client", lambda self: Unreachable())
     assert type(Resilience.from_settings(Settings()).breakers) is BreakerRegistry
     assert BreakerRegistry(1, 1.0).shared is None
     shared = Resilience.from_settings(Settings(ASYMROUTE_REDIS_URL=URL)).breakers
