@@ -136,6 +136,12 @@ class Settings(BaseSettings):
         validation_alias="ASYMROUTE_POSTGRES_URL",
         description="postgresql://... ; when set, checkpoints go to Postgres instead of SQLite",
     )
+    redis_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("ASYMROUTE_REDIS_URL", "redis_url"),
+        description="redis://host:port/db shared by replicas: the gateway's rate-limit counters "
+        "and every router's circuit breakers live there (unset: in the process's memory)",
+    )
     async_http_client: AsyncHttpClientKind = Field(
         default="httpx",
         # The first name only covered openai: models; it still works.

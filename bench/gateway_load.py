@@ -133,19 +133,47 @@ async def layer_costs(stub_url: str, env: dict[str, str], n: int = 300) -> None:
     connection.close()
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    add_load_arguments(parser)
+def serve_command(port: int, args: argparse.Namespace) -> list[str]:
+    """`asymroute serve` as the benchmark runs it (no access log)."""
+    return [
+        sys.executable, "-m", "asymroute.cli", "serve", "--port", str(port),
+        "--no-access-log", "--workers", str(args.workers),
+    ] + (["--no-gc-tuning"] if args.no_gc_tuning else []) + (
+        ["--http-client", args.http_client] if args.http_client else []
+    )  # fmt: skip
+
+
+def gateway_env(stub_url: str, local: str) -> dict[str, str]:
+    """Both tiers on the stub; one key for every client, the frontier priced."""
+    return {
+        "OPENAI_BASE_URL": f"{stub_url}/v1",
+        "OLLAMA_BASE_URL": stub_url,
+        "ASYMROUTE_GATEWAY_KEYS": json.dumps({"bench": KEY}),
+        # One key stands for every client here: the per-key in-flight cap would 429 them.
+        "ASYMROUTE_GATEWAY_MAX_CONCURRENT_PER_KEY": "0",
+        "ASYMROUTE_GATEWAY_CONTEXT": json.dumps(
+            {
+                "local_model": f"{local}:stub-local",
+                "frontier_model": "openai:stub-frontier",
+                "classifier": "heuristic",
+            }
+        ),
+        "ASYMROUTE_PRICES": json.dumps(
+            {
+                "openai:stub-frontier": {"input_per_million": 2.5, "output_per_million": 10},
+                f"{local}:stub-local": {"input_per_million": 0, "output_per_million": 0},
+            }
+        ),
+        "LANGSMITH_TRACING": "false",
+    }
+
+
+def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--local",
         choices=("openai", "ollama"),
         default="openai",
         help="the local tier's protocol: OpenAI-compatible, or Ollama's native /api/chat",
-    )
-    parser.add_argument(
-        "--layers", action="store_true", help="also time each layer of one request in process"
     )
     parser.add_argument(
         "--http-client",
@@ -157,6 +185,17 @@ def main() -> int:
         action="store_true",
         help="serve with CPython's default collector settings (for comparison)",
     )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    add_load_arguments(parser)
+    add_serve_arguments(parser)
+    parser.add_argument(
+        "--layers", action="store_true", help="also time each layer of one request in process"
+    )
     args = parser.parse_args()
 
     logs = Path(tempfile.mkdtemp(prefix="gateway-load-"))
@@ -164,33 +203,8 @@ def main() -> int:
     stub_url = f"http://127.0.0.1:{stub_port}"
     gateway_url = f"http://127.0.0.1:{gateway_port}"
     stub = stub_command(stub_port, args.upstream_delay_ms)
-    gateway = [
-        sys.executable, "-m", "asymroute.cli", "serve", "--port", str(gateway_port),
-        "--no-access-log", "--workers", str(args.workers),
-    ] + (["--no-gc-tuning"] if args.no_gc_tuning else []) + (
-        ["--http-client", args.http_client] if args.http_client else []
-    )  # fmt: skip
-    env = {
-        "OPENAI_BASE_URL": f"{stub_url}/v1",
-        "OLLAMA_BASE_URL": stub_url,
-        "ASYMROUTE_GATEWAY_KEYS": json.dumps({"bench": KEY}),
-        # One key stands for every client here: the per-key in-flight cap would 429 them.
-        "ASYMROUTE_GATEWAY_MAX_CONCURRENT_PER_KEY": "0",
-        "ASYMROUTE_GATEWAY_CONTEXT": json.dumps(
-            {
-                "local_model": f"{args.local}:stub-local",
-                "frontier_model": "openai:stub-frontier",
-                "classifier": "heuristic",
-            }
-        ),
-        "ASYMROUTE_PRICES": json.dumps(
-            {
-                "openai:stub-frontier": {"input_per_million": 2.5, "output_per_million": 10},
-                f"{args.local}:stub-local": {"input_per_million": 0, "output_per_million": 0},
-            }
-        ),
-        "LANGSMITH_TRACING": "false",
-    }
+    gateway = serve_command(gateway_port, args)
+    env = gateway_env(stub_url, args.local)
     with (
         running_server(stub, f"{stub_url}/v1/models", logs / "stub.log"),
         running_server(

@@ -16,7 +16,9 @@ import random
 import statistics
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import cycle
 from pathlib import Path
 
 STUB_SCRIPT = Path(__file__).resolve().parent / "support" / "upstream_stub.py"
@@ -107,8 +109,14 @@ class Connection:
         self.writer.close()
 
 
+def replica_urls(url: str | Sequence[str]) -> list[str]:
+    """Several URLs: replicas of one gateway, each connection to the next in turn (what a
+    round-robin load balancer does, without a balancer process taking CPU)."""
+    return [url] if isinstance(url, str) else list(url)
+
+
 async def load(
-    url: str,
+    url: str | Sequence[str],
     path: str,
     model: str,
     n: int,
@@ -118,24 +126,26 @@ async def load(
     """`concurrency` clients, each sending its next request when the last one is answered."""
     sample, bodies = Sample(), request_bodies(model)
     remaining = iter(range(n))
+    urls = replica_urls(url)
 
-    async def client() -> None:
-        connection = await Connection.open(url)
+    async def client(target: str) -> None:
+        connection = await Connection.open(target)
         try:
             for i in remaining:
                 if not await sample.exchange(connection, path, bodies[i % 2], overhead_header):
-                    connection = await Connection.open(url)
+                    connection = await Connection.open(target)
         finally:
             connection.close()
 
     started = time.perf_counter()
-    await asyncio.gather(*(client() for _ in range(min(concurrency, n))))
+    clients = min(concurrency, n)
+    await asyncio.gather(*(client(urls[k % len(urls)]) for k in range(clients)))
     sample.wall_s = time.perf_counter() - started
     return sample
 
 
 async def load_at_rate(
-    url: str,
+    url: str | Sequence[str],
     path: str,
     model: str,
     n: int,
@@ -148,6 +158,7 @@ async def load_at_rate(
     sample, bodies = Sample(), request_bodies(model)
     idle: list[tuple[Connection, float]] = []
     arrivals = random.Random(0)
+    next_url = cycle(replica_urls(url))
 
     async def connection_to_use() -> Connection:
         while idle:
@@ -155,7 +166,7 @@ async def load_at_rate(
             if time.perf_counter() - used < KEEP_ALIVE_REUSE_S:
                 return connection
             connection.close()
-        return await Connection.open(url)
+        return await Connection.open(next(next_url))
 
     async def one(i: int) -> None:
         connection = await connection_to_use()
@@ -217,11 +228,31 @@ def phase_name(args: argparse.Namespace) -> str:
     return f"{args.rate:g} req/s offered" if args.rate else f"{args.concurrency} concurrent"
 
 
-async def compare(
-    args: argparse.Namespace, stub_url: str, gateway_url: str, target: Target, stub_model: str
-) -> int:
-    """Warm both up, run the loaded phase and the one-at-a-time phase, print the report;
-    returns 1 when any request failed."""
+@dataclass
+class Phases:
+    """The samples of one run: loaded and one at a time, straight to the stub and routed."""
+
+    name: str
+    direct: Sample
+    routed: Sample
+    single_direct: Sample
+    single_routed: Sample
+    loads: tuple[float, float]
+
+    @property
+    def errors(self) -> int:
+        samples = (self.direct, self.routed, self.single_direct, self.single_routed)
+        return sum(len(s.errors) for s in samples)
+
+
+async def run_phases(
+    args: argparse.Namespace,
+    stub_url: str,
+    gateway_url: str | Sequence[str],
+    target: Target,
+    stub_model: str,
+) -> Phases:
+    """Warm both up, run the loaded phase and the one-at-a-time phase."""
     path, header = COMPLETIONS_PATH, target.overhead_header
     n, c = args.requests, args.concurrency
     await load(stub_url, path, stub_model, 400, c)  # warm-up
@@ -233,12 +264,30 @@ async def compare(
     else:
         direct = await load(stub_url, path, stub_model, n, c)
         routed = await load(gateway_url, path, target.model, n, c, header)
-    phase = phase_name(args)
     single_direct = await load(stub_url, path, stub_model, args.sequential, 1)
     single_routed = await load(gateway_url, path, target.model, args.sequential, 1, header)
-    load_after = os.getloadavg()
+    loads = (load_before[0], os.getloadavg()[0])
+    return Phases(phase_name(args), direct, routed, single_direct, single_routed, loads)
 
-    loads = f"load average before {load_before[0]:.2f}, after {load_after[0]:.2f}"
+
+async def compare(
+    args: argparse.Namespace,
+    stub_url: str,
+    gateway_url: str | Sequence[str],
+    target: Target,
+    stub_model: str,
+) -> int:
+    """Run the phases and print the report; returns 1 when any request failed."""
+    phases = await run_phases(args, stub_url, gateway_url, target, stub_model)
+    print_report(args, target, phases)
+    return 1 if phases.errors else 0
+
+
+def print_report(args: argparse.Namespace, target: Target, phases: Phases) -> None:
+    phase, header = phases.name, target.overhead_header
+    direct, routed = phases.direct, phases.routed
+    single_direct, single_routed = phases.single_direct, phases.single_routed
+    loads = f"load average before {phases.loads[0]:.2f}, after {phases.loads[1]:.2f}"
     print(f"cores: {os.cpu_count()}; {loads}")
     print(f"{target.label} workers: {args.workers}; upstream delay: {args.upstream_delay_ms:g} ms")
     if routed.tiers:
@@ -260,6 +309,4 @@ async def compare(
     print(f"  1 at a time, end-to-end {target.label} minus direct, p50: {d50:.2f}")
     ratio = statistics.median(routed.latencies_ms) / statistics.median(direct.latencies_ms)
     print(f"  {phase}, end-to-end p50 ratio {target.label}/direct: {ratio:.1f}x")
-    errors = sum(len(s.errors) for s in (direct, routed, single_direct, single_routed))
-    print(f"\nerrors: {errors}")
-    return 1 if errors else 0
+    print(f"\nerrors: {phases.errors}")

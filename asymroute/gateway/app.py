@@ -300,6 +300,7 @@ def create_app(
         yield
         await asyncio.gather(*gateway.background)  # spend records still being written
         await gateway.setup.aclose()
+        await asyncio.to_thread(gateway.setup.resilience.breakers.close)
         gateway.keys.spend.close()
 
     readiness = Readiness(gateway.keys, gateway.rate_limits)

@@ -173,6 +173,13 @@ class BreakerCollector(Collector):
         for status in self.breakers.statuses():
             gauge.add_metric([status.endpoint], BREAKER_STATES[status.state])
         yield gauge
+        if self.breakers.shared is not None:
+            yield GaugeMetricFamily(
+                "asymroute_breaker_shared",
+                "1 while breaker state is shared with other replicas through Redis, 0 while "
+                "Redis cannot be reached and this process keeps its own",
+                value=float(self.breakers.shared),
+            )
 
 
 class HttpMetrics:

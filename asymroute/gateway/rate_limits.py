@@ -36,6 +36,7 @@ from asymroute.budget import estimate_input_tokens
 from asymroute.errors import ConfigurationError
 from asymroute.gateway.errors import GatewayError
 from asymroute.gateway.settings import GatewaySettings
+from asymroute.resilience.shared_breaker import check_redis_url
 
 logger = logging.getLogger(__name__)
 
@@ -90,19 +91,29 @@ def _key_limits(name: str, entry: Any) -> KeyLimits:
 def storage_uri(redis_url: str | None) -> str:
     if not redis_url:
         return "async+memory://"
-    if not redis_url.startswith(("redis://", "rediss://", "redis+unix://")):
-        raise ConfigurationError(
-            f"ASYMROUTE_REDIS_URL must be a redis:// (or rediss://) URL, got {redis_url!r}"
-        )
-    return f"async+{redis_url}"
+    return f"async+{check_redis_url(redis_url)}"
+
+
+REDIS_CONNECTIONS = 100
+"""Connections to Redis per process; a check beyond them waits up to REDIS_WAIT_S for one.
+redis-py's default pool has the same 100 but refuses the 101st at once ("Too many
+connections"): bench/replicas_load.py at 200 requests in flight got 503 for a quarter of them."""
+REDIS_WAIT_S = 10.0
 
 
 def open_storage(redis_url: str | None) -> Any:
     uri = storage_uri(redis_url)
-    options = {"implementation": "redispy"} if redis_url else {}
+    options: dict[str, Any] = {}
     try:
+        if redis_url:
+            from redis.asyncio import BlockingConnectionPool
+
+            pool = BlockingConnectionPool.from_url(
+                redis_url, max_connections=REDIS_CONNECTIONS, timeout=REDIS_WAIT_S
+            )
+            options = {"implementation": "redispy", "connection_pool": pool}
         return storage_from_string(uri, **options)
-    except LimitsConfigurationError as exc:
+    except (LimitsConfigurationError, ImportError) as exc:
         raise ConfigurationError(
             f"cannot use ASYMROUTE_REDIS_URL ({exc}); install the client: "
             "pip install 'asymroute[redis]'"

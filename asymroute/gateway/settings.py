@@ -78,12 +78,6 @@ class GatewaySettings(Settings):
         validation_alias=AliasChoices("ASYMROUTE_GATEWAY_ADMIN_KEYS", "gateway_admin_keys"),
         description='JSON ["name", ...]: keys that may read GET /metrics',
     )
-    redis_url: str | None = Field(
-        default=None,
-        validation_alias=AliasChoices("ASYMROUTE_REDIS_URL", "redis_url"),
-        description="redis://host:port/db shared by replicas: rate-limit counters live there "
-        "(unset: in the process's memory)",
-    )
     gateway_context: Annotated[dict[str, Any], NoDecode] = Field(
         default_factory=dict,
         validation_alias=AliasChoices("ASYMROUTE_GATEWAY_CONTEXT", "gateway_context"),

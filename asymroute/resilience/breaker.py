@@ -35,6 +35,10 @@ class BreakerStatus:
 class BreakerRegistry:
     """Thread-safe; shared by every run of one compiled router (sync and async alike)."""
 
+    shared: bool | None = None
+    """None: this process's memory only; else whether the state is shared with replicas now
+    (`shared_breaker.SharedBreakerRegistry`)."""
+
     def __init__(
         self,
         failure_threshold: int,
@@ -50,6 +54,9 @@ class BreakerRegistry:
     @property
     def enabled(self) -> bool:
         return self.failure_threshold > 0
+
+    def close(self) -> None:
+        """Release what the registry holds beyond memory (nothing here)."""
 
     def status(self, endpoint: str) -> BreakerStatus:
         with self._lock:
@@ -89,13 +96,17 @@ class BreakerRegistry:
             state.probe_started_at = now
             return "probe"
 
-    def record_success(self, endpoint: str) -> None:
+    def record_success(self, endpoint: str) -> bool:
+        """Close the breaker; True if it was open or half-open (a change others may want)."""
         with self._lock:
+            previous = self._endpoints.get(endpoint)
             self._endpoints[endpoint] = _Endpoint()
+        return previous is not None and previous.opened_at is not None
 
-    def record_failure(self, endpoint: str) -> None:
+    def record_failure(self, endpoint: str) -> bool:
+        """Count a failed attempt; True if this failure (re)opened the breaker."""
         if not self.enabled:
-            return
+            return False
         with self._lock:
             state = self._endpoints.setdefault(endpoint, _Endpoint())
             state.consecutive_failures += 1
@@ -103,3 +114,21 @@ class BreakerRegistry:
             if probing or state.consecutive_failures >= self.failure_threshold:
                 state.opened_at = self._clock()
                 state.probe_started_at = None
+                return True
+            return False
+
+    def mark_open(self, endpoint: str, consecutive_failures: int, remaining_s: float) -> None:
+        """Another replica opened `endpoint`: cool it down here too for `remaining_s`."""
+        if not self.enabled or remaining_s <= 0:
+            return
+        with self._lock:
+            state = self._endpoints.setdefault(endpoint, _Endpoint())
+            state.consecutive_failures = max(state.consecutive_failures, consecutive_failures)
+            state.opened_at = self._clock() - max(0.0, self.cooldown_s - remaining_s)
+            state.probe_started_at = None
+
+    def mark_closed(self, endpoint: str) -> None:
+        """Another replica's probe (or call) succeeded: the endpoint answers again."""
+        with self._lock:
+            if endpoint in self._endpoints:
+                self._endpoints[endpoint] = _Endpoint()

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from asymroute.resilience.breaker import BreakerRegistry
 from asymroute.resilience.retry import RetryPolicy
+from asymroute.resilience.shared_breaker import SharedBreakerRegistry
 
 if TYPE_CHECKING:
     from asymroute.records import Tier
@@ -30,8 +31,11 @@ class Resilience:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Resilience:
-        breakers = BreakerRegistry(settings.breaker_failure_threshold, settings.breaker_cooldown_s)
-        return cls(breakers=breakers)
+        threshold, cooldown = settings.breaker_failure_threshold, settings.breaker_cooldown_s
+        if settings.redis_url and threshold > 0:
+            shared = SharedBreakerRegistry(threshold, cooldown, settings.redis_url)
+            return cls(breakers=shared)
+        return cls(breakers=BreakerRegistry(threshold, cooldown))
 
 
 def retry_policy(tier: Tier, settings: Settings) -> RetryPolicy:

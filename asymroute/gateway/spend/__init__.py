@@ -9,6 +9,7 @@ Layer: inside the gateway; imports the gateway's settings and the floor (`settin
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from asymroute.errors import ConfigurationError
@@ -18,12 +19,20 @@ from asymroute.gateway.spend.memory import MemorySpendStore
 from asymroute.gateway.spend.postgres import PostgresSpendStore
 from asymroute.gateway.spend.sqlite import SqliteSpendStore
 
+logger = logging.getLogger(__name__)
+
 SpendStoreFactory = Callable[[GatewaySettings], SpendStore]
 
 SPEND_STORES: dict[str, SpendStoreFactory] = {
     "memory": MemorySpendStore.from_settings,
     "sqlite": SqliteSpendStore.from_settings,
     "postgres": PostgresSpendStore.from_settings,
+}
+
+
+UNSHARED = {
+    "sqlite": "a SQLite file, which only processes on this host share",
+    "memory": "this process's memory, which no other process shares",
 }
 
 
@@ -45,6 +54,13 @@ def open_spend_store(settings: GatewaySettings) -> SpendStore:
             f"unknown ASYMROUTE_GATEWAY_SPEND_STORE {name!r}; "
             f"choose one of: {', '.join(sorted(SPEND_STORES))}"
         ) from None
+    if name in UNSHARED and settings.redis_url and settings.gateway_key_budgets_usd:
+        # Redis suggests replicas, but budgets are not kept there (docs: replicas).
+        logger.warning(
+            "ASYMROUTE_REDIS_URL is set, so this gateway may have replicas, but key budgets "
+            "are counted in %s; replicas on other hosts need ASYMROUTE_POSTGRES_URL",
+            UNSHARED[name],
+        )
     return factory(settings)
 
 
