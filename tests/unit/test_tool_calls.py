@@ -131,7 +131,9 @@ def test_the_context_converts_and_checks_its_tools() -> None:
 def test_tool_requests_get_the_tool_calls_validator_after_structural() -> None:
     assert validator_names(RouterContext()) == ("structural",)
     with_tools = RouterContext(tools=[WEATHER], validators=("structural", "confidence"))
-    assert validator_names(with_tools) == ("structural", "tool_calls", "confidence")
+    assert validator_names(with_tools) == ("structural", "tool_calls", "grounding", "confidence")
+    ungrounded = RouterContext(tools=[WEATHER], tool_grounding=False)
+    assert validator_names(ungrounded) == ("structural", "tool_calls")
 
 
 # --- the tool_calls validator --------------------------------------------------------------
