@@ -12,8 +12,10 @@ On a run that offers tools (on by default, `tool_grounding`), a local answer fai
   itself lists (`enum`, `const`, `default`) need none; longer strings are composed text (a
   message to send, a search query) and are not checked; booleans and nulls are not values a
   conversation carries;
-- a text answer to tool results states none of their numbers (results with no number: not
-  checked). A number rounded to the answer's precision counts (64.4 stated as "about 64");
+- a text answer to tool results states none of their values: their numbers (one rounded to
+  the answer's precision counts: 64.4 as "about 64") and the words they brought (four letters
+  or more, in no earlier message: "sunny" of "18C and sunny in Paris"). Results with neither
+  are not checked;
 - a text answer to a user turn states a number the conversation does not contain: a tool was
   offered to get it, and the model made it up instead.
 
@@ -42,6 +44,8 @@ MAX_SHOWN = 3
 NUMBER = re.compile(r"(?<![\w.])-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?")
 """A number standing on its own ("18C", "1,200", "-3.5"; not the 2 of "v2")."""
 WORD = re.compile(r"\w+")
+NEW_WORD = re.compile(r"[^\W\d_]{4,}")
+"""A word a tool result may bring (letters only, at least four: not "and", not "18C")."""
 
 
 class GroundingValidator:
@@ -62,7 +66,7 @@ class GroundingValidator:
         if answer.tool_calls:
             return self._check_calls(answer.tool_calls, earlier)
         if earlier and isinstance(earlier[-1], ToolMessage):
-            return _check_report(answer.text, _latest_results(earlier))
+            return _check_report(answer.text, *_split_results(earlier))
         return _check_claims(answer.text, earlier)
 
     def _check_calls(
@@ -148,25 +152,34 @@ def _leaves(args: Any, path: str) -> Iterator[tuple[str, Any]]:
         yield path, args
 
 
-def _latest_results(messages: Sequence[BaseMessage]) -> list[str]:
-    """The tool results at the end of the conversation (the ones this answer reports)."""
-    results: list[str] = []
-    for message in reversed(messages):
-        if not isinstance(message, ToolMessage):
-            break
-        results.append(content_text(message))
-    return results
+def _split_results(messages: Sequence[BaseMessage]) -> tuple[list[BaseMessage], list[str]]:
+    """The conversation before the tool results that end it, and those results (the ones this
+    answer reports)."""
+    start = len(messages)
+    while start > 0 and isinstance(messages[start - 1], ToolMessage):
+        start -= 1
+    return list(messages[:start]), [content_text(m) for m in messages[start:]]
 
 
-def _check_report(text: str, results: Sequence[str]) -> Judgement:
+def _check_report(text: str, before: Sequence[BaseMessage], results: Sequence[str]) -> Judgement:
+    """A report must state a number of the results, or a word they brought (at least
+    `MIN_NEW_WORD` letters, found nowhere before them: "sunny" of "18C and sunny in Paris")."""
     expected = [n for result in results for n in numbers_in(result)]
-    if not expected:
-        return Judgement(True, ("the tool results carry no number to check",), 1.0)
+    known = _Source(before).words
+    brought = {
+        word.casefold()
+        for result in results
+        for word in NEW_WORD.findall(result)
+        if word.casefold() not in known
+    }
+    if not expected and not brought:
+        return Judgement(True, ("the tool results carry no value to check",), 1.0)
     stated = _stated(text)
-    if any(_states(number, stated) for number in expected):
+    said = {word.casefold() for word in NEW_WORD.findall(text)}
+    if any(_states(number, stated) for number in expected) or brought & said:
         return Judgement(True, ("the answer states the tool result",), 1.0)
-    shown = sorted({f"{n:g}" for n in expected})
-    return _failed("the answer states none of the tool results' numbers", shown)
+    shown = sorted({f"{n:g}" for n in expected} | brought)
+    return _failed("the answer states none of the tool results' values", shown)
 
 
 def _check_claims(text: str, earlier: Sequence[BaseMessage]) -> Judgement:

@@ -21,7 +21,6 @@ import pytest
 from langchain_core.tools import tool
 
 from bench.support.processes import free_port, running_server
-from tests.integration.conftest import PROJECT_ROOT
 from tests.integration.test_tracing_live import node_runs, traced_env
 from tests.support.langsmith_capture import LangSmithCapture
 
@@ -77,11 +76,10 @@ RUN_TOOL = {"get_weather": get_weather, "to_fahrenheit": to_fahrenheit}
 
 
 @contextmanager
-def serving(logs: Path, **extra_env: str) -> Iterator[str]:
-    """`asymroute serve` on the default local tier, the frontier stub behind it; its URL."""
-    stub_port, port = free_port(), free_port()
-    stub = f"http://127.0.0.1:{stub_port}"
-    stub_command = [sys.executable, str(PROJECT_ROOT / "bench/support/upstream_stub.py")]
+def serving(logs: Path, stub: str, **extra_env: str) -> Iterator[str]:
+    """`asymroute serve` on the default local tier, the frontier stub at `stub` behind it; its
+    URL."""
+    port = free_port()
     env = {
         "OPENAI_BASE_URL": f"{stub}/v1",
         # The default local tier (llamacpp:smollm2, embedded) and classifier; only the frontier
@@ -97,16 +95,13 @@ def serving(logs: Path, **extra_env: str) -> Iterator[str]:
     }
     serve = [sys.executable, "-m", "asymroute.cli", "serve", "--port", str(port)]
     url = f"http://127.0.0.1:{port}"
-    with (
-        running_server([*stub_command, "--port", str(stub_port)], f"{stub}/v1/models", logs / "s"),
-        running_server(serve, f"{url}/v1/models", logs / "gateway.log", env=env, cwd=logs),
-    ):
+    with running_server(serve, f"{url}/v1/models", logs / "gateway.log", env=env, cwd=logs):
         yield url
 
 
 @pytest.fixture(scope="module")
-def gateway_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with serving(tmp_path_factory.mktemp("tools")) as url:
+def gateway_url(stub_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with serving(tmp_path_factory.mktemp("tools"), stub_url) as url:
         yield url
 
 
@@ -145,6 +140,7 @@ def test_openai_sdk_round_trip_on_the_local_tier(gateway_url: str) -> None:
     assert first.model_extra["asymroute"]["validation"]["validators"] == [
         "structural",
         "tool_calls",
+        "grounding",
     ]
     messages += run_calls(choice.message)
     second, tier = step(gateway_url, messages)
@@ -243,11 +239,11 @@ def test_a_local_call_breaking_the_schema_escalates(gateway_url: str) -> None:
 
 
 def test_the_trace_names_each_steps_tier_and_tool_calls(
-    langsmith_capture: LangSmithCapture, tmp_path: Path
+    langsmith_capture: LangSmithCapture, stub_url: str, tmp_path: Path
 ) -> None:
     local_prompt, frontier_prompt = f"{SIMPLE} (traced)", f"{COMPLEX} (traced)"
     run_ids, answers = [], []
-    with serving(tmp_path, **traced_env(langsmith_capture)) as url:
+    with serving(tmp_path, stub_url, **traced_env(langsmith_capture)) as url:
         for prompt in (local_prompt, frontier_prompt):
             raw = client(url).chat.completions.with_raw_response.create(
                 model="asymroute", messages=[{"role": "user", "content": prompt}], tools=TOOLS

@@ -78,11 +78,15 @@ def test_an_answer_to_a_tool_result_must_state_it() -> None:
     assert judge(AIMessage("12 plus 30 is 42."), *done)[0]
     assert judge(AIMessage("The sum is 43."), *done) == (
         False,
-        "the answer states none of the tool results' numbers: 42",
+        "the answer states none of the tool results' values: 42",
     )
     assert not judge(AIMessage("Use F = C * 9/5 + 32."), PARIS, result("to_fahrenheit", "64.4F"))[0]
     assert judge(AIMessage("About 64F."), PARIS, result("to_fahrenheit", "64.4F"))[0]  # rounded
-    assert judge(AIMessage("It is sunny."), PARIS, result("get_weather", "sunny"))[0]
+    weather = (PARIS, call("get_weather", city="Paris"), result("get_weather", "18C and sunny"))
+    assert judge(AIMessage("It is sunny."), *weather)[0]  # a word the result brought
+    assert judge(AIMessage("18 degrees."), *weather)[0]
+    assert not judge(AIMessage("Paris is nice in spring."), *weather)[0]  # "Paris" was known
+    assert judge(AIMessage("Done."), PARIS, result("get_weather", "ok"))[0]  # nothing to check
 
 
 def test_a_text_answer_inventing_a_number_fails() -> None:
