@@ -359,6 +359,7 @@ class Handler(BaseHTTPRequestHandler):
             )
         except ToolRequestError as exc:
             raise RequestError(400, str(exc)) from None
+        sys.stderr.write(f"[ollama-test] answered with tools: {_dumps(message).decode()}\n")
         head = {"model": body["model"], "created_at": _now()}
         if body.get("stream", True) is False:
             self._send(200, {**head, "message": message, **stats.final_fields()})

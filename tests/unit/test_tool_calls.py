@@ -260,3 +260,7 @@ def test_bind_run_tools_passes_choice_and_parallel_only_where_supported() -> Non
     assert model.bound[1][1] == {"tool_choice": "required"}
     assert bind_run_tools(model, *args, calls_tools=False, parallel_supported=True) is model  # type: ignore[arg-type]
     assert bind_run_tools(model, (), None, None, calls_tools=True, parallel_supported=True) is model  # type: ignore[arg-type]
+    bind_run_tools(model, list(tools()), None, None, calls_tools=True, parallel_supported=True)  # type: ignore[arg-type]
+    assert model.bound[2][1] == {"tool_choice": "auto"}  # llama.cpp's server: none otherwise
+    bind_run_tools(model, *args, calls_tools=True, parallel_supported=False, whole=True)  # type: ignore[arg-type]
+    assert model.bound[3][1] == {"tool_choice": "required", "stream": False}
