@@ -112,11 +112,8 @@ class _Source:
 
 
 def numbers_in(text: str) -> list[float]:
-    """Every number written in `text` ("1,200" is 1200; "-3" is also 3, for "3-4")."""
-    found: list[float] = []
-    for _, number in _stated(text):
-        found += [number, abs(number)] if number < 0 else [number]
-    return found
+    """Every number written in `text`: "1,200" is 1200, "-3" is -3, "3-4" is 3 and 4."""
+    return [number for _, number in _stated(text)]
 
 
 def _schema_values(schema: Any) -> Iterator[Any]:
@@ -194,7 +191,8 @@ def _check_claims(text: str, earlier: Sequence[BaseMessage]) -> Judgement:
 
 def _stated(text: str) -> list[tuple[str, float]]:
     """Each number the text states, with how it was written (for its precision)."""
-    return [(raw, float(raw.replace(",", ""))) for raw in NUMBER.findall(text)]
+    plain = text.replace("\u2212", "-")  # the minus sign
+    return [(raw, float(raw.replace(",", ""))) for raw in NUMBER.findall(plain)]
 
 
 def _states(expected: float, stated: Sequence[tuple[str, float]]) -> bool:

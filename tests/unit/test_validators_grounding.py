@@ -56,6 +56,8 @@ def test_a_call_value_from_nowhere_fails() -> None:
     )
     assert not judge(call("get_weather", city="Lyon"), PARIS)[0]
     assert not judge(call("add", a=12, b=31), HumanMessage("What is 12 plus 30?"))[0]
+    minus_forty = HumanMessage("Convert -40 Celsius to Fahrenheit.")
+    assert not judge(call("to_fahrenheit", celsius=40), minus_forty)[0]  # the sign counts
 
 
 def test_a_call_value_from_an_earlier_tool_result_passes() -> None:
@@ -109,7 +111,8 @@ def test_runs_without_tools_or_with_tool_choice_none_pass() -> None:
     [
         ("18C", [18.0]),
         ("1,200 and 3.5", [1200.0, 3.5]),
-        ("-40", [-40.0, 40.0]),
+        ("-40", [-40.0]),
+        ("\u221240 and 3-4", [-40.0, 3.0, 4.0]),
         ("v2", []),
         ("1,2", [1.0, 2.0]),
     ],
