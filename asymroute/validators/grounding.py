@@ -199,9 +199,9 @@ def _states(expected: float, stated: Sequence[tuple[str, float]]) -> bool:
     """Whether a stated number is `expected`, or `expected` rounded to the stated precision."""
     for raw, number in stated:
         decimals = len(raw.partition(".")[2])
-        if math.isclose(abs(number), abs(expected), abs_tol=1e-9):
+        if math.isclose(number, expected, abs_tol=1e-9):
             return True
-        rounded = abs(abs(expected) - abs(number)) <= 0.5 * 10**-decimals
+        rounded = abs(expected - number) <= 0.5 * 10**-decimals
         if rounded and not float(expected).is_integer():
             return True
     return False

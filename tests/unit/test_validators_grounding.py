@@ -84,6 +84,7 @@ def test_an_answer_to_a_tool_result_must_state_it() -> None:
     )
     assert not judge(AIMessage("Use F = C * 9/5 + 32."), PARIS, result("to_fahrenheit", "64.4F"))[0]
     assert judge(AIMessage("About 64F."), PARIS, result("to_fahrenheit", "64.4F"))[0]  # rounded
+    assert not judge(AIMessage("It is 40.0F."), PARIS, result("to_fahrenheit", "-40F"))[0]
     weather = (PARIS, call("get_weather", city="Paris"), result("get_weather", "18C and sunny"))
     assert judge(AIMessage("It is sunny."), *weather)[0]  # a word the result brought
     assert judge(AIMessage("18 degrees."), *weather)[0]
