@@ -21,6 +21,7 @@ from tests.integration.test_tools_live import (
     RUN_TOOL,
     SIMPLE,
     TOOLS,
+    WEATHER_ONLY,
     assembled_calls,
     client,
     run_calls,
@@ -67,9 +68,6 @@ def llama_server_gateway(
         serving(logs, server, ASYMROUTE_GATEWAY_CONTEXT=json.dumps(context)) as url,
     ):
         yield url
-
-
-WEATHER_ONLY = TOOLS[:1]
 
 
 def ask(

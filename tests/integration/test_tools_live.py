@@ -73,6 +73,10 @@ TOOLS = [
     },
 ]
 RUN_TOOL = {"get_weather": get_weather, "to_fahrenheit": to_fahrenheit}
+WEATHER_ONLY = TOOLS[:1]
+"""Offered both tools, SmolLM2 calls to_fahrenheit with a value nobody gave, which `grounding`
+escalates (test_a_local_call_with_a_value_from_nowhere_escalates); the local round trips are
+offered get_weather alone."""
 
 
 @contextmanager
@@ -109,9 +113,11 @@ def client(url: str) -> openai.OpenAI:
     return openai.OpenAI(base_url=f"{url}/v1", api_key=KEY, max_retries=0, timeout=300)
 
 
-def step(url: str, messages: list[dict[str, Any]], **fields: Any) -> tuple[Any, str]:
+def step(
+    url: str, messages: list[dict[str, Any]], tools: list[Any] = TOOLS, **fields: Any
+) -> tuple[Any, str]:
     raw = client(url).chat.completions.with_raw_response.create(
-        model="asymroute", messages=messages, tools=TOOLS, **fields
+        model="asymroute", messages=messages, tools=tools, **fields
     )
     return raw.parse(), raw.headers["x-asymroute-tier"]
 
@@ -132,7 +138,7 @@ def run_calls(message: Any) -> list[dict[str, Any]]:
 
 def test_openai_sdk_round_trip_on_the_local_tier(gateway_url: str) -> None:
     messages: list[dict[str, Any]] = [{"role": "user", "content": SIMPLE}]
-    first, tier = step(gateway_url, messages)
+    first, tier = step(gateway_url, messages, WEATHER_ONLY)
     assert tier == "local"
     choice = first.choices[0]
     assert choice.finish_reason == "tool_calls"
@@ -143,7 +149,7 @@ def test_openai_sdk_round_trip_on_the_local_tier(gateway_url: str) -> None:
         "grounding",
     ]
     messages += run_calls(choice.message)
-    second, tier = step(gateway_url, messages)
+    second, tier = step(gateway_url, messages, WEATHER_ONLY)
     assert tier == "local"  # scored on the user turn it serves
     assert second.choices[0].finish_reason == "stop"
     assert second.choices[0].message.content.strip()
@@ -166,11 +172,11 @@ def test_openai_sdk_round_trip_on_the_frontier(gateway_url: str) -> None:
     assert "to_fahrenheit: 64.4F" in message.content
 
 
-def streamed(url: str, prompt: str) -> tuple[list[Any], str]:
+def streamed(url: str, prompt: str, tools: list[Any] = TOOLS) -> tuple[list[Any], str]:
     with client(url).chat.completions.with_streaming_response.create(
         model="asymroute",
         messages=[{"role": "user", "content": prompt}],
-        tools=TOOLS,  # type: ignore[arg-type]
+        tools=tools,  # type: ignore[arg-type]
         stream=True,
     ) as response:
         return list(response.parse()), response.headers["x-asymroute-tier"]
@@ -201,7 +207,7 @@ def test_streamed_tool_calls_from_the_frontier_arrive_as_deltas(gateway_url: str
 
 
 def test_streamed_local_tool_call_arrives_whole_after_validation(gateway_url: str) -> None:
-    chunks, tier = streamed(gateway_url, SIMPLE)
+    chunks, tier = streamed(gateway_url, SIMPLE, WEATHER_ONLY)
     assert tier == "local"
     pieces = [c for c in chunks if c.choices and c.choices[0].delta.tool_calls]
     assert len(pieces) == 1
@@ -238,15 +244,27 @@ def test_a_local_call_breaking_the_schema_escalates(gateway_url: str) -> None:
     assert details["validation"]["failed"] == ["tool_calls"]
 
 
+def test_a_local_call_with_a_value_from_nowhere_escalates(gateway_url: str) -> None:
+    """The default embedded tier, offered both tools: `to_fahrenheit` with a Celsius value no
+    message gave matches the schema (`tool_calls` passes it); `grounding` escalates it."""
+    answer, tier = step(gateway_url, [{"role": "user", "content": SIMPLE}])
+    details = answer.model_extra["asymroute"]
+    assert (tier, details["routed_tier"], details["escalated"]) == ("frontier", "local", True)
+    assert details["validation"]["failed"] == ["grounding"]
+    assert answer.choices[0].message.tool_calls[0].function.name == "get_weather"  # the stub's
+
+
 def test_the_trace_names_each_steps_tier_and_tool_calls(
     langsmith_capture: LangSmithCapture, stub_url: str, tmp_path: Path
 ) -> None:
     local_prompt, frontier_prompt = f"{SIMPLE} (traced)", f"{COMPLEX} (traced)"
     run_ids, answers = [], []
     with serving(tmp_path, stub_url, **traced_env(langsmith_capture)) as url:
-        for prompt in (local_prompt, frontier_prompt):
+        for prompt, tools in ((local_prompt, WEATHER_ONLY), (frontier_prompt, TOOLS)):
             raw = client(url).chat.completions.with_raw_response.create(
-                model="asymroute", messages=[{"role": "user", "content": prompt}], tools=TOOLS
+                model="asymroute",
+                messages=[{"role": "user", "content": prompt}],
+                tools=tools,  # type: ignore[arg-type]
             )
             run_ids.append(raw.headers["x-asymroute-run-id"])
             answers.append(raw.parse().choices[0].message)
