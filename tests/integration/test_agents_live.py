@@ -24,7 +24,7 @@ from tests.integration.test_tools_live import (
     KEY,
     RUN_TOOL,
     SIMPLE,
-    TOOLS,
+    WEATHER_ONLY,
     client,
     gateway_url,
     get_weather,
@@ -53,7 +53,7 @@ def tier_of(message: AIMessage) -> str:
 
 def test_chat_openai_bind_tools_gets_a_tool_call(gateway_url: str) -> None:
     model = chat_model(gateway_url).bind_tools([get_weather, to_fahrenheit])
-    local = model.invoke(SIMPLE)
+    local = chat_model(gateway_url).bind_tools([get_weather]).invoke(SIMPLE)
     frontier = model.invoke(COMPLEX)
     assert isinstance(local, AIMessage) and isinstance(frontier, AIMessage)
     assert (tier_of(local), tier_of(frontier)) == ("local", "frontier")
@@ -86,12 +86,19 @@ def test_react_agent_completes_the_two_tool_task_on_the_frontier(gateway_url: st
     assert "to_fahrenheit: 64.4F" in str(answers[-1].content)
 
 
-def test_react_agent_steps_stay_local_for_a_simple_question(gateway_url: str) -> None:
+def test_react_agent_simple_question_a_wrong_local_call_escalates_then_stays_local(
+    gateway_url: str,
+) -> None:
+    """Offered both tools, SmolLM2 calls to_fahrenheit with a value no message gave: the step
+    escalates (`grounding`) and the frontier calls get_weather; the step after its result is
+    scored on the same simple user turn and answered locally, stating the result."""
     messages = agent_steps(gateway_url, SIMPLE)
     answers = [m for m in messages if isinstance(m, AIMessage)]
-    assert [tier_of(m) for m in answers] == ["local", "local"]
-    assert answers[0].tool_calls and answers[0].tool_calls[0]["name"] in RUN_TOOL
-    assert len([m for m in messages if isinstance(m, ToolMessage)]) == 1
+    assert [tier_of(m) for m in answers] == ["frontier", "local"]
+    escalated = [m.response_metadata["headers"]["x-asymroute-escalated"] for m in answers]
+    assert escalated == ["true", "false"]
+    assert [c["name"] for c in answers[0].tool_calls] == ["get_weather"]
+    assert [m.content for m in messages if isinstance(m, ToolMessage)] == ["18C and sunny in Paris"]
     assert not answers[-1].tool_calls and str(answers[-1].content).strip()
 
 
@@ -105,7 +112,7 @@ def test_langgraph_dev_router_takes_tools_in_its_context(stub_url: str, tmp_path
             {"openai:gpt-4o-mini": {"input_per_million": 0.15, "output_per_million": 0.6}}
         ),
     }
-    context = {"tools": TOOLS, "tool_choice": "required"}
+    context = {"tools": WEATHER_ONLY, "tool_choice": "required"}
     with langgraph_dev_server(env, tmp_path) as url:
 
         def run(messages: list[dict[str, Any]]) -> dict[str, Any]:
