@@ -44,6 +44,8 @@ MAX_SHOWN = 3
 NUMBER = re.compile(r"(?<![\w.])-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?")
 """A number standing on its own ("18C", "1,200", "-3.5"; not the 2 of "v2")."""
 WORD = re.compile(r"\w+")
+LIST_MARKER = re.compile(r"^\s*\d+[.)]\s", re.MULTILINE)
+"""A numbered list's "1. " states no number."""
 NEW_WORD = re.compile(r"[^\W\d_]{4,}")
 """A word a tool result may bring (letters only, at least four: not "and", not "18C")."""
 
@@ -181,7 +183,8 @@ def _check_report(text: str, before: Sequence[BaseMessage], results: Sequence[st
 
 def _check_claims(text: str, earlier: Sequence[BaseMessage]) -> Judgement:
     source = _Source(earlier)
-    invented = sorted({raw for raw, number in _stated(text) if not source.carries(number)})
+    claims = _stated(LIST_MARKER.sub("", text))
+    invented = sorted({raw for raw, number in claims if not source.carries(number)})
     if invented:
         return _failed(
             "the answer states number(s) no message gave instead of calling a tool", invented

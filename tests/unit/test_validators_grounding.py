@@ -98,6 +98,7 @@ def test_a_text_answer_inventing_a_number_fails() -> None:
         "the answer states number(s) no message gave instead of calling a tool: 22",
     )
     assert judge(AIMessage("Which city do you mean?"), PARIS)[0]
+    assert judge(AIMessage("Tell me:\n1. the city\n2) the unit"), PARIS)[0]  # list markers
     assert judge(AIMessage("12 and 30, right?"), HumanMessage("What is 12 plus 30?"))[0]
 
 
