@@ -63,7 +63,7 @@ class GroundingValidator:
 
     def check(self, answer: CandidateAnswer) -> Judgement:
         if not self.listed or self.tool_choice == "none":
-            return Judgement(True, ("no tools offered",), 1.0)
+            return Judgement(True, ("no tools offered (or tool_choice none)",), 1.0)
         earlier = list(answer.messages)  # the conversation the answer replies to
         if answer.tool_calls:
             return self._check_calls(answer.tool_calls, earlier)
