@@ -44,10 +44,10 @@ def describe_error(exc: BaseException) -> str:
 
 
 def _with_run_tools(
-    plan: RunPlan, spec: ModelSpec, model: BaseChatModel, settings: Settings
+    plan: RunPlan, tier: Tier, spec: ModelSpec, model: BaseChatModel, settings: Settings
 ) -> Runnable[Any, Any]:
     """The model with the run's tools bound, if it has any and can call them
-    (`asymroute.tool_calls`, `providers.calls_tools`)."""
+    (`asymroute.tool_calls`, `providers.calls_tools`); the local tier's call is made whole."""
     context, provider = plan.context, get_provider(spec)
     return bind_run_tools(
         model,
@@ -56,6 +56,7 @@ def _with_run_tools(
         context.parallel_tool_calls,
         calls_tools=calls_tools(spec, settings),
         parallel_supported=getattr(provider, "parallel_tool_calls", False),
+        whole=tier == "local",
     )
 
 
@@ -65,7 +66,7 @@ def _prepare(plan: RunPlan, tier: Tier, setup: RouterSetup) -> tuple[ModelSpec, 
     models, settings = setup.models(plan), setup.settings
     spec = models.spec(tier)
     model = models.model(tier, settings, model_options(plan, tier, settings))
-    return spec, _with_run_tools(plan, spec, model, settings)
+    return spec, _with_run_tools(plan, tier, spec, model, settings)
 
 
 async def _aprepare(
@@ -76,7 +77,7 @@ async def _aprepare(
     options = model_options(plan, tier, settings)
     spec = models.spec(tier)
     model = await models.amodel(tier, settings, options, setup.http_clients)
-    return spec, _with_run_tools(plan, spec, model, settings)
+    return spec, _with_run_tools(plan, tier, spec, model, settings)
 
 
 def call_tier(

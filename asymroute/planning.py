@@ -73,9 +73,12 @@ def plan_run(context: RouterContext | None, settings: Settings) -> RunPlan:
 def validator_names(context: RouterContext) -> tuple[str, ...]:
     """The context's validators, with `format` right after `structural` when the request asks
     for JSON: an answer that is not the JSON asked for must never pass; `tool_calls` likewise
-    when the run offers tools (a call of no offered tool, or with bad arguments, never passes)."""
+    when the run offers tools (a call of no offered tool, or with bad arguments, never passes),
+    followed by `grounding` unless `tool_grounding` is off."""
     names = context.validators
     if context.tools:
+        if context.tool_grounding:
+            names = _after_structural(names, "grounding")
         names = _after_structural(names, "tool_calls")
     if not wants_json(context.response_format):
         return names

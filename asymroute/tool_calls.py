@@ -188,16 +188,25 @@ def bind_run_tools(
     *,
     calls_tools: bool,
     parallel_supported: bool,
+    whole: bool = False,
 ) -> Runnable[LanguageModelInput, BaseMessage]:
     """The tier's model with the run's tools bound (`bind_tools`), or the model itself (no
-    tools, or a provider that cannot call them: `skip_local_for_tools` flagged that)."""
+    tools, or a provider that cannot call them: `skip_local_for_tools` flagged that).
+
+    `whole`: the call is not streamed (`stream=False`, which every LangChain chat model
+    honours) even when the run is. The local tier's answer is validated whole before a client
+    sees any of it, so streaming it gains nothing, and llama-cpp-python's server cannot stream
+    an `auto` tool choice (its function-calling handler raises "Automatic streaming tool
+    choice is not supported" after the response has begun: an empty stream)."""
     if not tools or not calls_tools:
         return model
-    options: dict[str, Any] = {}
-    if choice is not None:
-        options["tool_choice"] = choice
+    # Always said, "auto" when the request gave none (OpenAI's default with tools):
+    # llama-cpp-python's server takes a missing tool_choice as "none" and ignores the tools.
+    options: dict[str, Any] = {"tool_choice": "auto" if choice is None else choice}
     if parallel is not None and parallel_supported:
         options["parallel_tool_calls"] = parallel
+    if whole:
+        options["stream"] = False
     return model.bind_tools([dict(tool) for tool in tools], **options)
 
 

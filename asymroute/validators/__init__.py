@@ -24,6 +24,7 @@ from asymroute.validators.base import (
 from asymroute.validators.confidence import ConfidenceValidator
 from asymroute.validators.consistency import ConsistencyValidator
 from asymroute.validators.format import FormatValidator
+from asymroute.validators.grounding import GroundingValidator
 from asymroute.validators.scorer import ScorerValidator
 from asymroute.validators.self_verify import SelfVerifyValidator
 from asymroute.validators.structural import StructuralValidator
@@ -37,6 +38,7 @@ VALIDATORS: dict[str, Callable[[ValidationPolicy], Validator]] = {
     "consistency": ConsistencyValidator,
     "scorer": ScorerValidator,
     "tool_calls": ToolCallValidator,
+    "grounding": GroundingValidator,
 }
 
 

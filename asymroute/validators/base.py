@@ -108,6 +108,9 @@ class ValidationPolicy:
     or typed functions (converted to that form). Turns the `tool_calls` validator on."""
     tool_choice: str | dict[str, Any] | None = field(default=None, hash=False)
     """auto, none, required, or {"type": "function", "function": {"name": ...}}; None: auto."""
+    tool_grounding: bool = True
+    """With tools: also run `grounding` after `tool_calls`, so a local tool call or answer whose
+    values come from nowhere in the conversation escalates (`validators.grounding`)."""
 
     def __post_init__(self) -> None:
         choices = (
@@ -139,7 +142,7 @@ class ValidationPolicy:
             samples = getattr(self, name)
             if isinstance(samples, bool) or not isinstance(samples, int) or not 1 <= samples <= 15:
                 raise ConfigurationError(f"{name} must be an integer from 1 to 15, got {samples!r}")
-        for name in ("scorer_cost_aware", "truncation_escalates"):
+        for name in ("scorer_cost_aware", "truncation_escalates", "tool_grounding"):
             if not isinstance(getattr(self, name), bool):
                 raise ConfigurationError(
                     f"{name} must be true or false, got {getattr(self, name)!r}"

@@ -72,6 +72,17 @@ def older_ollama_server(gguf_path: Path, tmp_path_factory: pytest.TempPathFactor
         yield f"http://127.0.0.1:{port}"
 
 
+@pytest.fixture(scope="module")
+def ollama_tools_server(gguf_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The Ollama test server as for a model whose /api/show lists "tools": /api/chat answers
+    `tools` with `message.tool_calls`, from the real model."""
+    port = free_port()
+    log = tmp_path_factory.mktemp("ollama-tools") / "server.log"
+    command = _ollama_command(gguf_path, port, "--capabilities", "completion,tools")
+    with running_server(command, f"http://127.0.0.1:{port}/api/tags", log):
+        yield f"http://127.0.0.1:{port}"
+
+
 @pytest.fixture
 def stopped_ollama_url(gguf_path: Path, tmp_path: Path) -> str:
     """An Ollama endpoint that served requests and then went down."""

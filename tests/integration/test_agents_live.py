@@ -9,7 +9,6 @@ that calls tools); every step's route is asserted.
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -19,15 +18,13 @@ import pytest
 from langchain_core.messages import AIMessage, ToolMessage
 from langchain_openai import ChatOpenAI
 
-from bench.support.processes import free_port, running_server
-from tests.integration.conftest import PROJECT_ROOT
 from tests.integration.test_tools_live import (
     COMPLEX,
     FRONTIER,
     KEY,
     RUN_TOOL,
     SIMPLE,
-    TOOLS,
+    WEATHER_ONLY,
     client,
     gateway_url,
     get_weather,
@@ -56,7 +53,7 @@ def tier_of(message: AIMessage) -> str:
 
 def test_chat_openai_bind_tools_gets_a_tool_call(gateway_url: str) -> None:
     model = chat_model(gateway_url).bind_tools([get_weather, to_fahrenheit])
-    local = model.invoke(SIMPLE)
+    local = chat_model(gateway_url).bind_tools([get_weather]).invoke(SIMPLE)
     frontier = model.invoke(COMPLEX)
     assert isinstance(local, AIMessage) and isinstance(frontier, AIMessage)
     assert (tier_of(local), tier_of(frontier)) == ("local", "frontier")
@@ -89,35 +86,34 @@ def test_react_agent_completes_the_two_tool_task_on_the_frontier(gateway_url: st
     assert "to_fahrenheit: 64.4F" in str(answers[-1].content)
 
 
-def test_react_agent_steps_stay_local_for_a_simple_question(gateway_url: str) -> None:
+def test_react_agent_simple_question_a_wrong_local_call_escalates_then_stays_local(
+    gateway_url: str,
+) -> None:
+    """Offered both tools, SmolLM2 calls to_fahrenheit with a value no message gave: the step
+    escalates (`grounding`) and the frontier calls get_weather; the step after its result is
+    scored on the same simple user turn and answered locally, stating the result."""
     messages = agent_steps(gateway_url, SIMPLE)
     answers = [m for m in messages if isinstance(m, AIMessage)]
-    assert [tier_of(m) for m in answers] == ["local", "local"]
-    assert answers[0].tool_calls and answers[0].tool_calls[0]["name"] in RUN_TOOL
-    assert len([m for m in messages if isinstance(m, ToolMessage)]) == 1
+    assert [tier_of(m) for m in answers] == ["frontier", "local"]
+    escalated = [m.response_metadata["headers"]["x-asymroute-escalated"] for m in answers]
+    assert escalated == ["true", "false"]
+    assert [c["name"] for c in answers[0].tool_calls] == ["get_weather"]
+    assert [m.content for m in messages if isinstance(m, ToolMessage)] == ["18C and sunny in Paris"]
     assert not answers[-1].tool_calls and str(answers[-1].content).strip()
 
 
-def test_langgraph_dev_router_takes_tools_in_its_context(tmp_path: Path) -> None:
+def test_langgraph_dev_router_takes_tools_in_its_context(stub_url: str, tmp_path: Path) -> None:
     """Studio's path: the router graph on `langgraph dev`, tools as a context key."""
     from tests.support.langgraph_dev import langgraph_dev_server
 
-    stub_port = free_port()
-    stub = f"http://127.0.0.1:{stub_port}"
-    stub_command = [sys.executable, str(PROJECT_ROOT / "bench/support/upstream_stub.py")]
     env = {
-        "OPENAI_BASE_URL": f"{stub}/v1",
+        "OPENAI_BASE_URL": f"{stub_url}/v1",
         "ASYMROUTE_PRICES": json.dumps(
             {"openai:gpt-4o-mini": {"input_per_million": 0.15, "output_per_million": 0.6}}
         ),
     }
-    context = {"tools": TOOLS, "tool_choice": "required"}
-    with (
-        running_server(
-            [*stub_command, "--port", str(stub_port)], f"{stub}/v1/models", tmp_path / "s"
-        ),
-        langgraph_dev_server(env, tmp_path) as url,
-    ):
+    context = {"tools": WEATHER_ONLY, "tool_choice": "required"}
+    with langgraph_dev_server(env, tmp_path) as url:
 
         def run(messages: list[dict[str, Any]]) -> dict[str, Any]:
             body = {"assistant_id": "router", "input": {"messages": messages}, "context": context}
@@ -129,7 +125,7 @@ def test_langgraph_dev_router_takes_tools_in_its_context(tmp_path: Path) -> None
 
         first = run([{"role": "user", "content": SIMPLE}])
         assert first["answered_by"] == "local"
-        assert first["verdict"]["validators"] == ["structural", "tool_calls"]
+        assert first["verdict"]["validators"] == ["structural", "tool_calls", "grounding"]
         (call,) = first["messages"][-1]["tool_calls"]
         assert call["name"] in RUN_TOOL
         result = RUN_TOOL[call["name"]].invoke(call["args"])
@@ -147,13 +143,16 @@ def test_langgraph_dev_router_takes_tools_in_its_context(tmp_path: Path) -> None
 
 
 def test_an_ollama_model_without_tool_support_is_skipped_up_front(
-    ollama_server: str, tmp_path: Path
+    ollama_server: str, stub_url: str, tmp_path: Path
 ) -> None:
     """Its /api/show lists no "tools" capability (SmolLM2 on the registry): a tool step starts
     on the frontier, flagged, without a local call; text requests stay local."""
     local = {"local_model": "ollama:smollm2:135m", "frontier_model": FRONTIER}
     with serving(
-        tmp_path, OLLAMA_BASE_URL=ollama_server, ASYMROUTE_GATEWAY_CONTEXT=json.dumps(local)
+        tmp_path,
+        stub_url,
+        OLLAMA_BASE_URL=ollama_server,
+        ASYMROUTE_GATEWAY_CONTEXT=json.dumps(local),
     ) as url:
         answer, tier = step(url, [{"role": "user", "content": SIMPLE}])
         again, _ = step(url, [{"role": "user", "content": SIMPLE}])  # capabilities cached
@@ -170,14 +169,17 @@ def test_an_ollama_model_without_tool_support_is_skipped_up_front(
 
 
 def test_an_older_ollama_without_capabilities_hands_tool_steps_to_the_frontier(
-    older_ollama_server: str, tmp_path: Path
+    older_ollama_server: str, stub_url: str, tmp_path: Path
 ) -> None:
     """An Ollama whose /api/show has no capabilities: the tools are sent, Ollama answers 400
     "does not support tools", the step escalates and the endpoint is not blamed, so text
     requests stay local."""
     local = {"local_model": "ollama:smollm2:135m", "frontier_model": FRONTIER}
     with serving(
-        tmp_path, OLLAMA_BASE_URL=older_ollama_server, ASYMROUTE_GATEWAY_CONTEXT=json.dumps(local)
+        tmp_path,
+        stub_url,
+        OLLAMA_BASE_URL=older_ollama_server,
+        ASYMROUTE_GATEWAY_CONTEXT=json.dumps(local),
     ) as url:
         answer, tier = step(url, [{"role": "user", "content": SIMPLE}])
         details = answer.model_extra["asymroute"]

@@ -21,7 +21,6 @@ import pytest
 from langchain_core.tools import tool
 
 from bench.support.processes import free_port, running_server
-from tests.integration.conftest import PROJECT_ROOT
 from tests.integration.test_tracing_live import node_runs, traced_env
 from tests.support.langsmith_capture import LangSmithCapture
 
@@ -74,14 +73,17 @@ TOOLS = [
     },
 ]
 RUN_TOOL = {"get_weather": get_weather, "to_fahrenheit": to_fahrenheit}
+WEATHER_ONLY = TOOLS[:1]
+"""Offered both tools, SmolLM2 calls to_fahrenheit with a value nobody gave, which `grounding`
+escalates (test_a_local_call_with_a_value_from_nowhere_escalates); the local round trips are
+offered get_weather alone."""
 
 
 @contextmanager
-def serving(logs: Path, **extra_env: str) -> Iterator[str]:
-    """`asymroute serve` on the default local tier, the frontier stub behind it; its URL."""
-    stub_port, port = free_port(), free_port()
-    stub = f"http://127.0.0.1:{stub_port}"
-    stub_command = [sys.executable, str(PROJECT_ROOT / "bench/support/upstream_stub.py")]
+def serving(logs: Path, stub: str, **extra_env: str) -> Iterator[str]:
+    """`asymroute serve` on the default local tier, the frontier stub at `stub` behind it; its
+    URL."""
+    port = free_port()
     env = {
         "OPENAI_BASE_URL": f"{stub}/v1",
         # The default local tier (llamacpp:smollm2, embedded) and classifier; only the frontier
@@ -97,16 +99,13 @@ def serving(logs: Path, **extra_env: str) -> Iterator[str]:
     }
     serve = [sys.executable, "-m", "asymroute.cli", "serve", "--port", str(port)]
     url = f"http://127.0.0.1:{port}"
-    with (
-        running_server([*stub_command, "--port", str(stub_port)], f"{stub}/v1/models", logs / "s"),
-        running_server(serve, f"{url}/v1/models", logs / "gateway.log", env=env, cwd=logs),
-    ):
+    with running_server(serve, f"{url}/v1/models", logs / "gateway.log", env=env, cwd=logs):
         yield url
 
 
 @pytest.fixture(scope="module")
-def gateway_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with serving(tmp_path_factory.mktemp("tools")) as url:
+def gateway_url(stub_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with serving(tmp_path_factory.mktemp("tools"), stub_url) as url:
         yield url
 
 
@@ -114,9 +113,11 @@ def client(url: str) -> openai.OpenAI:
     return openai.OpenAI(base_url=f"{url}/v1", api_key=KEY, max_retries=0, timeout=300)
 
 
-def step(url: str, messages: list[dict[str, Any]], **fields: Any) -> tuple[Any, str]:
+def step(
+    url: str, messages: list[dict[str, Any]], tools: list[Any] = TOOLS, **fields: Any
+) -> tuple[Any, str]:
     raw = client(url).chat.completions.with_raw_response.create(
-        model="asymroute", messages=messages, tools=TOOLS, **fields
+        model="asymroute", messages=messages, tools=tools, **fields
     )
     return raw.parse(), raw.headers["x-asymroute-tier"]
 
@@ -137,7 +138,7 @@ def run_calls(message: Any) -> list[dict[str, Any]]:
 
 def test_openai_sdk_round_trip_on_the_local_tier(gateway_url: str) -> None:
     messages: list[dict[str, Any]] = [{"role": "user", "content": SIMPLE}]
-    first, tier = step(gateway_url, messages)
+    first, tier = step(gateway_url, messages, WEATHER_ONLY)
     assert tier == "local"
     choice = first.choices[0]
     assert choice.finish_reason == "tool_calls"
@@ -145,9 +146,10 @@ def test_openai_sdk_round_trip_on_the_local_tier(gateway_url: str) -> None:
     assert first.model_extra["asymroute"]["validation"]["validators"] == [
         "structural",
         "tool_calls",
+        "grounding",
     ]
     messages += run_calls(choice.message)
-    second, tier = step(gateway_url, messages)
+    second, tier = step(gateway_url, messages, WEATHER_ONLY)
     assert tier == "local"  # scored on the user turn it serves
     assert second.choices[0].finish_reason == "stop"
     assert second.choices[0].message.content.strip()
@@ -170,11 +172,11 @@ def test_openai_sdk_round_trip_on_the_frontier(gateway_url: str) -> None:
     assert "to_fahrenheit: 64.4F" in message.content
 
 
-def streamed(url: str, prompt: str) -> tuple[list[Any], str]:
+def streamed(url: str, prompt: str, tools: list[Any] = TOOLS) -> tuple[list[Any], str]:
     with client(url).chat.completions.with_streaming_response.create(
         model="asymroute",
         messages=[{"role": "user", "content": prompt}],
-        tools=TOOLS,  # type: ignore[arg-type]
+        tools=tools,  # type: ignore[arg-type]
         stream=True,
     ) as response:
         return list(response.parse()), response.headers["x-asymroute-tier"]
@@ -205,7 +207,7 @@ def test_streamed_tool_calls_from_the_frontier_arrive_as_deltas(gateway_url: str
 
 
 def test_streamed_local_tool_call_arrives_whole_after_validation(gateway_url: str) -> None:
-    chunks, tier = streamed(gateway_url, SIMPLE)
+    chunks, tier = streamed(gateway_url, SIMPLE, WEATHER_ONLY)
     assert tier == "local"
     pieces = [c for c in chunks if c.choices and c.choices[0].delta.tool_calls]
     assert len(pieces) == 1
@@ -242,15 +244,27 @@ def test_a_local_call_breaking_the_schema_escalates(gateway_url: str) -> None:
     assert details["validation"]["failed"] == ["tool_calls"]
 
 
+def test_a_local_call_with_a_value_from_nowhere_escalates(gateway_url: str) -> None:
+    """The default embedded tier, offered both tools: `to_fahrenheit` with a Celsius value no
+    message gave matches the schema (`tool_calls` passes it); `grounding` escalates it."""
+    answer, tier = step(gateway_url, [{"role": "user", "content": SIMPLE}])
+    details = answer.model_extra["asymroute"]
+    assert (tier, details["routed_tier"], details["escalated"]) == ("frontier", "local", True)
+    assert details["validation"]["failed"] == ["grounding"]
+    assert answer.choices[0].message.tool_calls[0].function.name == "get_weather"  # the stub's
+
+
 def test_the_trace_names_each_steps_tier_and_tool_calls(
-    langsmith_capture: LangSmithCapture, tmp_path: Path
+    langsmith_capture: LangSmithCapture, stub_url: str, tmp_path: Path
 ) -> None:
     local_prompt, frontier_prompt = f"{SIMPLE} (traced)", f"{COMPLEX} (traced)"
     run_ids, answers = [], []
-    with serving(tmp_path, **traced_env(langsmith_capture)) as url:
-        for prompt in (local_prompt, frontier_prompt):
+    with serving(tmp_path, stub_url, **traced_env(langsmith_capture)) as url:
+        for prompt, tools in ((local_prompt, WEATHER_ONLY), (frontier_prompt, TOOLS)):
             raw = client(url).chat.completions.with_raw_response.create(
-                model="asymroute", messages=[{"role": "user", "content": prompt}], tools=TOOLS
+                model="asymroute",
+                messages=[{"role": "user", "content": prompt}],
+                tools=tools,  # type: ignore[arg-type]
             )
             run_ids.append(raw.headers["x-asymroute-run-id"])
             answers.append(raw.parse().choices[0].message)

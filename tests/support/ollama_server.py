@@ -5,8 +5,8 @@
 `--capabilities` is what /api/show lists for the model, as Ollama 0.6.4+ does (default
 `completion`: SmolLM2's template has no tool calls, so the real registry model lists no
 `tools`); `--capabilities none` leaves the field out, as an older Ollama does. A request with
-tools gets Ollama's 400 "does not support tools" unless `tools` is listed (then the tools are
-accepted and the model answers in text: it is not prompted with them).
+tools gets Ollama's 400 "does not support tools" unless `tools` is listed; then /api/chat
+answers with text or `message.tool_calls`, from the real model (tests/support/ollama_tools.py).
 
 Prints `READY <port>` on stdout once listening (`--port 0` picks a free port); logs to stderr;
 exits 0 on SIGTERM/SIGINT. Serves /, /api/version, /api/tags, /api/ps, /api/show, /api/chat and
@@ -30,6 +30,10 @@ from pathlib import Path
 from typing import Any
 
 import llama_cpp
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run as a script: the project
+
+from tests.support.ollama_tools import ToolRequestError, tool_answer
 
 DEFAULT_MAX_TOKENS = 256
 # Ollama option -> (llama.cpp kwarg, Ollama's documented default), so an unconfigured client
@@ -192,6 +196,24 @@ class Backend:
                 stats.eval_duration = t_end - first
                 stats.total_duration = t_end - t_start
 
+    def answer_with_tools(
+        self, raw: list[dict[str, Any]], tools: Any, options: dict[str, Any], stats: Stats
+    ) -> dict[str, Any]:
+        """The assistant message (text or tool calls) of a chat request offered `tools`."""
+        t_start = time.perf_counter_ns()
+        with self.lock:
+            t_locked = time.perf_counter_ns()
+            self._stats, self._t_first_token = stats, 0
+            try:
+                return tool_answer(self.llm, raw, tools, self._sampling(options, None))
+            finally:
+                t_end = time.perf_counter_ns()
+                first = self._t_first_token or t_end
+                stats.load_duration = t_locked - t_start
+                stats.prompt_eval_duration = first - t_locked
+                stats.eval_duration = t_end - first
+                stats.total_duration = t_end - t_start
+
 
 def _parse_messages(body: dict[str, Any], *, chat: bool) -> list[dict[str, str]]:
     if not chat:
@@ -294,6 +316,9 @@ class Handler(BaseHTTPRequestHandler):
         if not messages:  # an empty request only loads the model, exactly like Ollama
             self._send(200, frame("", {"done": True, "done_reason": "load"}))
             return
+        if chat and body.get("tools"):
+            self._tool_completion(body, options)
+            return
         stats = Stats()
         pieces = backend.generate(messages, options, body.get("format"), stats)
         try:
@@ -307,10 +332,7 @@ class Handler(BaseHTTPRequestHandler):
             text = (first or "") + "".join(pieces)
             self._send(200, frame(text, stats.final_fields()))
             return
-        self.send_response(200)
-        self.send_header("Content-Type", "application/x-ndjson")
-        self.send_header("Transfer-Encoding", "chunked")
-        self.end_headers()
+        self._start_stream()
         try:
             if first is not None:
                 self._chunk(frame(first))
@@ -328,6 +350,31 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True  # client went away; closing `pieces` frees the model
         finally:
             pieces.close()
+
+    def _tool_completion(self, body: dict[str, Any], options: dict[str, Any]) -> None:
+        stats = Stats()
+        try:
+            message = self.server.backend.answer_with_tools(
+                body["messages"], body["tools"], options, stats
+            )
+        except ToolRequestError as exc:
+            raise RequestError(400, str(exc)) from None
+        sys.stderr.write(f"[ollama-test] answered with tools: {_dumps(message).decode()}\n")
+        head = {"model": body["model"], "created_at": _now()}
+        if body.get("stream", True) is False:
+            self._send(200, {**head, "message": message, **stats.final_fields()})
+            return
+        self._start_stream()  # the calls in one chunk, then the final one, as Ollama streams
+        self._chunk({**head, "message": message, "done": False})
+        empty = {"role": "assistant", "content": ""}
+        self._chunk({**head, "created_at": _now(), "message": empty, **stats.final_fields()})
+        self.wfile.write(b"0\r\n\r\n")
+
+    def _start_stream(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "application/x-ndjson")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
 
     def _chunk(self, obj: dict[str, Any]) -> None:
         line = _dumps(obj) + b"\n"

@@ -64,6 +64,7 @@ def test_router_context_defaults() -> None:
         "accepts_content": None,
         "tools": (),
         "tool_choice": None,
+        "tool_grounding": True,
         "parallel_tool_calls": None,
     }
 

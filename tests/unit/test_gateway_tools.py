@@ -142,7 +142,7 @@ def test_a_tool_call_answer_has_tool_calls_and_finish_reason_tool_calls(
     assert call.function.name == "get_weather"  # type: ignore[union-attr]
     assert json.loads(call.function.arguments) == {"city": "Paris"}  # type: ignore[union-attr]
     assert raw.headers["x-asymroute-tier"] == "local"
-    assert tools_provider.bound[0][2] == {"tool_choice": "required"}
+    assert tools_provider.bound[0][2] == {"tool_choice": "required", "stream": False}  # local
 
 
 def test_a_tool_result_round_trip_reaches_the_model(

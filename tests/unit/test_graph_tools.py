@@ -42,8 +42,11 @@ def test_a_valid_local_tool_call_is_the_answer(tools_provider: ToolScriptProvide
     state = route("tools:calls", tool_choice="required")
     assert state["answered_by"] == "local"
     assert state["messages"][-1].tool_calls[0]["name"] == "get_weather"
-    assert state["verdict"]["validators"] == ["structural", "tool_calls"]
-    assert tools_provider.bound[0][2] == {"tool_choice": "required"}
+    assert state["verdict"]["validators"] == ["structural", "tool_calls", "grounding"]
+    assert tools_provider.bound[0][2] == {
+        "tool_choice": "required",
+        "stream": False,
+    }  # local: whole
     assert tools_provider.seen[0][2][0]["function"]["name"] == "get_weather"
 
 

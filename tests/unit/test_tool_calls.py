@@ -131,7 +131,9 @@ def test_the_context_converts_and_checks_its_tools() -> None:
 def test_tool_requests_get_the_tool_calls_validator_after_structural() -> None:
     assert validator_names(RouterContext()) == ("structural",)
     with_tools = RouterContext(tools=[WEATHER], validators=("structural", "confidence"))
-    assert validator_names(with_tools) == ("structural", "tool_calls", "confidence")
+    assert validator_names(with_tools) == ("structural", "tool_calls", "grounding", "confidence")
+    ungrounded = RouterContext(tools=[WEATHER], tool_grounding=False)
+    assert validator_names(ungrounded) == ("structural", "tool_calls")
 
 
 # --- the tool_calls validator --------------------------------------------------------------
@@ -258,3 +260,7 @@ def test_bind_run_tools_passes_choice_and_parallel_only_where_supported() -> Non
     assert model.bound[1][1] == {"tool_choice": "required"}
     assert bind_run_tools(model, *args, calls_tools=False, parallel_supported=True) is model  # type: ignore[arg-type]
     assert bind_run_tools(model, (), None, None, calls_tools=True, parallel_supported=True) is model  # type: ignore[arg-type]
+    bind_run_tools(model, list(tools()), None, None, calls_tools=True, parallel_supported=True)  # type: ignore[arg-type]
+    assert model.bound[2][1] == {"tool_choice": "auto"}  # llama.cpp's server: none otherwise
+    bind_run_tools(model, *args, calls_tools=True, parallel_supported=False, whole=True)  # type: ignore[arg-type]
+    assert model.bound[3][1] == {"tool_choice": "required", "stream": False}

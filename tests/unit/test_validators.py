@@ -102,6 +102,7 @@ def test_get_validators_builds_each_named_validator() -> None:
         "confidence",
         "consistency",
         "format",
+        "grounding",
         "scorer",
         "self_verify",
         "structural",
@@ -119,12 +120,12 @@ def test_get_validators_rejects_unknown_names() -> None:
 
     message = str(raised.value)
     assert "unknown validator(s) 'llm_judge', 'regex'" in message
-    names = "confidence, consistency, format, scorer, self_verify, structural"
+    names = "confidence, consistency, format, grounding, scorer, self_verify, structural"
     assert f"choose from: {names}" in message
 
 
 @pytest.mark.parametrize("names", [[], (), "structural"])
 def test_get_validators_rejects_empty_lists_and_bare_strings(names: object) -> None:
-    names_list = "confidence, consistency, format, scorer, self_verify, structural"
+    names_list = "confidence, consistency, format, grounding, scorer, self_verify, structural"
     with pytest.raises(ConfigurationError, match=f"non-empty list of names from: {names_list}"):
         get_validators(names)  # type: ignore[arg-type]
