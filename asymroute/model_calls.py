@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 
@@ -12,19 +13,22 @@ from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.runnables import Runnable, RunnableConfig
 
 from asymroute.budget import estimated_usage
+from asymroute.deployments import Deployment
 from asymroute.effects import ModelCall
 from asymroute.effects import finish_reason as finish_reason  # re-exported for callers
 from asymroute.errors import AsymrouteError
 from asymroute.json_mode import unfenced_reply
 from asymroute.planning import RouterSetup, RunPlan, model_options
+from asymroute.pricing.base import ModelPrice
 from asymroute.privacy.policy import outgoing, restore_answer
 from asymroute.privacy.scrub import known_secrets, scrub_secrets
-from asymroute.providers import ModelSpec, calls_tools, endpoint_of, get_provider
+from asymroute.providers import ModelOptions, ModelSpec, calls_tools, endpoint_of, get_provider
 from asymroute.records import Tier, UsageRecord
 from asymroute.requests import content_text
 from asymroute.resilience import retry_policy
 from asymroute.resilience.attempts import AttemptLog
 from asymroute.settings import Settings
+from asymroute.tier_route import TierRoute
 from asymroute.tool_calls import bind_run_tools
 
 logger = logging.getLogger(__name__)
@@ -59,24 +63,41 @@ def _with_run_tools(
     )
 
 
-def _prepare(plan: RunPlan, tier: Tier, setup: RouterSetup) -> tuple[ModelSpec, Runnable[Any, Any]]:
-    """The tier's model (as served, once known) and its chat model, kept by the setup, with the
-    run's tools bound."""
+def _options(plan: RunPlan, tier: Tier, deployment: Deployment, settings: Settings) -> ModelOptions:
+    """The run's options for the tier, with the deployment's own endpoint and key, if any."""
+    options = model_options(plan, tier, settings)
+    if deployment.base_url is None and deployment.api_key is None:
+        return options
+    return replace(options, base_url=deployment.base_url, api_key=deployment.api_key)
+
+
+def _prepare(
+    plan: RunPlan, tier: Tier, deployment: Deployment, setup: RouterSetup
+) -> tuple[ModelSpec, Runnable[Any, Any]]:
+    """The deployment's model (as served, once known) and its chat model, kept by the setup,
+    with the run's tools bound."""
     models, settings = setup.models(plan), setup.settings
-    spec = models.spec(tier)
-    model = models.model(tier, settings, model_options(plan, tier, settings))
+    spec = models.spec_of(deployment)
+    model = models.model(tier, deployment, settings, _options(plan, tier, deployment, settings))
     return spec, _with_run_tools(plan, spec, model, settings)
 
 
 async def _aprepare(
-    plan: RunPlan, tier: Tier, setup: RouterSetup
+    plan: RunPlan, tier: Tier, deployment: Deployment, setup: RouterSetup
 ) -> tuple[ModelSpec, Runnable[Any, Any]]:
     """`_prepare` for the running event loop (`TierModels.amodel`)."""
     models, settings = setup.models(plan), setup.settings
-    options = model_options(plan, tier, settings)
-    spec = models.spec(tier)
-    model = await models.amodel(tier, settings, options, setup.http_clients)
+    options = _options(plan, tier, deployment, settings)
+    spec = models.spec_of(deployment)
+    model = await models.amodel(tier, deployment, settings, options, setup.http_clients)
     return spec, _with_run_tools(plan, spec, model, settings)
+
+
+def _single(plan: RunPlan, tier: Tier) -> Deployment | None:
+    """The tier's one zero-config deployment, called directly; None: route across deployments."""
+    groups = plan.deployments(tier)
+    only = groups[0][0]
+    return only if len(groups) == 1 and len(groups[0]) == 1 and not only.listed else None
 
 
 def call_tier(
@@ -89,12 +110,65 @@ def call_tier(
     """Never raises for a failed call (the error is recorded); configuration errors do raise.
 
     Retries transient failures with backoff (asymroute.resilience), skips an endpoint that
-    is cooling down, and applies the privacy policy to what the frontier is sent. The tier's
-    chat model and served name are the setup's (`RouterSetup.models`).
+    is cooling down, falls back to the tier's next deployment (asymroute.tier_route), and
+    applies the privacy policy to what the frontier is sent. The chat models and served names
+    are the setup's (`RouterSetup.models`).
     """
-    setup.models(plan).resolve_served(tier, setup.settings)  # a self-hosted server's real name
-    spec, model = _prepare(plan, tier, setup)
-    call = _TierCall(plan, tier, spec, messages, setup)
+    only = _single(plan, tier)
+    if only is not None:
+        return _call_deployment(plan, tier, only, messages, setup, config).result
+    route = TierRoute(plan, tier, setup)
+    for deployment in route.deployments():
+        try:
+            done = _call_deployment(plan, tier, deployment, messages, setup, config)
+        finally:
+            route.release(deployment)
+        if route.attempted(deployment, done.result, done.call.last_error, done.held):
+            break
+    return route.result()
+
+
+async def acall_tier(
+    plan: RunPlan,
+    tier: Tier,
+    messages: Sequence[BaseMessage],
+    setup: RouterSetup,
+    config: RunnableConfig | None = None,
+) -> ModelCall:
+    """`call_tier` without blocking the event loop: same accounting, same error handling."""
+    only = _single(plan, tier)
+    if only is not None:
+        return (await _acall_deployment(plan, tier, only, messages, setup, config)).result
+    route = TierRoute(plan, tier, setup)
+    for deployment in route.deployments():
+        try:
+            done = await _acall_deployment(plan, tier, deployment, messages, setup, config)
+        finally:
+            route.release(deployment)
+        if route.attempted(deployment, done.result, done.call.last_error, done.held):
+            break
+    return route.result()
+
+
+@dataclass
+class _Done:
+    call: _TierCall
+    result: ModelCall
+    held: bool
+    """The privacy policy kept the request from being sent (the same for every deployment)."""
+
+
+def _call_deployment(
+    plan: RunPlan,
+    tier: Tier,
+    deployment: Deployment,
+    messages: Sequence[BaseMessage],
+    setup: RouterSetup,
+    config: RunnableConfig | None,
+) -> _Done:
+    setup.models(plan).resolve_served(deployment, setup.settings)  # a self-hosted server's name
+    spec, model = _prepare(plan, tier, deployment, setup)
+    call = _TierCall(plan, tier, deployment, spec, messages, setup)
     while (refusal := call.refusal()) is None:
         failure: BaseException | None
         try:
@@ -106,25 +180,26 @@ def call_tier(
         else:
             failure = call.check_reply(reply)
         if failure is None:
-            return call.answered(reply)
+            return _Done(call, call.answered(reply), held=False)
         delay = call.failed(failure)
         if delay is None:
             break
         call.resilience.sleep(delay)
-    return call.unanswered(refusal)
+    return _Done(call, call.unanswered(refusal), held=isinstance(refusal, PrivacyHold))
 
 
-async def acall_tier(
+async def _acall_deployment(
     plan: RunPlan,
     tier: Tier,
+    deployment: Deployment,
     messages: Sequence[BaseMessage],
     setup: RouterSetup,
-    config: RunnableConfig | None = None,
-) -> ModelCall:
-    """`call_tier` without blocking the event loop: same accounting, same error handling."""
-    await setup.models(plan).aresolve_served(tier, setup.settings)  # its server's real name
-    spec, model = await _aprepare(plan, tier, setup)
-    call = _TierCall(plan, tier, spec, messages, setup)
+    config: RunnableConfig | None,
+) -> _Done:
+    """`_call_deployment` on the event loop."""
+    await setup.models(plan).aresolve_served(deployment, setup.settings)  # its server's name
+    spec, model = await _aprepare(plan, tier, deployment, setup)
+    call = _TierCall(plan, tier, deployment, spec, messages, setup)
     while (refusal := call.refusal()) is None:
         failure: BaseException | None
         try:
@@ -136,12 +211,12 @@ async def acall_tier(
         else:
             failure = call.check_reply(reply)
         if failure is None:
-            return call.answered(reply)
+            return _Done(call, call.answered(reply), held=False)
         delay = call.failed(failure)
         if delay is None:
             break
         await call.resilience.asleep(delay)
-    return call.unanswered(refusal)
+    return _Done(call, call.unanswered(refusal), held=isinstance(refusal, PrivacyHold))
 
 
 class EmptyCompletion(Exception):
@@ -159,18 +234,20 @@ class _TierCall:
         self,
         plan: RunPlan,
         tier: Tier,
+        deployment: Deployment,
         spec: ModelSpec,
         messages: Sequence[BaseMessage],
         setup: RouterSetup,
     ) -> None:
         settings = setup.settings
         self.plan, self.tier, self.spec, self.settings = plan, tier, spec, settings
+        self.deployment = deployment
         self.resilience = setup.resilience
         options = model_options(plan, tier, settings)
         self.log = AttemptLog(
             policy=retry_policy(tier, settings),
             resilience=self.resilience,
-            endpoint=endpoint_of(spec, settings),
+            endpoint=endpoint_of(spec, settings, deployment.base_url),
             attempt_timeout_s=options.connect_timeout_s + options.timeout_s,
         )
         self.outgoing = outgoing(plan.context.privacy, tier, messages)
@@ -206,7 +283,10 @@ class _TierCall:
         return self.log.failed(exc, self.describe(exc))
 
     def describe(self, exc: BaseException) -> str:
-        return scrub_secrets(describe_error(exc), known_secrets(self.settings))
+        secrets = known_secrets(self.settings)
+        if self.deployment.api_key is not None:
+            secrets = (*secrets, self.deployment.api_key.get_secret_value())
+        return scrub_secrets(describe_error(exc), secrets)
 
     def answered(self, reply: Any) -> ModelCall:
         self.log.succeeded()
@@ -230,7 +310,7 @@ class _TierCall:
 
     def _account(self, message: AIMessage | None, error: str | None) -> ModelCall:
         replies = [*self.rejected, *([message] if message is not None else [])]
-        price = self.plan.price_table.price_for(self.spec.provider, self.spec.model)
+        price = deployment_price(self.deployment, self.plan, self.spec)
         # A paid endpoint that reports no usage is estimated from the text, never free.
         paid = price is not None and not price.free
         estimate = paid and any(not reply.usage_metadata for reply in replies)
@@ -262,3 +342,12 @@ class _TierCall:
         if estimate:
             record["tokens_estimated"] = True
         return ModelCall(message=message, usage=record)
+
+
+def deployment_price(deployment: Deployment, plan: RunPlan, spec: ModelSpec) -> ModelPrice | None:
+    """The deployment's own price (the model list), else the price table's; None: unknown."""
+    if deployment.price == "unknown":
+        return None
+    if deployment.price is not None:
+        return deployment.price
+    return plan.price_table.price_for(spec.provider, spec.model)

@@ -87,6 +87,13 @@ class UsageRecord(TypedDict):
     """Requests sent to the endpoint for this call: retries included, 0 when it was skipped."""
     attempt_errors: NotRequired[list[str]]
     """The error of each failed attempt, in order (the last one is `error` if all failed)."""
+    deployment: NotRequired[str]
+    """The model list's deployment that answered (or failed last); absent without a list."""
+    fallback_from: NotRequired[list[str]]
+    """Deployments of the tier that failed first, in order (their tokens, cost and attempts
+    are counted in this record)."""
+    skipped: NotRequired[dict[str, str]]
+    """Deployments of the tier not called, and why: `cooling_down`, `at_concurrency_limit`."""
     tokens_estimated: NotRequired[bool]
     """The endpoint reported no usage (llama.cpp's server when streaming): the tokens are
     estimated from the characters sent and received (`budget.estimated_usage`)."""

@@ -8,22 +8,19 @@ from asymroute.guards import capability_route, guard_route, privacy_findings
 from asymroute.node_steps import NodeSteps
 from asymroute.nodes.dual import DualRunnable, dual_node
 from asymroute.planning import RouterSetup, RunPlan
-from asymroute.providers import alearn_capabilities, calls_tools, endpoint_of, learn_capabilities
+from asymroute.providers import alearn_capabilities, calls_tools, learn_capabilities
 from asymroute.records import FRONTIER_UNAVAILABLE, PRIVACY_LOCAL, Tier
 from asymroute.requests import request_prompt
 from asymroute.routing import decide
 from asymroute.state import RouterState
+from asymroute.tier_route import tier_cooling_down
 from asymroute.tool_calls import offers_tools, skip_local_for_tools
 from asymroute.tracing import annotate_current_run
 
 
 def cooling_tiers(plan: RunPlan, setup: RouterSetup) -> list[Tier]:
-    breakers = setup.resilience.breakers
-    return [
-        tier
-        for tier in ("local", "frontier")
-        if breakers.is_cooling_down(endpoint_of(setup.spec(plan, tier), setup.settings))
-    ]
+    """Tiers every deployment of which is cooling down."""
+    return [tier for tier in ("local", "frontier") if tier_cooling_down(setup, plan, tier)]
 
 
 def make_classify(setup: RouterSetup) -> DualRunnable:
