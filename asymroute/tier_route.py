@@ -69,10 +69,12 @@ class TierRoute:
             self._cooling_down,
             self.setup.resilience.rng,
         )
+        # Every skip is recorded up front: the caller leaves the loop at the first answer.
+        self.skipped.update({c.deployment.id: c.skipped for c in order if c.skipped is not None})
         for candidate in order:
             if candidate.skipped is not None:
-                self.skipped[candidate.deployment.id] = candidate.skipped
-            elif not in_flight.try_acquire(candidate.deployment):
+                continue
+            if not in_flight.try_acquire(candidate.deployment):
                 self.skipped[candidate.deployment.id] = "at_concurrency_limit"  # filled since
             else:
                 yield candidate.deployment
