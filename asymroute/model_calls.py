@@ -16,11 +16,12 @@ from asymroute.effects import ModelCall
 from asymroute.effects import finish_reason as finish_reason  # re-exported for callers
 from asymroute.errors import AsymrouteError
 from asymroute.planning import RouterSetup, RunPlan, model_options
-from asymroute.providers import ModelOptions, ModelSpec, calls_tools, get_provider
+from asymroute.providers import ModelOptions, ModelSpec, get_provider
 from asymroute.records import Tier
 from asymroute.settings import Settings
 from asymroute.tier_call import PrivacyHold, TierCall
 from asymroute.tier_call import describe_error as describe_error  # re-exported for callers
+from asymroute.tier_models import deployment_calls_tools
 from asymroute.tier_route import TierRoute
 from asymroute.tool_calls import bind_run_tools
 
@@ -28,7 +29,11 @@ logger = logging.getLogger(__name__)
 
 
 def _with_run_tools(
-    plan: RunPlan, spec: ModelSpec, model: BaseChatModel, settings: Settings
+    plan: RunPlan,
+    deployment: Deployment,
+    spec: ModelSpec,
+    model: BaseChatModel,
+    settings: Settings,
 ) -> Runnable[Any, Any]:
     """The model with the run's tools bound, if it has any and can call them
     (`asymroute.tool_calls`, `providers.calls_tools`)."""
@@ -38,7 +43,7 @@ def _with_run_tools(
         context.tools,
         context.tool_choice,
         context.parallel_tool_calls,
-        calls_tools=calls_tools(spec, settings),
+        calls_tools=deployment_calls_tools(deployment, spec, settings),
         parallel_supported=getattr(provider, "parallel_tool_calls", False),
     )
 
@@ -60,7 +65,7 @@ def _prepare(
     models, settings = setup.models(plan), setup.settings
     spec = models.spec_of(deployment)
     model = models.model(tier, deployment, settings, _options(plan, tier, deployment, settings))
-    return spec, _with_run_tools(plan, spec, model, settings)
+    return spec, _with_run_tools(plan, deployment, spec, model, settings)
 
 
 async def _aprepare(
@@ -72,7 +77,7 @@ async def _aprepare(
     options = _options(plan, tier, deployment, settings)
     spec = models.spec_of(deployment)
     model = await models.amodel(tier, deployment, settings, options, setup.http_clients)
-    return spec, _with_run_tools(plan, spec, model, settings)
+    return spec, _with_run_tools(plan, deployment, spec, model, settings)
 
 
 def _single(plan: RunPlan, tier: Tier) -> Deployment | None:

@@ -18,10 +18,19 @@ from weakref import WeakKeyDictionary
 from langchain_core.language_models import BaseChatModel
 
 from asymroute.deployments import Deployment, TierDeployments, primary
-from asymroute.providers import ModelOptions, ModelSpec, get_provider
+from asymroute.providers import ModelOptions, ModelSpec, calls_tools, get_provider
 from asymroute.providers.async_http import AsyncHttpClients
 from asymroute.records import Tier
 from asymroute.settings import Settings
+
+
+def deployment_calls_tools(deployment: Deployment, spec: ModelSpec, settings: Settings) -> bool:
+    """Whether the deployment may be sent tools: as its model list entry says
+    (`capabilities.tools`, and the provider can bind them), else as the provider knows."""
+    declared = deployment.capabilities.tools
+    if declared is None:
+        return calls_tools(spec, settings)
+    return declared and bool(getattr(get_provider(spec), "calls_tools", False))
 
 
 def endpoint_overrides(deployment: Deployment) -> dict[str, Any]:

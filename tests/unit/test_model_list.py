@@ -168,3 +168,13 @@ def test_a_listed_endpoint_makes_the_frontier_available_without_openai_settings(
     plan = RouterSetup.build(settings).plan(None)
     assert plan.frontier_available and plan.frontier.id == "openai:llama-70b"
     assert not RouterSetup.build(Settings(_env_file=None)).plan(None).frontier_available  # type: ignore[call-arg]
+
+
+def test_the_example_list_validates(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-example")
+    example = Path(__file__).resolve().parents[2] / "examples" / "model_list.yaml"
+    listed = load_model_list(example)
+    assert [[d.id for d in group] for group in listed.tiers["frontier"]] == [
+        ["vllm-a", "vllm-b"], ["openai"],
+    ]  # fmt: skip
+    assert [d.id for d in all_of(listed.tiers["local"])] == ["ollama-gpu", "embedded"]
