@@ -36,7 +36,9 @@ logger = logging.getLogger("asymroute.model_calls")  # the name operators' log f
 def _warn_unpriced(model_id: str) -> None:
     """Once per model and process: the warning matters, a line per request would drown it."""
     logger.warning(
-        "no price for %s; its cost is recorded as 0. Add it with ASYMROUTE_PRICES", model_id
+        "no price for %s; its cost is recorded as 0. Add it with ASYMROUTE_PRICES (or a "
+        "deployment's price in the model list)",
+        model_id,
     )
 
 
@@ -131,7 +133,10 @@ class TierCall:
             error = self.log.errors[-1]
             if refusal is not None:
                 error += f" (then {self.describe(refusal)})"
-        logger.warning("%s call to %s failed: %s", self.tier, self.spec.id, error)
+        where = (
+            f"{self.spec.id} (deployment {self.deployment.id})" if self.deployment.listed else ""
+        )
+        logger.warning("%s call to %s failed: %s", self.tier, where or self.spec.id, error)
         return self._account(None, error)
 
     def _account(self, message: AIMessage | None, error: str | None) -> ModelCall:
