@@ -16,7 +16,7 @@ from typing import Any
 from langchain_core.messages import AIMessage, BaseMessage
 
 from asymroute.budget import estimated_usage
-from asymroute.deployments import Deployment
+from asymroute.deployments import Deployment, all_of
 from asymroute.effects import ModelCall
 from asymroute.json_mode import unfenced_reply
 from asymroute.planning import RouterSetup, RunPlan, model_options
@@ -182,3 +182,19 @@ def deployment_price(deployment: Deployment, plan: RunPlan, spec: ModelSpec) -> 
     if deployment.price is not None:
         return deployment.price
     return plan.price_table.price_for(spec.provider, spec.model)
+
+
+def tier_prices(setup: RouterSetup, plan: RunPlan, tier: Tier) -> list[ModelPrice | None]:
+    """The price of each deployment of the tier (as served); a budget reserves for the
+    dearest, since a fallback may land on any of them."""
+    models = setup.models(plan)
+    return [
+        deployment_price(deployment, plan, models.spec_of(deployment))
+        for deployment in all_of(plan.deployments(tier))
+    ]
+
+
+def dearest(prices: Sequence[ModelPrice | None]) -> ModelPrice | None:
+    """The price that costs most per token (None only when none is known)."""
+    known = [price for price in prices if price is not None]
+    return max(known, key=lambda p: p.input_per_million + p.output_per_million, default=None)

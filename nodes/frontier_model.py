@@ -15,13 +15,14 @@ from asymroute.planning import RouterSetup, RunPlan
 from asymroute.records import FRONTIER_FAILED, Tier
 from asymroute.routing import answering_model, price_flags, total_cost
 from asymroute.state import RouterState
+from asymroute.tier_call import dearest, tier_prices
 from asymroute.tool_calls import called_tools
 from asymroute.tracing import annotate_current_run
 
 
 def make_frontier_model(setup: RouterSetup) -> DualRunnable:
     def frontier_model(state: RouterState, plan: RunPlan) -> NodeSteps:
-        budget = frontier_budget(state, plan, setup.spec(plan, "frontier"))
+        budget = frontier_budget(state, plan, dearest(tier_prices(setup, plan, "frontier")))
         if not budget.allowed:
             return (yield from over_budget(state, plan, budget))
         calls: list[ModelCall] = [(yield CallTier("frontier", state["messages"]))]

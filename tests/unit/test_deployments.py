@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from langchain_core.messages import HumanMessage
 
 from asymroute.context import RouterContext
 from asymroute.deployments import Deployment, InFlight, call_order
@@ -138,3 +139,23 @@ def test_a_deployment_at_its_limit_is_skipped_not_waited_for(
     frontier = next(r for r in state["usage"] if r["tier"] == "frontier")
     assert frontier["skipped"] == {"capped": "at_concurrency_limit"}
     assert frontier["attempts"] == 0
+
+
+def test_a_budget_reserves_for_the_dearest_deployment_of_the_tier(
+    tmp_path: Path, fake_provider: FakeProvider
+) -> None:
+    from asymroute.budget import most_input_tokens
+    from asymroute.gateway.metering import worst_case_cost
+    from asymroute.tier_call import dearest, tier_prices
+
+    text = LIST.replace("model: down}", "model: down, price: {input_per_million: 10, "
+                        "output_per_million: 20}}")  # fmt: skip
+    setup = router_setup(tmp_path, text)
+    plan = setup.plan(None)
+    prices = tier_prices(setup, plan, "frontier")
+    assert [p.input_per_million if p else None for p in prices] == [10.0, 1.0]
+    assert dearest(prices) == prices[0]
+    messages = [HumanMessage("x" * 100)]
+    tokens = most_input_tokens(messages, plan.context.tools)
+    # One call per tier at most: the local tier is free; the frontier at its dearest.
+    assert worst_case_cost(setup, plan, messages, 10) == pytest.approx(prices[0].cost(tokens, 10))
