@@ -7,6 +7,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
+from types import MappingProxyType
 
 from asymroute.classifiers import Classifier, get_classifier
 from asymroute.context import RouterContext
@@ -102,7 +103,7 @@ def plan_run(
         classifier=classifier,
         validators=tuple(get_validators(validator_names(context), context.validation_policy())),
         price_table=get_price_table(settings.price_table, settings.price_overrides),
-        tiers=tiers,
+        tiers=MappingProxyType(tiers),  # the plan is a value: read-only
     )
 
 
