@@ -141,15 +141,32 @@ def _validated(path: Path, raw: Any) -> ModelListFile:
         return ModelListFile.model_validate(raw)
     except ValidationError as exc:
         problems = "; ".join(
-            f"{_where(raw, error['loc'])}: {error['msg']}" for error in exc.errors()
+            f"{_where(raw, error['loc'])}: {_message(error)}"
+            for error in exc.errors()
+            if not _other_branch(error)
         )
         raise ConfigurationError(f"model list {path}: {problems}") from exc
+
+
+def _message(error: Any) -> str:
+    if error["type"] == "literal_error" and "price" in error["loc"]:
+        return "should be unknown, or {input_per_million: USD, output_per_million: USD}"
+    return str(error["msg"]).removeprefix("Value error, ")
+
+
+def _other_branch(error: Any) -> bool:
+    """An error of the union member the value was plainly not meant as (a price given as a
+    table is not a misspelt "unknown"; "cheap" is not a malformed table): not reported."""
+    value = error.get("input")
+    return (error["type"] == "literal_error" and isinstance(value, Mapping)) or (
+        error["type"] == "model_type" and isinstance(value, str)
+    )
 
 
 def _where(raw: Any, loc: Sequence[int | str]) -> str:
     """`deployments[1] (id 'vllm-b').max_concurrency`: the entry by position and id, the field."""
     if not loc:
-        return "the file"
+        return "the file" if not isinstance(raw, Mapping) else "the list"
     parts: list[str] = []
     node = raw
     for part in loc:

@@ -91,7 +91,7 @@ def test_toml_list_is_read_by_extension(tmp_path: Path) -> None:
         (YAML.replace("weight: 2", "wieght: 2"),
          r"deployments\[0\] \(id 'vllm-a'\)\.wieght: Extra inputs are not permitted"),
         (YAML.replace("price: unknown", "price: cheap"),
-         r"deployments\[0\] \(id 'vllm-a'\)\.price"),
+         r"deployments\[0\] \(id 'vllm-a'\)\.price: should be unknown, or \{input_per_million"),
         (YAML.replace("[[vllm-a, vllm-b], openai]", "[vllm-a, vllm-c]"),
          r"tiers.frontier names 'vllm-c', which is not a deployment id"),
         (YAML.replace("id: vllm-b", "id: vllm-a"), r"deployment id 'vllm-a' is used twice"),
