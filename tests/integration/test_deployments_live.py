@@ -21,6 +21,7 @@ import pytest
 
 from bench.support.faulty_upstream import FaultyUpstream
 from bench.support.processes import free_port, running_server
+from tests.support.langgraph_dev import langgraph_dev_server
 
 BROKEN_KEY, HEALTHY_KEY = "sk-deploy-broken-1", "sk-deploy-healthy-2"
 COMPLEX = "Analyze and debug this parser, then refactor it to be thread-safe."
@@ -151,3 +152,27 @@ def test_serve_refuses_to_start_when_a_key_variable_is_unset(
         started.stderr
     )
     assert str(path) in started.stderr
+
+
+def test_langgraph_dev_routes_through_the_model_list(
+    broken: FaultyUpstream, stub_url: str, tmp_path: Path
+) -> None:
+    """`langgraph dev` on the defaults (its blocking-call detector on) with a model list: the
+    router's frontier falls back from the broken deployment to the healthy one."""
+    path = tmp_path / "models.yaml"
+    path.write_text(model_list(broken.openai_url, stub_url))
+    env = {k: v for k, v in gateway_env(path, tmp_path).items() if "GATEWAY" not in k}
+    with langgraph_dev_server(env, tmp_path) as url:
+        response = httpx.post(
+            f"{url}/runs/wait",
+            json={"assistant_id": "router", "input": {"messages": [
+                {"role": "user", "content": COMPLEX}
+            ]}, "context": {"threshold": 0.0}},
+            timeout=300,
+        )  # fmt: skip
+    state = response.json()
+    assert "__error__" not in state, state
+    assert state["answered_by"] == "frontier"
+    (usage,) = [record for record in state["usage"] if record["tier"] == "frontier"]
+    assert usage["deployment"] == "healthy"
+    assert usage["fallback_from"] == ["broken"]  # breakers are per process: a fresh one
