@@ -1,8 +1,11 @@
-"""Call one tier's model and account for it: answer or error, tokens, latency, cost."""
+"""Call one tier and account for it: answer or error, tokens, latency, cost.
+
+A tier of one zero-config model is called directly; a tier from a model list goes through its
+deployments in `tier_route`'s order. Each deployment's call and its accounting: `tier_call`.
+"""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -24,8 +27,6 @@ from asymroute.tier_call import describe_error as describe_error  # re-exported 
 from asymroute.tier_models import deployment_calls_tools
 from asymroute.tier_route import TierRoute
 from asymroute.tool_calls import bind_run_tools
-
-logger = logging.getLogger(__name__)
 
 
 def _with_run_tools(

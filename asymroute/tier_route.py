@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
-from asymroute.deployments import Candidate, Deployment, SkipReason, all_of, call_order, primary
+from asymroute.deployments import Deployment, SkipReason, all_of, call_order, primary
 from asymroute.effects import ModelCall
 from asymroute.planning import RouterSetup, RunPlan
 from asymroute.providers import endpoint_of
@@ -162,4 +162,4 @@ def merged_usage(last: UsageRecord, earlier: Sequence[UsageRecord]) -> UsageReco
     return usage
 
 
-__all__ = ["Candidate", "TierRoute", "deployment_endpoint", "merged_usage", "tier_cooling_down"]
+__all__ = ["TierRoute", "deployment_endpoint", "merged_usage", "tier_cooling_down"]
