@@ -127,8 +127,9 @@ class TierRoute:
             latency_s=0.0,
             cost_usd=0.0,
             priced=True,
-            error=f"EndpointCoolingDown: every deployment of the {self.tier} tier is skipped: "
-            f"{reasons}",
+            # Named like an exception, as recorded errors are (clients see this name only).
+            error=f"NoDeploymentAvailable: every deployment of the {self.tier} tier was "
+            f"skipped: {reasons}",
             attempts=0,
             attempt_errors=[],
             skipped=dict(self.skipped),

@@ -139,6 +139,7 @@ def test_a_deployment_at_its_limit_is_skipped_not_waited_for(
     frontier = next(r for r in state["usage"] if r["tier"] == "frontier")
     assert frontier["skipped"] == {"capped": "at_concurrency_limit"}
     assert frontier["attempts"] == 0
+    assert frontier["error"].startswith("NoDeploymentAvailable: every deployment of the frontier")
 
 
 def test_a_budget_reserves_for_the_dearest_deployment_of_the_tier(
@@ -159,3 +160,33 @@ def test_a_budget_reserves_for_the_dearest_deployment_of_the_tier(
     tokens = most_input_tokens(messages, plan.context.tools)
     # One call per tier at most: the local tier is free; the frontier at its dearest.
     assert worst_case_cost(setup, plan, messages, 10) == pytest.approx(prices[0].cost(tokens, 10))
+
+
+class StatusError(Exception):
+    def __init__(self, status: int, text: str = "") -> None:
+        super().__init__(text or f"status {status}")
+        self.status_code = status
+
+
+@pytest.mark.parametrize(
+    ("error", "recorded", "held", "moves_on"),
+    [
+        (StatusError(500), "APIStatusError: 500", False, True),
+        (StatusError(401), "AuthenticationError: bad key", False, True),  # that key's fault
+        (StatusError(404), "NotFoundError: no such model", False, True),
+        (ConnectionError("refused"), "ConnectionError: refused", False, True),
+        (None, "EndpointCoolingDown: ...", False, True),  # nothing was sent
+        (StatusError(400), "BadRequestError: invalid messages", False, False),
+        (StatusError(400), "BadRequestError: maximum context length is 8192", False, True),
+        (StatusError(422), "UnprocessableEntityError", False, False),
+        (None, "PrivacyHold: ...", True, False),
+    ],
+)
+def test_which_failures_move_on_to_the_next_deployment(
+    error: BaseException | None, recorded: str, held: bool, moves_on: bool
+) -> None:
+    from asymroute.effects import ModelCall
+    from asymroute.tier_route import falls_back
+
+    usage: Any = {"error": recorded}
+    assert falls_back(ModelCall(message=None, usage=usage), error, held) is moves_on
