@@ -189,6 +189,13 @@ def _deployment(path: Path, entry: DeploymentEntry) -> Deployment:
             f"{where}: provider {entry.provider!r} is not installed; the installed providers: "
             f"{', '.join(sorted(PROVIDERS))}"
         )
+    if getattr(PROVIDERS[entry.provider], "in_process", False) and (
+        entry.base_url is not None or entry.api_key_env is not None
+    ):
+        raise ConfigurationError(
+            f"{where}: provider {entry.provider!r} runs the model in this process; it takes no "
+            "base_url and no api_key_env (remove them, or use an HTTP provider such as openai)"
+        )
     key: SecretStr | None = None
     if entry.api_key_env is not None:
         value = os.environ.get(entry.api_key_env, "")

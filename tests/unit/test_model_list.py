@@ -129,6 +129,13 @@ def test_an_unknown_provider_lists_the_installed_ones(tmp_path: Path) -> None:
         load_model_list(write(tmp_path, YAML.replace("provider: openai", "provider: anthropic")))
 
 
+def test_an_in_process_deployment_takes_no_endpoint(tmp_path: Path) -> None:
+    text = "deployments:\n  - {id: e, provider: llamacpp, model: smollm2, base_url: http://x}\n"
+    with pytest.raises(ConfigurationError, match="deployment 'e': provider 'llamacpp' runs the "
+                       "model in this process; it takes no base_url"):  # fmt: skip
+        load_model_list(write(tmp_path, text))
+
+
 @pytest.mark.parametrize(
     ("name", "text", "message"),
     [
