@@ -3,19 +3,21 @@ next one, in the pure logic and through the router graph with the fake provider.
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import pytest
-from langchain_core.messages import HumanMessage
+from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+from langchain_core.messages import AIMessage, HumanMessage
 
 from asymroute.context import RouterContext
 from asymroute.deployments import Deployment, InFlight, call_order
 from asymroute.graphs.router import build_router
 from asymroute.planning import RouterSetup
-from asymroute.providers import ModelSpec
+from asymroute.providers import PROVIDERS, ModelSpec
 from asymroute.settings import Settings
 from tests.support.fake_provider import FakeProvider
 
@@ -190,3 +192,60 @@ def test_which_failures_move_on_to_the_next_deployment(
 
     usage: Any = {"error": recorded}
     assert falls_back(ModelCall(message=None, usage=usage), error, held) is moves_on
+
+
+class GatedProvider:
+    """`gated:any`: answers under `ainvoke` only once the test opens the gate."""
+
+    name, example = "gated", "gated:any"
+
+    def __init__(self) -> None:
+        self.gate: asyncio.Event | None = None
+        self.waiting = 0
+
+    def is_configured(self, settings: Settings) -> bool:
+        return True
+
+    def create(self, model: str, settings: Settings, options: Any) -> Any:
+        provider = self
+
+        class Gated(GenericFakeChatModel):
+            async def _agenerate(self, *args: Any, **kwargs: Any) -> Any:
+                provider.waiting += 1
+                assert provider.gate is not None
+                await provider.gate.wait()
+                return self._generate(*args, **kwargs)
+
+        return Gated(messages=iter([AIMessage("Gated answer.")] * 10))
+
+
+def test_under_concurrent_requests_a_full_deployment_is_skipped_while_another_waits(
+    tmp_path: Path, fake_provider: FakeProvider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gated = GatedProvider()
+    monkeypatch.setitem(PROVIDERS, "gated", gated)
+    text = (
+        "deployments:\n"
+        "  - {id: slow, provider: gated, model: any, max_concurrency: 1}\n"
+        "  - {id: spare, provider: fake, model: frontier}\n"
+        "tiers: {frontier: [slow, spare]}\n"
+    )
+    graph = router(tmp_path, text)
+
+    async def two_requests() -> tuple[Any, Any]:
+        gated.gate = asyncio.Event()
+        first = asyncio.create_task(graph.ainvoke({"messages": [("user", COMPLEX)]}))
+        while not gated.waiting:  # the first request holds the slow deployment's one slot
+            await asyncio.sleep(0.01)
+        # Were it queued behind the first, it would wait for the gate: fail instead of hanging.
+        second = await asyncio.wait_for(graph.ainvoke({"messages": [("user", COMPLEX)]}), 30)
+        gated.gate.set()
+        return await first, second
+
+    first, second = asyncio.run(two_requests())
+    (held,) = [r for r in first["usage"] if r["tier"] == "frontier"]
+    (skipped,) = [r for r in second["usage"] if r["tier"] == "frontier"]
+    assert held["deployment"] == "slow" and first["messages"][-1].content == "Gated answer."
+    assert skipped["deployment"] == "spare"
+    assert skipped["skipped"] == {"slow": "at_concurrency_limit"}
+    assert gated.waiting == 1  # the second request never waited on the slow deployment
