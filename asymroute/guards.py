@@ -33,7 +33,7 @@ from asymroute.context import RouterContext
 from asymroute.errors import UnsupportedByTierError
 from asymroute.privacy.base import PRIVACY_OFF, PRIVACY_REDACT, PRIVACY_ROUTE_LOCAL
 from asymroute.privacy.policy import conversation_categories
-from asymroute.providers import ModelSpec, get_provider
+from asymroute.providers import ModelSpec, get_provider, sampling_parameters
 from asymroute.providers.sampling import Sampling, content_kinds
 from asymroute.records import (
     ENDPOINT_COOLDOWN,
@@ -119,7 +119,7 @@ def unmet_needs(
     accepts_content: Mapping[str, Sequence[str]] | None = None,
 ) -> list[str]:
     """What the tier's model cannot honour: parameter names, then content part locations."""
-    honoured: frozenset[str] = getattr(get_provider(spec), "sampling_parameters", frozenset())
+    honoured = sampling_parameters(spec)
     unmet = [
         name
         for name in sampling.requested()

@@ -38,7 +38,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, m
 from asymroute.deployments import Capabilities, Deployment, TierDeployments
 from asymroute.errors import ConfigurationError
 from asymroute.pricing.base import ModelPrice
-from asymroute.providers import PROVIDERS, ModelSpec
+from asymroute.providers import PROVIDERS, parse_model
 from asymroute.records import Tier
 
 ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
@@ -184,11 +184,10 @@ def _where(raw: Any, loc: Sequence[int | str]) -> str:
 
 def _deployment(path: Path, entry: DeploymentEntry) -> Deployment:
     where = f"model list {path}: deployment {entry.id!r}"
-    if entry.provider not in PROVIDERS:
-        raise ConfigurationError(
-            f"{where}: provider {entry.provider!r} is not installed; the installed providers: "
-            f"{', '.join(sorted(PROVIDERS))}"
-        )
+    try:  # an installed provider (the message lists them), and its own checks of the model
+        spec = parse_model(f"{entry.provider}:{entry.model}", role="model")
+    except ConfigurationError as exc:
+        raise ConfigurationError(f"{where}: {exc}") from None
     if getattr(PROVIDERS[entry.provider], "in_process", False) and (
         entry.base_url is not None or entry.api_key_env is not None
     ):
@@ -209,7 +208,7 @@ def _deployment(path: Path, entry: DeploymentEntry) -> Deployment:
     caps = entry.capabilities
     return Deployment(
         id=entry.id,
-        spec=ModelSpec(entry.provider, entry.model.strip()),
+        spec=spec,
         base_url=entry.base_url,
         api_key=key,
         api_key_env=entry.api_key_env,

@@ -23,7 +23,13 @@ from asymroute.errors import ConfigurationError
 from asymroute.json_mode import wants_json
 from asymroute.model_list import ModelList, load_model_list
 from asymroute.pricing import PriceTable, get_price_table
-from asymroute.providers import ModelOptions, ModelSpec, get_provider, parse_model
+from asymroute.providers import (
+    ModelOptions,
+    ModelSpec,
+    check_credentials,
+    get_provider,
+    parse_model,
+)
 from asymroute.providers.async_http import AsyncHttpClients
 from asymroute.records import Tier
 from asymroute.resilience import Resilience
@@ -210,11 +216,18 @@ class RouterSetup:
 
     @classmethod
     def build(cls, settings: Settings, defaults: RouterContext | None = None) -> RouterSetup:
-        """Checks the defaults now, so a bad model string fails at graph build time."""
+        """Checks the defaults now, so a bad model string or a missing key fails at graph
+        build time (the gateway's and `langgraph dev`'s start-up)."""
         defaults = defaults if defaults is not None else RouterContext()
         setup = cls(settings=settings, defaults=defaults)  # loads and checks the model list
         try:
-            plan_run(defaults, settings, setup.model_list)
+            plan = plan_run(defaults, settings, setup.model_list)
+            for tier in ("local", "frontier"):
+                for deployment in all_of(plan.deployments(tier)):
+                    # A key variable that is not set; a listed deployment's own key (its
+                    # api_key_env, checked when the list was loaded) stands in for it.
+                    if deployment.api_key is None:
+                        check_credentials(deployment.spec, settings)
         except ConfigurationError as exc:
             raise ConfigurationError(f"default routing context is invalid: {exc}") from exc
         return setup

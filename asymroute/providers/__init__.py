@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from asymroute.errors import ConfigurationError
 from asymroute.providers.base import ModelOptions, ModelProvider, ModelSpec
+from asymroute.providers.langchain_models import LangChainProvider, unknown_provider_hint
 from asymroute.providers.llamacpp import LlamaCppProvider
 from asymroute.providers.ollama import OllamaProvider
 from asymroute.providers.openai import OpenAIProvider
@@ -18,12 +19,19 @@ if TYPE_CHECKING:
     from asymroute.settings import Settings
 
 PROVIDERS: dict[str, ModelProvider] = {
-    provider.name: provider for provider in (OllamaProvider(), OpenAIProvider(), LlamaCppProvider())
+    provider.name: provider
+    for provider in (OllamaProvider(), OpenAIProvider(), LlamaCppProvider(), LangChainProvider())
 }
 
 
 def _valid_forms() -> str:
     return ", ".join(f"{name} (e.g. {p.example})" for name, p in sorted(PROVIDERS.items()))
+
+
+def _hint(provider: str, model: str) -> str:
+    if provider.lower() in PROVIDERS:  # OpenAI:gpt-4o
+        return f"; did you mean {provider.lower()}:{model}?"
+    return unknown_provider_hint(provider, model)
 
 
 def parse_model(model_string: str, *, role: str = "model") -> ModelSpec:
@@ -42,8 +50,14 @@ def parse_model(model_string: str, *, role: str = "model") -> ModelSpec:
     if provider not in PROVIDERS:
         raise ConfigurationError(
             f"{role} {model_string!r} names unknown provider {provider!r}; "
-            f"valid providers: {_valid_forms()}"
+            f"valid providers: {_valid_forms()}{_hint(provider, model.strip())}"
         )
+    check = getattr(PROVIDERS[provider], "check_model", None)
+    if callable(check):  # the provider's own checks of the model part (no I/O)
+        try:
+            check(model.strip())
+        except ConfigurationError as exc:
+            raise ConfigurationError(f"{role} {model_string!r}: {exc}") from None
     return ModelSpec(provider=provider, model=model.strip())
 
 
@@ -58,6 +72,25 @@ def endpoint_of(spec: ModelSpec, settings: Settings, base_url: str | None = None
         return f"{spec.provider} {base_url} {spec.model}"
     endpoint = getattr(get_provider(spec), "endpoint", None)
     return str(endpoint(spec.model, settings)) if callable(endpoint) else spec.id
+
+
+def sampling_parameters(spec: ModelSpec) -> frozenset[str]:
+    """The sampling parameters the model's provider sends on: per model where the provider
+    says (`model_sampling_parameters`), else the provider's `sampling_parameters`."""
+    provider = get_provider(spec)
+    per_model = getattr(provider, "model_sampling_parameters", None)
+    if callable(per_model):
+        return frozenset(per_model(spec.model))
+    return frozenset(getattr(provider, "sampling_parameters", frozenset()))
+
+
+def check_credentials(spec: ModelSpec, settings: Settings) -> None:
+    """Raises `ConfigurationError` when the model's provider finds its key missing from the
+    environment (`check_credentials(model, settings)`, no I/O); a provider without the hook
+    says so when the model is built or called."""
+    check = getattr(get_provider(spec), "check_credentials", None)
+    if callable(check):
+        check(spec.model, settings)
 
 
 def calls_tools(spec: ModelSpec, settings: Settings) -> bool:
@@ -92,8 +125,10 @@ __all__ = [
     "ModelSpec",
     "alearn_capabilities",
     "calls_tools",
+    "check_credentials",
     "endpoint_of",
     "get_provider",
     "learn_capabilities",
     "parse_model",
+    "sampling_parameters",
 ]

@@ -123,8 +123,8 @@ def test_an_unset_key_variable_fails_when_loaded(
 
 def test_an_unknown_provider_lists_the_installed_ones(tmp_path: Path) -> None:
     with pytest.raises(
-        ConfigurationError, match=r"provider 'anthropic' is not installed; the installed "
-        r"providers: .*llamacpp, ollama, openai",
+        ConfigurationError, match=r"deployment 'vllm-a': model 'anthropic:llama-70b' names "
+        r"unknown provider 'anthropic'; valid providers: .*llamacpp .*ollama .*openai",
     ):  # fmt: skip
         load_model_list(write(tmp_path, YAML.replace("provider: openai", "provider: anthropic")))
 

@@ -49,7 +49,7 @@ def test_parse_model_rejects_malformed_strings_listing_providers(text: object) -
 
     message = str(raised.value)
     assert message.startswith("local_model ")
-    for provider in ("ollama", "openai", "llamacpp"):
+    for provider in ("ollama", "openai", "llamacpp", "langchain"):
         assert f"{provider} (e.g. {provider}:" in message
 
 
@@ -61,12 +61,17 @@ def test_parse_model_rejects_unknown_providers_listing_the_valid_ones(text: str)
 
     message = str(raised.value)
     assert f"names unknown provider {provider!r}" in message
-    assert "valid providers: llamacpp (e.g. llamacpp:smollm2), ollama (e.g. ollama:" in message
+    assert (
+        "valid providers: langchain (e.g. langchain:anthropic:claude-sonnet-4-5), "
+        "llamacpp (e.g. llamacpp:smollm2), ollama (e.g. ollama:"
+    ) in message
     assert "openai (e.g. openai:gpt-4o-mini)" in message
+    suggested = "langchain:anthropic:claude-3" if provider == "anthropic" else "openai:gpt-4o"
+    assert f"did you mean {suggested}?" in message
 
 
-def test_registry_holds_the_three_builtin_providers() -> None:
-    assert sorted(PROVIDERS) == ["llamacpp", "ollama", "openai"]
+def test_registry_holds_the_builtin_providers() -> None:
+    assert sorted(PROVIDERS) == ["langchain", "llamacpp", "ollama", "openai"]
 
 
 # --- openai --------------------------------------------------------------------------------
