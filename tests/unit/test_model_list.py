@@ -185,3 +185,24 @@ def test_the_example_list_validates(monkeypatch: pytest.MonkeyPatch) -> None:
         ["vllm-a", "vllm-b"], ["openai"],
     ]  # fmt: skip
     assert [d.id for d in all_of(listed.tiers["local"])] == ["ollama-gpu", "embedded"]
+
+
+def test_a_langchain_deployment_with_its_own_key_needs_no_integration_variable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("langchain_anthropic")
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    own = (
+        "deployments:\n"
+        "  - {id: claude, provider: langchain, model: 'anthropic:claude-haiku-4-5',"
+        " base_url: 'http://127.0.0.1:9', api_key_env: TEST_DEPLOY_KEY}\n"
+        "tiers: {frontier: [claude]}\n"
+    )
+    settings = Settings(_env_file=None, model_list_path=write(tmp_path, own))  # type: ignore[call-arg]
+    assert RouterSetup.build(settings).plan(None).frontier.id == (
+        "langchain:anthropic:claude-haiku-4-5"
+    )
+    shared = own.replace(", api_key_env: TEST_DEPLOY_KEY", "")
+    settings = Settings(_env_file=None, model_list_path=write(tmp_path, shared))  # type: ignore[call-arg]
+    with pytest.raises(ConfigurationError, match="ANTHROPIC_API_KEY"):
+        RouterSetup.build(settings)  # the integration's own variable, at build time
