@@ -16,14 +16,16 @@ from asymroute.errors import BudgetExceededError
 from asymroute.fallback import local_fallback
 from asymroute.node_steps import NodeSteps
 from asymroute.planning import RunPlan
-from asymroute.providers import ModelSpec
+from asymroute.pricing.base import ModelPrice
 from asymroute.records import BUDGET_EXHAUSTED, spent_usd
 from asymroute.tracing import annotate_current_run
 
 
-def frontier_budget(state: Mapping[str, Any], plan: RunPlan, frontier: ModelSpec) -> BudgetCheck:
-    """`frontier`: the frontier's model as served, once known (`RouterSetup.spec`)."""
-    price = plan.price_table.price_for(frontier.provider, frontier.model)
+def frontier_budget(
+    state: Mapping[str, Any], plan: RunPlan, price: ModelPrice | None
+) -> BudgetCheck:
+    """`price`: the frontier's, as served (the dearest of its deployments,
+    `tier_call.dearest`); None: unknown."""
     return check_router_state(state, plan.context, price)
 
 

@@ -5,12 +5,23 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass, field, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from types import MappingProxyType
 
 from asymroute.classifiers import Classifier, get_classifier
 from asymroute.context import RouterContext
+from asymroute.deployments import (
+    Deployment,
+    InFlight,
+    TierDeployments,
+    all_of,
+    primary,
+    single,
+)
 from asymroute.errors import ConfigurationError
 from asymroute.json_mode import wants_json
+from asymroute.model_list import ModelList, load_model_list
 from asymroute.pricing import PriceTable, get_price_table
 from asymroute.providers import (
     ModelOptions,
@@ -37,14 +48,42 @@ class RunPlan:
 
     context: RouterContext
     local: ModelSpec
+    """The local tier's first deployment (the tier's name in messages and checks)."""
     frontier: ModelSpec
     frontier_available: bool
     classifier: Classifier
     validators: tuple[Validator, ...]
     price_table: PriceTable
+    tiers: Mapping[Tier, TierDeployments] = field(default_factory=dict, compare=False)
+    """Each tier's deployments in fallback order (`asymroute.deployments`); a tier missing
+    here is its one `local` / `frontier` model."""
+
+    def deployments(self, tier: Tier) -> TierDeployments:
+        own = self.tiers.get(tier)
+        return own if own is not None else single(self.local if tier == "local" else self.frontier)
 
 
-def plan_run(context: RouterContext | None, settings: Settings) -> RunPlan:
+_DEFAULT_MODELS = {f.name: f.default for f in fields(RouterContext)}
+
+
+def tier_deployments(
+    context: RouterContext, tier: Tier, model_list: ModelList | None
+) -> TierDeployments:
+    """The tier as the context names it: a deployment id of the model list, or
+    `provider:model`; the context's built-in default gives way to the list's tier."""
+    role = f"{tier}_model"
+    name: str = getattr(context, role)
+    if model_list is not None:
+        if isinstance(name, str) and name in model_list.deployments:
+            return ((model_list.deployments[name],),)
+        if tier in model_list.tiers and name == _DEFAULT_MODELS[role]:
+            return model_list.tiers[tier]
+    return single(parse_model(name, role=role))
+
+
+def plan_run(
+    context: RouterContext | None, settings: Settings, model_list: ModelList | None = None
+) -> RunPlan:
     """Raises `ConfigurationError` naming the bad field and the valid choices."""
     context = context if context is not None else RouterContext()
     if not isinstance(context, RouterContext):
@@ -52,7 +91,10 @@ def plan_run(context: RouterContext | None, settings: Settings) -> RunPlan:
             f"context must be a RouterContext or a dict of its fields, got {type(context).__name__}"
         )
     context.sampling()  # checks the sampling parameters
-    frontier = parse_model(context.frontier_model, role="frontier_model")
+    tiers: dict[Tier, TierDeployments] = {
+        "local": tier_deployments(context, "local", model_list),
+        "frontier": tier_deployments(context, "frontier", model_list),
+    }
     classifier = get_classifier(context.classifier)
     # A classifier with weights to load (an embedder) loads them here: `plan` runs in a worker
     # thread under an event loop, `score` on the loop itself.
@@ -61,12 +103,22 @@ def plan_run(context: RouterContext | None, settings: Settings) -> RunPlan:
         warm_up()
     return RunPlan(
         context=context,
-        local=parse_model(context.local_model, role="local_model"),
-        frontier=frontier,
-        frontier_available=get_provider(frontier).is_configured(settings),
+        local=primary(tiers["local"]).spec,
+        frontier=primary(tiers["frontier"]).spec,
+        frontier_available=any(configured(d, settings) for d in all_of(tiers["frontier"])),
         classifier=classifier,
         validators=tuple(get_validators(validator_names(context), context.validation_policy())),
         price_table=get_price_table(settings.price_table, settings.price_overrides),
+        tiers=MappingProxyType(tiers),  # the plan is a value: read-only
+    )
+
+
+def configured(deployment: Deployment, settings: Settings) -> bool:
+    """A listed deployment with its own endpoint or key needs no provider-wide setting."""
+    return (
+        deployment.base_url is not None
+        or deployment.api_key is not None
+        or get_provider(deployment.spec).is_configured(settings)
     )
 
 
@@ -127,7 +179,9 @@ class _CachedPlan:
     models: TierModels = field(init=False)
 
     def __post_init__(self) -> None:
-        self.models = TierModels({"local": self.plan.local, "frontier": self.plan.frontier})
+        self.models = TierModels(
+            {"local": self.plan.deployments("local"), "frontier": self.plan.deployments("frontier")}
+        )
 
 
 @dataclass(frozen=True)
@@ -140,6 +194,10 @@ class RouterSetup:
     """Endpoint breakers: they live as long as the compiled graph, shared by all its runs."""
     http_clients: AsyncHttpClients = field(default=None, compare=False)  # type: ignore[assignment]
     """Async HTTP clients per event loop, shared by all runs (closed by `aclose`)."""
+    model_list: ModelList | None = field(default=None, compare=False)
+    """The deployments of `ASYMROUTE_MODEL_LIST`, loaded (and checked) once, when built."""
+    in_flight: InFlight = field(default_factory=InFlight, compare=False, repr=False)
+    """Calls in flight per deployment, shared by all runs (least-in-flight, concurrency caps)."""
     # Every node of every run plans from its context; a gateway serves a handful of distinct
     # contexts, so plan each once (contexts are frozen, hence hashable), most recent last.
     # Beside each plan: the models built for it, and its tiers' served names.
@@ -156,26 +214,34 @@ class RouterSetup:
         if self.http_clients is None:
             clients = AsyncHttpClients(self.settings.async_http_client)
             object.__setattr__(self, "http_clients", clients)
+        if self.model_list is None and self.settings.model_list_path is not None:
+            object.__setattr__(self, "model_list", load_model_list(self.settings.model_list_path))
 
     @classmethod
     def build(cls, settings: Settings, defaults: RouterContext | None = None) -> RouterSetup:
         """Checks the defaults now, so a bad model string or a missing key fails at graph
         build time (the gateway's and `langgraph dev`'s start-up)."""
         defaults = defaults if defaults is not None else RouterContext()
+        setup = cls(settings=settings, defaults=defaults)  # loads and checks the model list
         try:
-            plan = plan_run(defaults, settings)
-            for spec in (plan.local, plan.frontier):
-                check_credentials(spec, settings)  # a key variable that is not set
+            plan = plan_run(defaults, settings, setup.model_list)
+            for tier in ("local", "frontier"):
+                for deployment in all_of(plan.deployments(tier)):
+                    # A key variable that is not set; a listed deployment's own key (its
+                    # api_key_env, checked when the list was loaded) stands in for it.
+                    if deployment.api_key is None:
+                        check_credentials(deployment.spec, settings)
         except ConfigurationError as exc:
             raise ConfigurationError(f"default routing context is invalid: {exc}") from exc
-        return cls(settings=settings, defaults=defaults)
+        return setup
 
     def plan(self, context: RouterContext | None) -> RunPlan:
         context = context if context is not None else self.defaults
         cached = self._cached_plan(context)
         if cached is not None:
             return cached
-        return self._entry(plan_run(context, self.settings)).plan  # raises for a non-context
+        # raises for a non-context
+        return self._entry(plan_run(context, self.settings, self.model_list)).plan
 
     async def aplan(self, context: RouterContext | None) -> RunPlan:
         """`plan` for an event loop: a plan not yet cached is built in a worker thread.

@@ -87,6 +87,13 @@ class UsageRecord(TypedDict):
     """Requests sent to the endpoint for this call: retries included, 0 when it was skipped."""
     attempt_errors: NotRequired[list[str]]
     """The error of each failed attempt, in order (the last one is `error` if all failed)."""
+    deployment: NotRequired[str]
+    """The model list's deployment that answered (or failed last); absent without a list."""
+    fallback_from: NotRequired[list[str]]
+    """Deployments of the tier that failed first, in order (their tokens, cost and attempts
+    are counted in this record)."""
+    skipped: NotRequired[dict[str, str]]
+    """Deployments of the tier not called, and why: `cooling_down`, `at_concurrency_limit`."""
     tokens_estimated: NotRequired[bool]
     """The endpoint reported no usage (llama.cpp's server when streaming): the tokens are
     estimated from the characters sent and received (`budget.estimated_usage`)."""
@@ -231,6 +238,23 @@ def result_json(state: Mapping[str, Any], latency_s: float | None = None) -> dic
     return out
 
 
+def deployment_parts(state: Mapping[str, Any]) -> list[str]:
+    """The model list's deployment that answered, and those that failed or were skipped first
+    (nothing without a model list)."""
+    tier = state.get("answered_by")
+    answered = [r for r in state.get("usage") or [] if r["tier"] == tier and not r["error"]]
+    if not answered:
+        return []
+    record, parts = answered[-1], []
+    if record.get("deployment"):
+        parts.append(f"deployment={record['deployment']}")
+    if record.get("fallback_from"):
+        parts.append("fallback_from=" + ",".join(record["fallback_from"]))
+    if record.get("skipped"):
+        parts.append("skipped=" + ",".join(f"{k}:{v}" for k, v in record["skipped"].items()))
+    return parts
+
+
 def summary_line(state: Mapping[str, Any], latency_s: float) -> str:
     decision = state["decision"]
     flags = state.get("flags") or []
@@ -246,6 +270,7 @@ def summary_line(state: Mapping[str, Any], latency_s: float) -> str:
     ]
     if state.get("escalation_reason"):
         parts.append(f"escalation_reason={state['escalation_reason']}")
+    parts += deployment_parts(state)
     if flags:
         parts.append("flags=" + ",".join(flags))
     if FRONTIER_UNAVAILABLE in flags:

@@ -56,6 +56,13 @@ def last_usage(usage: Sequence[UsageRecord], tier: Tier) -> UsageRecord | None:
     return next((record for record in reversed(usage) if record["tier"] == tier), None)
 
 
+def answering_model(usage: Sequence[UsageRecord], tier: Tier, configured: str) -> str:
+    """The model that answered on `tier`: its last successful call's (a tier of several
+    deployments may answer from any of them), else the tier's configured model."""
+    answered = [record for record in usage if record["tier"] == tier and record["error"] is None]
+    return answered[-1]["model"] if answered else configured
+
+
 def after_classify(state: Mapping[str, Any]) -> Literal["local_model", "frontier_model"]:
     return "frontier_model" if first_tier(state["decision"]) == "frontier" else "local_model"
 

@@ -126,6 +126,12 @@ class Settings(BaseSettings):
         description="copies of the embedded model that generate at once (each holds its own "
         "weights and context); calls beyond them queue",
     )
+    model_list_path: Path | None = Field(
+        default=None,
+        validation_alias=AliasChoices("ASYMROUTE_MODEL_LIST", "model_list_path"),
+        description="the model list (.yaml, .yml or .toml): deployments and the tiers they "
+        "form (asymroute.model_list); unset: each tier is its context's provider:model",
+    )
     checkpoint_path: Path = Field(
         default_factory=default_checkpoint_path,
         validation_alias="ASYMROUTE_CHECKPOINT_PATH",

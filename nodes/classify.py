@@ -3,27 +3,26 @@
 from __future__ import annotations
 
 from asymroute.conversation import followup_policy, score_conversation
+from asymroute.deployments import primary
 from asymroute.errors import FrontierUnavailableError
 from asymroute.guards import capability_route, guard_route, privacy_findings
 from asymroute.node_steps import NodeSteps
 from asymroute.nodes.dual import DualRunnable, dual_node
 from asymroute.planning import RouterSetup, RunPlan
-from asymroute.providers import alearn_capabilities, calls_tools, endpoint_of, learn_capabilities
+from asymroute.providers import alearn_capabilities, learn_capabilities
 from asymroute.records import FRONTIER_UNAVAILABLE, PRIVACY_LOCAL, Tier
 from asymroute.requests import request_prompt
 from asymroute.routing import decide
 from asymroute.state import RouterState
+from asymroute.tier_models import deployment_calls_tools
+from asymroute.tier_route import tier_cooling_down
 from asymroute.tool_calls import offers_tools, skip_local_for_tools
 from asymroute.tracing import annotate_current_run
 
 
 def cooling_tiers(plan: RunPlan, setup: RouterSetup) -> list[Tier]:
-    breakers = setup.resilience.breakers
-    return [
-        tier
-        for tier in ("local", "frontier")
-        if breakers.is_cooling_down(endpoint_of(setup.spec(plan, tier), setup.settings))
-    ]
+    """Tiers every deployment of which is cooling down."""
+    return [tier for tier in ("local", "frontier") if tier_cooling_down(setup, plan, tier)]
 
 
 def make_classify(setup: RouterSetup) -> DualRunnable:
@@ -55,7 +54,9 @@ def make_classify(setup: RouterSetup) -> DualRunnable:
         decision, tool_flags = skip_local_for_tools(
             decision,
             offered=offers_tools(plan.context.tools, plan.context.tool_choice),
-            local_calls_tools=calls_tools(plan.local, setup.settings),
+            local_calls_tools=deployment_calls_tools(
+                primary(plan.deployments("local")), setup.spec(plan, "local"), setup.settings
+            ),
             frontier_usable=plan.frontier_available and PRIVACY_LOCAL not in guard_flags,
         )
         if decision["frontier_unavailable"] and plan.context.strict:
@@ -101,12 +102,17 @@ def make_classify(setup: RouterSetup) -> DualRunnable:
 
     # A request with tools: ask the local model's server once what the model can do
     # (Ollama's /api/show capabilities), so one without tools is skipped up front.
+    # A model list entry that states `capabilities.tools` is taken at its word.
+    def must_learn(plan: RunPlan) -> bool:
+        stated = primary(plan.deployments("local")).capabilities.tools
+        return offers(plan) and stated is None
+
     def prepare(plan: RunPlan) -> None:
-        if offers(plan):
+        if must_learn(plan):
             learn_capabilities(plan.local, setup.settings)
 
     async def aprepare(plan: RunPlan) -> None:
-        if offers(plan):
+        if must_learn(plan):
             await alearn_capabilities(plan.local, setup.settings)
 
     return dual_node("classify", setup, classify, prepare, aprepare)

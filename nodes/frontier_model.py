@@ -13,15 +13,16 @@ from asymroute.nodes.dual import DualRunnable, dual_node
 from asymroute.over_budget import frontier_budget, over_budget
 from asymroute.planning import RouterSetup, RunPlan
 from asymroute.records import FRONTIER_FAILED, Tier
-from asymroute.routing import price_flags, total_cost
+from asymroute.routing import answering_model, price_flags, total_cost
 from asymroute.state import RouterState
+from asymroute.tier_call import dearest, tier_prices
 from asymroute.tool_calls import called_tools
 from asymroute.tracing import annotate_current_run
 
 
 def make_frontier_model(setup: RouterSetup) -> DualRunnable:
     def frontier_model(state: RouterState, plan: RunPlan) -> NodeSteps:
-        budget = frontier_budget(state, plan, setup.spec(plan, "frontier"))
+        budget = frontier_budget(state, plan, dearest(tier_prices(setup, plan, "frontier")))
         if not budget.allowed:
             return (yield from over_budget(state, plan, budget))
         calls: list[ModelCall] = [(yield CallTier("frontier", state["messages"]))]
@@ -40,7 +41,7 @@ def make_frontier_model(setup: RouterSetup) -> DualRunnable:
             flags = sorted({*flags, FRONTIER_FAILED})
         if unpriced := price_flags([call.usage for call in calls]):
             flags = sorted({*flags, *unpriced})
-        answer_model = setup.spec(plan, answered_by).id
+        answer_model = answering_model(usage, answered_by, setup.spec(plan, answered_by).id)
         annotate_current_run(
             tier=answered_by,
             model=answer_model,

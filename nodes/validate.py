@@ -18,7 +18,7 @@ from asymroute.records import (
     UsageRecord,
 )
 from asymroute.requests import request_prompt
-from asymroute.routing import last_usage, total_cost
+from asymroute.routing import answering_model, last_usage, total_cost
 from asymroute.state import RouterState
 from asymroute.tracing import annotate_current_run
 from asymroute.validators.replies import candidate_from
@@ -29,6 +29,8 @@ def make_validate(setup: RouterSetup) -> DualRunnable:
     def validate(state: RouterState, plan: RunPlan) -> NodeSteps:
         local = state.get("local_answer")
         local_usage = last_usage(state.get("usage", []), "local")
+        # The local tier's deployment that answered (before any validator's own calls).
+        local_model = answering_model(state.get("usage", []), "local", plan.local.id)
         error = local_usage["error"] if local_usage else "no local call was made"
         prompt = request_prompt(state["messages"], setup.settings.max_prompt_chars)
         candidate = candidate_from(local, prompt, error, state["messages"])
@@ -66,7 +68,7 @@ def make_validate(setup: RouterSetup) -> DualRunnable:
         if accepted is not local:
             update["local_answer"] = accepted  # the format retry's answer replaced the first
         if verdict["passed"]:
-            return update | _answered_locally(accepted, plan.local.id)
+            return update | _answered_locally(accepted, local_model)
         if escalate:
             return update | {"escalated": True, "escalation_reason": reason}
         if plan.context.strict and not held:
@@ -86,7 +88,7 @@ def make_validate(setup: RouterSetup) -> DualRunnable:
             raise context_overflow_error(usage) or failure
         unavailable = set() if held else {FRONTIER_UNAVAILABLE}
         flags = sorted({*state.get("flags", []), *unavailable, VALIDATION_FAILED_UNESCALATED})
-        return update | _answered_locally(accepted, plan.local.id) | {"flags": flags}
+        return update | _answered_locally(accepted, local_model) | {"flags": flags}
 
     return dual_node("validate", setup, validate)
 

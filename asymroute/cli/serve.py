@@ -87,10 +87,15 @@ def run(args: argparse.Namespace) -> int:
 
     from asymroute.gateway.app import create_app, default_context
     from asymroute.gateway.settings import load_gateway_settings
+    from asymroute.model_list import load_model_list
 
     if args.workers < 1:
         raise ConfigurationError(f"--workers must be at least 1, got {args.workers}")
     settings = load_gateway_settings()
+    if settings.model_list_path is not None:
+        # Checked here too, not only in each worker: a bad list or an unset key variable
+        # stops `serve` before it binds, whatever the number of workers.
+        load_model_list(settings.model_list_path)
     allow = args.allow_unauthenticated or settings.gateway_allow_unauthenticated_remote
     check_bind_policy(args.host, bool(settings.gateway_keys), allow)
     settings = settings.model_copy(

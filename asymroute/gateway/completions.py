@@ -235,12 +235,38 @@ def _validation_summary(verdict: Mapping[str, Any] | None) -> dict[str, Any] | N
     }
 
 
+def deployment_headers(state: Mapping[str, Any]) -> dict[str, str]:
+    """Which model-list deployment answered, which failed before it, which were skipped and
+    why (`x-asymroute-skipped: a=cooling_down, b=at_concurrency_limit`); none without a list."""
+    record = answering_record(state)
+    if record is None:
+        return {}
+    headers: dict[str, str] = {}
+    if "deployment" in record:
+        headers["x-asymroute-deployment"] = str(record["deployment"])
+    if record.get("fallback_from"):
+        headers["x-asymroute-fallback-from"] = ", ".join(record["fallback_from"])
+    if record.get("skipped"):
+        headers["x-asymroute-skipped"] = ", ".join(
+            f"{name}={why}" for name, why in record["skipped"].items()
+        )
+    return headers
+
+
+def answering_record(state: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The usage record of the call whose answer was returned."""
+    tier = state.get("answered_by")
+    records = [r for r in state.get("usage", []) if r["tier"] == tier and not r["error"]]
+    return records[-1] if records else None
+
+
 def routing_headers(state: Mapping[str, Any], *, with_cost: bool = True) -> dict[str, str]:
     headers = {
         "x-asymroute-tier": str(state.get("answered_by")),
         "x-asymroute-model": str(state.get("answer_model")),
         "x-asymroute-escalated": "true" if state.get("escalated") else "false",
     }
+    headers.update(deployment_headers(state))
     decision = state.get("decision")
     if decision:
         headers["x-asymroute-score"] = f"{decision['score']:.4f}"

@@ -27,6 +27,7 @@ from asymroute.budget import most_input_tokens
 from asymroute.gateway.auth import KeyRing
 from asymroute.gateway.spend.reservations import Reservation
 from asymroute.planning import RouterSetup, RunPlan
+from asymroute.tier_call import tier_prices
 
 logger = logging.getLogger(__name__)
 
@@ -48,11 +49,11 @@ def worst_case_cost(
     input_tokens = most_input_tokens(messages, plan.context.tools)
     total = 0.0
     for tier in ("local", "frontier"):
-        spec = setup.spec(plan, tier)  # as served
-        price = plan.price_table.price_for(spec.provider, spec.model)
         # n > 1: the frontier writes up to n answers (asymroute.guards).
         out = max_output_tokens * (plan.context.n if tier == "frontier" else 1)
-        total += price.cost(input_tokens, out) if price is not None else 0.0
+        # Each deployment as served, at its own price: a fallback may answer from any.
+        prices = tier_prices(setup, plan, tier)
+        total += max((p.cost(input_tokens, out) for p in prices if p is not None), default=0.0)
     return total
 
 

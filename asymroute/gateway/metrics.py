@@ -55,8 +55,9 @@ class GatewayMetrics:
         self.requests = Counter(
             "asymroute_chat_requests",
             "chat completions that reached the router, by profile, the tier the classifier "
-            "chose (routed_tier), the tier that answered (tier) and outcome",
-            ["profile", "routed_tier", "tier", "outcome"],
+            "chose (routed_tier), the tier that answered (tier), the deployment that answered "
+            "(its model-list id, else its provider:model) and outcome",
+            ["profile", "routed_tier", "tier", "deployment", "outcome"],
             registry=r,
         )
         self.escalations = Counter(
@@ -66,9 +67,27 @@ class GatewayMetrics:
             registry=r,
         )
         self.tokens = Counter(
-            "asymroute_tokens", "model tokens", ["key", "tier", "direction"], registry=r
+            "asymroute_tokens",
+            "model tokens",
+            ["key", "tier", "deployment", "direction"],
+            registry=r,
         )
-        self.cost = Counter("asymroute_cost_usd", "model spend", ["key", "tier"], registry=r)
+        self.cost = Counter(
+            "asymroute_cost_usd", "model spend", ["key", "tier", "deployment"], registry=r
+        )
+        self.fallbacks = Counter(
+            "asymroute_deployment_fallbacks",
+            "tier calls answered (or failed) on another deployment than the first tried, by "
+            "the deployment that failed first",
+            ["tier", "deployment"],
+            registry=r,
+        )
+        self.skips = Counter(
+            "asymroute_deployment_skips",
+            "deployments skipped by a tier call, by why: cooling_down, at_concurrency_limit",
+            ["tier", "deployment", "reason"],
+            registry=r,
+        )
         self.refusals = Counter(
             "asymroute_refusals",
             "errors the gateway answered itself, by status and code",
@@ -134,19 +153,35 @@ class RunMetrics:
         m = self.metrics
         routed = (state.get("decision") or {}).get("tier") or "none"
         tier = state.get("answered_by") or "none"
-        m.requests.labels(self.profile, routed, tier, outcome).inc()
+        m.requests.labels(self.profile, routed, tier, answering_deployment(state), outcome).inc()
         if state.get("escalated"):
             for reason in escalation_reasons(state):
                 m.escalations.labels(reason).inc()
         for record in state.get("usage", []):
-            m.tokens.labels(self.key, record["tier"], "input").inc(record["input_tokens"])
-            m.tokens.labels(self.key, record["tier"], "output").inc(record["output_tokens"])
-            m.cost.labels(self.key, record["tier"]).inc(record["cost_usd"])
+            tier, deployment = record["tier"], deployment_of(record)
+            m.tokens.labels(self.key, tier, deployment, "input").inc(record["input_tokens"])
+            m.tokens.labels(self.key, tier, deployment, "output").inc(record["output_tokens"])
+            m.cost.labels(self.key, tier, deployment).inc(record["cost_usd"])
+            for failed in record.get("fallback_from", []):
+                m.fallbacks.labels(tier, failed).inc()
+            for skipped, reason in record.get("skipped", {}).items():
+                m.skips.labels(tier, skipped, reason).inc()
         elapsed = time.perf_counter() - self.started
         upstream = sum(record["latency_s"] for record in state.get("usage", []))
         m.duration.observe(elapsed)
         m.upstream.observe(upstream)
         m.overhead.observe(max(0.0, elapsed - upstream))
+
+
+def deployment_of(record: Mapping[str, Any]) -> str:
+    """A usage record's deployment: its model-list id, else its `provider:model`."""
+    return str(record.get("deployment") or record["model"])
+
+
+def answering_deployment(state: Mapping[str, Any]) -> str:
+    tier = state.get("answered_by")
+    answered = [r for r in state.get("usage", []) if r["tier"] == tier and not r["error"]]
+    return deployment_of(answered[-1]) if answered else "none"
 
 
 def escalation_reasons(state: Mapping[str, Any]) -> list[str]:

@@ -82,8 +82,11 @@ class CompletionStream:
         self.frontier_price = frontier_price
         self.frontier_chars_sent = 0
         self.headers = headers  # filled in before the first chunk is yielded
-        self.local = parse_model(run.context.local_model)
-        self.configured_frontier = parse_model(run.context.frontier_model)
+        # The plan's tiers: a model list's deployments (a context may name one by its id).
+        self.local = plan.local if plan else parse_model(run.context.local_model)
+        self.configured_frontier = (
+            plan.frontier if plan else parse_model(run.context.frontier_model)
+        )
         self.plan = plan  # prices the frontier
         self.served_frontier = served_frontier  # the frontier as its server names it, once known
         # Several choices, or log-probs: sent whole at the end, every choice with its own.

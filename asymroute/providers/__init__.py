@@ -65,8 +65,11 @@ def get_provider(spec: ModelSpec) -> ModelProvider:
     return PROVIDERS[spec.provider]
 
 
-def endpoint_of(spec: ModelSpec, settings: Settings) -> str:
-    """What a cooldown applies to: provider, base URL and model (a provider may omit the URL)."""
+def endpoint_of(spec: ModelSpec, settings: Settings, base_url: str | None = None) -> str:
+    """What a cooldown applies to: provider, base URL and model (a provider may omit the URL).
+    `base_url`: a deployment's own endpoint (the model list), overriding the provider's."""
+    if base_url is not None:
+        return f"{spec.provider} {base_url} {spec.model}"
     endpoint = getattr(get_provider(spec), "endpoint", None)
     return str(endpoint(spec.model, settings)) if callable(endpoint) else spec.id
 

@@ -60,6 +60,8 @@ class LlamaCppProvider:
     sampling_parameters = frozenset(SAMPLING_PARAMETERS) - {"n"}
     calls_tools = True
     """Grammar-constrained tool calls (`providers.llamacpp_tools`)."""
+    in_process = True
+    """No endpoint and no key: a model list entry that gives one is refused (model_list)."""
 
     def is_configured(self, settings: Settings) -> bool:
         return True

@@ -65,7 +65,7 @@ class OllamaProvider:
             presence_penalty=sampling.presence_penalty,
             frequency_penalty=sampling.frequency_penalty,
             top_logprobs=sampling.top_logprobs or None,
-            base_url=settings.ollama_base_url,
+            base_url=options.base_url or settings.ollama_base_url,
             temperature=options.temperature,
             num_predict=options.max_output_tokens,
             logprobs=True if options.logprobs or sampling.logprobs_wanted else None,

@@ -58,12 +58,25 @@ class OpenAIProvider:
     def endpoint(self, model: str, settings: Settings) -> str:
         return f"openai {settings.openai_base_url or 'https://api.openai.com/v1'} {model}"
 
-    def served_model(self, model: str, settings: Settings) -> str | None:
-        """The model a self-hosted server really answers with (providers.served_models)."""
-        return served_model(model, settings)
+    def served_model(
+        self,
+        model: str,
+        settings: Settings,
+        base_url: str | None = None,
+        api_key: SecretStr | None = None,
+    ) -> str | None:
+        """The model a self-hosted server really answers with (providers.served_models);
+        `base_url` / `api_key`: a deployment's own, overriding the settings'."""
+        return served_model(model, settings, base_url, api_key)
 
-    async def aserved_model(self, model: str, settings: Settings) -> str | None:
-        return await aserved_model(model, settings)
+    async def aserved_model(
+        self,
+        model: str,
+        settings: Settings,
+        base_url: str | None = None,
+        api_key: SecretStr | None = None,
+    ) -> str | None:
+        return await aserved_model(model, settings, base_url, api_key)
 
     def new_aiohttp_client(self) -> Any:
         """The shared async client under `ainvoke` when aiohttp is chosen (providers.async_http)."""
@@ -79,15 +92,17 @@ class OpenAIProvider:
     def create(self, model: str, settings: Settings, options: ModelOptions) -> BaseChatModel:
         import httpx
 
-        if not self.is_configured(settings):
+        base_url = options.base_url or settings.openai_base_url or None
+        api_key = options.api_key or settings.openai_api_key
+        if not (base_url or api_key):
             raise ConfigurationError(
                 f"openai:{model} needs OPENAI_API_KEY (for api.openai.com) or OPENAI_BASE_URL "
                 "(for an OpenAI-compatible server); set one in the environment or .env"
             )
         chat_model = masking_errors(direct_result_chat_openai())(
             model=model,
-            api_key=settings.openai_api_key or UNAUTHENTICATED_KEY,
-            base_url=settings.openai_base_url or None,
+            api_key=api_key or UNAUTHENTICATED_KEY,
+            base_url=base_url,
             temperature=options.temperature,
             max_completion_tokens=options.max_output_tokens,
             timeout=httpx.Timeout(options.timeout_s, connect=options.connect_timeout_s),
@@ -97,7 +112,7 @@ class OpenAIProvider:
             **sampling_kwargs(options),
             # OpenAI now reads max_completion_tokens; compatible servers still read max_tokens.
             extra_body={
-                **({"max_tokens": options.max_output_tokens} if settings.openai_base_url else {}),
+                **({"max_tokens": options.max_output_tokens} if base_url else {}),
                 **response_format_body(options, settings),
                 # ChatOpenAI types logit_bias as int -> int; OpenAI takes any number.
                 **({"logit_bias": dict(bias)} if (bias := options.sampling.logit_bias) else {}),
@@ -105,7 +120,10 @@ class OpenAIProvider:
             or None,
             http_async_client=options.async_http_client,  # None: the SDK's default
         )
-        return with_masked_errors(chat_model, known_secrets(settings))
+        secrets = known_secrets(settings)
+        if options.api_key is not None:  # a deployment's own key is masked in errors too
+            secrets = (*secrets, options.api_key.get_secret_value())
+        return with_masked_errors(chat_model, secrets)
 
 
 def sampling_kwargs(options: ModelOptions) -> dict[str, Any]:

@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 if TYPE_CHECKING:
+    from pydantic import SecretStr
+
     from asymroute.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -43,9 +45,11 @@ def served_name(requested: str, served: Sequence[str]) -> str:
     return served[0]
 
 
-def _lookup(settings: Settings) -> tuple[str, dict[str, str], httpx.Timeout]:
-    url = f"{str(settings.openai_base_url).rstrip('/')}/models"
-    key = settings.openai_api_key
+def _lookup(
+    settings: Settings, base_url: str, api_key: SecretStr | None
+) -> tuple[str, dict[str, str], httpx.Timeout]:
+    url = f"{base_url.rstrip('/')}/models"
+    key = api_key or settings.openai_api_key
     headers = {"Authorization": f"Bearer {key.get_secret_value()}"} if key else {}
     timeout = httpx.Timeout(LOOKUP_TIMEOUT_S, connect=settings.connect_timeout_s)
     return url, headers, timeout
@@ -60,29 +64,28 @@ def _model_ids(response: httpx.Response) -> list[str]:
     return [str(item["id"]) for item in data if isinstance(item, dict) and "id" in item]
 
 
-def _remember(settings: Settings, model: str, ids: list[str]) -> str:
+def _remember(base_url: str, model: str, ids: list[str]) -> str:
     name = served_name(model, ids)
     if name != model:
         logger.warning(
             "%s serves %s, not %s: answers are labelled and priced as %s (set frontier_model "
             "to openai:%s to silence this)",
-            settings.openai_base_url, name, model, name, name,
+            base_url, name, model, name, name,
         )  # fmt: skip
-    _served[(str(settings.openai_base_url), model)] = name
+    _served[(base_url, model)] = name
     return name
 
 
-def _failed(settings: Settings, exc: Exception) -> None:
-    _failed_at[str(settings.openai_base_url)] = time.monotonic()
+def _failed(base_url: str, exc: Exception) -> None:
+    _failed_at[base_url] = time.monotonic()
     logger.warning(
         "could not list the models of %s (%s); answers keep the configured model name",
-        settings.openai_base_url, exc,
+        base_url, exc,
     )  # fmt: skip
 
 
-def _known(model: str, settings: Settings) -> tuple[bool, str | None]:
+def _known(model: str, base_url: str | None) -> tuple[bool, str | None]:
     """(whether the server need not be asked now, the served name if known)."""
-    base_url = settings.openai_base_url
     if not base_url:
         return True, None
     cached = _served.get((base_url, model))
@@ -92,30 +95,43 @@ def _known(model: str, settings: Settings) -> tuple[bool, str | None]:
     return failed is not None and time.monotonic() - failed < RETRY_AFTER_S, None
 
 
-def served_model(model: str, settings: Settings) -> str | None:
-    """The served name (blocking); None: no self-hosted server, or it could not be asked."""
-    known, name = _known(model, settings)
-    if known:
+def served_model(
+    model: str,
+    settings: Settings,
+    base_url: str | None = None,
+    api_key: SecretStr | None = None,
+) -> str | None:
+    """The served name (blocking); None: no self-hosted server, or it could not be asked.
+    `base_url` / `api_key`: a deployment's own (the model list), else the settings'."""
+    base_url = base_url or settings.openai_base_url
+    known, name = _known(model, base_url)
+    if known or not base_url:
         return name
-    url, headers, timeout = _lookup(settings)
+    url, headers, timeout = _lookup(settings, base_url, api_key)
     try:
         with httpx.Client(timeout=timeout) as client:
-            return _remember(settings, model, _model_ids(client.get(url, headers=headers)))
+            return _remember(base_url, model, _model_ids(client.get(url, headers=headers)))
     except (httpx.HTTPError, ValueError) as exc:
-        _failed(settings, exc)
+        _failed(base_url, exc)
         return None
 
 
-async def aserved_model(model: str, settings: Settings) -> str | None:
+async def aserved_model(
+    model: str,
+    settings: Settings,
+    base_url: str | None = None,
+    api_key: SecretStr | None = None,
+) -> str | None:
     """`served_model` without blocking the event loop."""
-    known, name = _known(model, settings)
-    if known:
+    base_url = base_url or settings.openai_base_url
+    known, name = _known(model, base_url)
+    if known or not base_url:
         return name
-    url, headers, timeout = _lookup(settings)
+    url, headers, timeout = _lookup(settings, base_url, api_key)
     try:
         async with httpx.AsyncClient(timeout=timeout) as client:
             response = await client.get(url, headers=headers)
-        return _remember(settings, model, _model_ids(response))
+        return _remember(base_url, model, _model_ids(response))
     except (httpx.HTTPError, ValueError) as exc:
-        _failed(settings, exc)
+        _failed(base_url, exc)
         return None

@@ -80,19 +80,18 @@ def test_counters_after_a_few_requests(http: TestClient) -> None:
 
     chat = "asymroute_chat_requests_total"
     assert value(text, chat, profile="asymroute", routed_tier="local", tier="local",
-                 outcome="answered") == 2  # fmt: skip
+                 deployment="fake:good", outcome="answered") == 2  # fmt: skip
     assert value(text, chat, profile="asymroute", routed_tier="frontier", tier="frontier",
-                 outcome="answered") == 1  # fmt: skip
+                 deployment="fake:frontier", outcome="answered") == 1  # fmt: skip
     http_total = "asymroute_http_responses_total"
     assert value(text, http_total, route="/v1/chat/completions", status="200") == 3
     assert value(text, http_total, route="/v1/chat/completions", status="429") == 1
     assert value(text, "asymroute_refusals_total", status="429", code="rate_limit_exceeded") == 1
     tokens = "asymroute_tokens_total"
-    assert value(text, tokens, key="team", tier="frontier", direction="input") == 1000
-    assert value(text, tokens, key="team", tier="frontier", direction="output") == 500
-    assert value(text, "asymroute_cost_usd_total", key="team", tier="frontier") == pytest.approx(
-        0.0125
-    )
+    frontier = {"key": "team", "tier": "frontier", "deployment": "fake:frontier"}
+    assert value(text, tokens, **frontier, direction="input") == 1000
+    assert value(text, tokens, **frontier, direction="output") == 500
+    assert value(text, "asymroute_cost_usd_total", **frontier) == pytest.approx(0.0125)
     assert value(text, "asymroute_gateway_overhead_seconds_count") == 3
     assert value(text, "asymroute_request_duration_seconds_count") == 3
 

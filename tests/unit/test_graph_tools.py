@@ -100,3 +100,24 @@ def test_a_step_after_a_tool_result_is_scored_on_the_user_turn_it_serves() -> No
         == classifier.score(hard).score
         > classifier.score("now summarise that").score
     )
+
+
+def test_a_listed_local_deployment_that_says_it_has_no_tools_is_skipped(
+    tools_provider: ToolScriptProvider, fake_provider: Any, tmp_path: Any
+) -> None:
+    from asymroute.graphs.router import build_router
+
+    listed = tmp_path / "models.yaml"
+    listed.write_text(
+        "deployments:\n"
+        "  - {id: small, provider: tools, model: calls, capabilities: {tools: false}}\n"
+        "tiers: {local: [small]}\n"
+    )
+    defaults = RouterContext(
+        frontier_model="fake:frontier", classifier="heuristic", tools=[WEATHER]
+    )
+    graph = build_router(settings=Settings(model_list_path=listed), defaults=defaults)
+    state = graph.invoke({"messages": [("user", QUESTION)]})
+    assert LOCAL_CANNOT_CALL_TOOLS in state["flags"]
+    assert state["answered_by"] == "frontier"
+    assert tools_provider.seen == []  # its provider can call tools; the list said it cannot

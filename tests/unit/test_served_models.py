@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
+from asymroute.deployments import primary
 from asymroute.planning import RouterSetup
 from asymroute.pricing import ModelPrice
 from asymroute.providers import served_models
@@ -86,12 +87,13 @@ def test_a_plan_names_and_rebuilds_the_tier_as_served(fake_provider: FakeProvide
     setup = RouterSetup.build(Settings(_env_file=None))  # type: ignore[call-arg]
     plan = setup.plan(None)
     models = setup.models(plan)
-    models.sync["frontier"] = object()  # type: ignore[assignment]
-    models.use_served("frontier", "smollm2")
+    frontier = primary(plan.deployments("frontier"))
+    models.sync[("frontier", frontier.id)] = object()  # type: ignore[assignment]
+    models.use_served(frontier, "smollm2")
     assert setup.spec(plan, "frontier").id == "openai:smollm2"
     assert plan.frontier.id == "openai:gpt-4o-mini"  # what was configured stays readable
-    assert "frontier" not in models.sync
-    models.use_served("frontier", None)
+    assert ("frontier", frontier.id) not in models.sync
+    models.use_served(frontier, None)
     assert setup.spec(plan, "frontier").id == "openai:smollm2"
 
 
