@@ -6,8 +6,9 @@ is tried first, its deployments being equals that share the load; the next group
 fallback. Without a model list a tier is one group of one deployment, named by the context's
 `provider:model` string, using the provider's settings (the zero-config default).
 
-The strategy inside a group (documented in docs-pending/deploy.md): **least in-flight
-requests, with weights** — the deployment with the lowest `(in_flight + 1) / weight` first;
+The strategy inside a group (docs/reliability.md, "Fallback and load balancing inside a
+tier"): **least in-flight requests, with weights** — the deployment with the lowest
+`(in_flight + 1) / weight` first;
 equals broken at random in proportion to weight, so idle equal deployments share calls by
 weight. A deployment cooling down (breaker open) or at its `max_concurrency` is skipped, never
 waited for.
