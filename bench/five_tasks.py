@@ -103,7 +103,7 @@ def apgr_of(scores: np.ndarray, weak: np.ndarray, strong: np.ndarray) -> float:
 
 
 def embedding_scores(model: EmbeddingRouterModel, rows: EmbeddedRows) -> np.ndarray:
-    return model.probabilities(rows.vectors, rows.dense)
+    return model.probabilities(rows.vectors, rows.dense, rows.prompts)
 
 
 def learned_scores(train: LabeledData, prompts: list[str]) -> np.ndarray:
