@@ -133,6 +133,12 @@ columns costs ~30 s on one core, repeated for every fold of every split."""
 
 def head_sample(rows: EmbeddedRows, per_task: int = HEAD_ROWS_PER_TASK) -> EmbeddedRows:
     """At most `per_task` rows of each task (a fixed random sample); all anchors."""
+    return rows.subset(head_sample_index(rows, per_task))
+
+
+def head_sample_index(
+    rows: EmbeddedRows, per_task: int = HEAD_ROWS_PER_TASK
+) -> npt.NDArray[np.int64]:
     tasks = np.array(rows.tasks)
     rng = np.random.default_rng(0)
     keep = []
@@ -141,4 +147,4 @@ def head_sample(rows: EmbeddedRows, per_task: int = HEAD_ROWS_PER_TASK) -> Embed
         if task != ANCHOR_TASK and len(index) > per_task:
             index = np.sort(rng.choice(index, per_task, replace=False))
         keep.append(index)
-    return rows.subset(np.concatenate(keep))
+    return np.concatenate(keep)

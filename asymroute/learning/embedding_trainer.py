@@ -43,6 +43,7 @@ from asymroute.learning.embedded_rows import (
     balanced_weight,
     embed_prompts,
     head_sample,
+    head_sample_index,
     rows_of,
 )
 from asymroute.learning.fitting import fit_newton, standardise
@@ -120,8 +121,13 @@ class Head:
     scale: FloatArray
 
 
-def fit_head(rows: EmbeddedRows, l2: float, within: bool = False) -> Head:
-    rows = head_sample(rows)
+def fit_head(
+    rows: EmbeddedRows, l2: float, within: bool = False, label: FloatArray | None = None
+) -> Head:
+    """The linear head; `label` (one per row, in [0, 1]) replaces the soft gain label."""
+    index = head_sample_index(rows)
+    y = (rows.gain + 1.0) / 2.0 if label is None else label
+    rows, y = rows.subset(index), y[index]
     mean, scale = standardise(rows.dense)
     x = np.hstack([rows.vectors * EMBEDDING_SCALE, (rows.dense - mean) / scale])
     weight = balanced_weight(rows)
@@ -130,7 +136,7 @@ def fit_head(rows: EmbeddedRows, l2: float, within: bool = False) -> Head:
         for task in set(rows.tasks):
             mask = tasks == task
             x[mask] -= np.average(x[mask], axis=0, weights=weight[mask])
-    weights, bias = fit_newton(x, (rows.gain + 1.0) / 2.0, weight, l2)
+    weights, bias = fit_newton(x, y, weight, l2)
     weights[: rows.vectors.shape[1]] *= EMBEDDING_SCALE
     return Head(weights, bias, mean, scale)
 
