@@ -26,6 +26,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import numpy as np
 from five_tasks import EMBEDDER, SHARED, apgr_of, load_all, vectors_for
 
+from asymroute.evaluation.csv_cells import clean_prompt
 from asymroute.learning.embedded_rows import anchor_rows, rows_of
 from asymroute.learning.embedding_trainer import fit_head, head_logits
 
@@ -44,7 +45,8 @@ def difficulty_by_prompt() -> dict[str, float]:
             for row in reader:
                 scores = [float(row[m]) for m in models if row.get(m, "").strip()]
                 if scores:
-                    out.setdefault(row["prompt"], []).append(np.mean([s < 0.5 for s in scores]))
+                    share_failing = float(np.mean([s < 0.5 for s in scores]))
+                    out.setdefault(clean_prompt(row["prompt"] or ""), []).append(share_failing)
     return {prompt: float(np.mean(values)) for prompt, values in out.items()}
 
 
