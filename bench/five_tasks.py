@@ -129,11 +129,15 @@ def learned_scores(train: LabeledData, prompts: list[str]) -> np.ndarray:
 
 
 def leave_one_task_out(
-    data: LabeledData, rows: EmbeddedRows, extra: EmbeddedRows, routers: tuple[str, ...] = ROUTERS
+    data: LabeledData,
+    rows: EmbeddedRows,
+    extra: EmbeddedRows,
+    routers: tuple[str, ...] = ROUTERS,
+    held_out: tuple[str, ...] = (),
 ) -> dict:
     tasks = np.array(rows.tasks)
     out = {}
-    for task in sorted(set(rows.tasks)):
+    for task in held_out or sorted(set(rows.tasks)):
         test = tasks == task
         model = train_on_rows(rows.subset(np.flatnonzero(~test)), extra, EMBEDDER)
         held = rows.subset(np.flatnonzero(test))
@@ -204,6 +208,9 @@ def main() -> None:
         "--only", choices=("loto", "in-task", "conversations"), help="run one part only"
     )
     parser.add_argument(
+        "--tasks", default="", help="leave one task out: hold out only these (comma-separated)"
+    )
+    parser.add_argument(
         "--routers",
         default=",".join(ROUTERS),
         help="leave one task out: which routers to train and score (comma-separated; the "
@@ -222,7 +229,9 @@ def main() -> None:
     if args.only in (None, "loto"):
         print("leave one task out (train on four tasks + anchors, score the fifth):")
         routers = tuple(args.routers.split(","))
-        loto = results["leave_one_task_out"] = leave_one_task_out(data, rows, extra, routers)
+        loto = results["leave_one_task_out"] = leave_one_task_out(
+            data, rows, extra, routers, tuple(t for t in args.tasks.split(",") if t)
+        )
         for name in sorted({"embedding", *routers} & set(ROUTERS)):
             values = [v[name] for v in loto.values()]
             print(f"  mean {name:<10} {np.mean(values):.3f} (min {min(values):.3f})")

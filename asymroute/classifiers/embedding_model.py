@@ -138,16 +138,24 @@ class EmbeddingRouterModel:
         return np.asarray(self.bank, dtype=np.float32) / np.float32(127.0)
 
     def mix(
-        self, vectors: Vectors, dense: FloatArray, prompts: Sequence[str] | None = None
+        self,
+        vectors: Vectors,
+        dense: FloatArray,
+        prompts: Sequence[str] | None = None,
+        learned_logits: FloatArray | None = None,
     ) -> FloatArray:
+        """The score before the sigmoid; the learned part reads `prompts` unless its logits
+        are given (`learned_logits`, computed once by a trainer)."""
         length = (dense[:, LENGTH_COLUMN] - self.length_stats[0]) / self.length_stats[1]
         mix = self._family_mix(vectors, dense) + self.length_weight * length
         if self.learned is None or not self.learned_weight:
             return mix
-        if prompts is None:
-            raise ValueError("this router blends a learned part: pass the prompts too")
-        logits = np.array([self.learned.logit(p) for p in prompts], dtype=float)
-        return mix + self.learned_weight * (logits - self.learned_stats[0]) / self.learned_stats[1]
+        if learned_logits is None:
+            if prompts is None:
+                raise ValueError("this router blends a learned part: pass the prompts too")
+            learned_logits = np.array([self.learned.logit(p) for p in prompts], dtype=float)
+        part = (learned_logits - self.learned_stats[0]) / self.learned_stats[1]
+        return mix + self.learned_weight * part
 
     def _family_mix(self, vectors: Vectors, dense: FloatArray) -> FloatArray:
         linear = (self.linear_logits(vectors, dense) - self.linear_stats[0]) / self.linear_stats[1]

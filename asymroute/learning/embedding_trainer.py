@@ -269,6 +269,7 @@ def fit(
     if recipe.family != "linear":
         near = model.neighbour_scores(rows.vectors)
         model.neighbour_stats = (float(near.mean()), max(float(near.std()), 1e-9))
+    part = None
     if recipe.learned:
         model.learned = fit_learned_part(everything)
         model.learned_weight = recipe.learned
@@ -276,7 +277,7 @@ def fit(
         model.learned_stats = (float(part.mean()), max(float(part.std()), 1e-9))
     length = rows.dense[:, LENGTH_COLUMN]
     model.length_stats = (float(length.mean()), max(float(length.std()), 1e-9))
-    mix = model.mix(rows.vectors, rows.dense, rows.prompts)
+    mix = model.mix(rows.vectors, rows.dense, learned_logits=part)
     model.center = float(np.quantile(mix, 1.0 - STRONG_SHARE_AT_HALF))
     model.spread = max(float(mix.std()) / 2.0, 1e-9)
     return model
