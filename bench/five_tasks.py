@@ -49,11 +49,11 @@ from asymroute.learning.embedded_rows import (
     task_of,
 )
 from asymroute.learning.embedding_trainer import (
+    BLEND_CANDIDATES,
     CANDIDATES,
     EmbeddingRecipe,
     fit,
     train_on_rows,
-    with_learned_weights,
 )
 from asymroute.learning.prompt_trainer import train_prompt_router
 from asymroute.learning.trainers import TrainOptions
@@ -76,7 +76,7 @@ ROUTERS = ("embedding", "learned", "heuristic")
 
 def recipe_named(name: str) -> EmbeddingRecipe:
     """The searched candidate called `name` (a router file's `meta.recipe`)."""
-    by_name = {c.name: c for c in with_learned_weights(CANDIDATES)}
+    by_name = {c.name: c for c in BLEND_CANDIDATES}
     if name not in by_name:
         raise SystemExit(f"recipe {name!r} is not in the searched grid")
     return by_name[name]
@@ -134,12 +134,13 @@ def leave_one_task_out(
     extra: EmbeddedRows,
     routers: tuple[str, ...] = ROUTERS,
     held_out: tuple[str, ...] = (),
+    candidates: tuple[EmbeddingRecipe, ...] = CANDIDATES,
 ) -> dict:
     tasks = np.array(rows.tasks)
     out = {}
     for task in held_out or sorted(set(rows.tasks)):
         test = tasks == task
-        model = train_on_rows(rows.subset(np.flatnonzero(~test)), extra, EMBEDDER)
+        model = train_on_rows(rows.subset(np.flatnonzero(~test)), extra, EMBEDDER, candidates)
         held = rows.subset(np.flatnonzero(test))
         prompts = [p for p, t in zip(data.prompts, test, strict=True) if t]
         scores = {"embedding": embedding_scores(model, held)}
@@ -208,6 +209,11 @@ def main() -> None:
         "--only", choices=("loto", "in-task", "conversations"), help="run one part only"
     )
     parser.add_argument(
+        "--blend-learned",
+        action="store_true",
+        help="search the grid with a learned part too (BLEND_CANDIDATES)",
+    )
+    parser.add_argument(
         "--tasks", default="", help="leave one task out: hold out only these (comma-separated)"
     )
     parser.add_argument(
@@ -224,13 +230,14 @@ def main() -> None:
         return
     rows = rows_of(data, vectors_for(data.prompts, args.cache))
     extra = anchor_rows(EMBEDDER)
+    grid = BLEND_CANDIDATES if args.blend_learned else CANDIDATES
     print(f"{len(data)} rows; tasks {sorted(set(task_of(g) for g in data.groups))}")
     results: dict = {}
     if args.only in (None, "loto"):
         print("leave one task out (train on four tasks + anchors, score the fifth):")
         routers = tuple(args.routers.split(","))
         loto = results["leave_one_task_out"] = leave_one_task_out(
-            data, rows, extra, routers, tuple(t for t in args.tasks.split(",") if t)
+            data, rows, extra, routers, tuple(t for t in args.tasks.split(",") if t), grid
         )
         for name in sorted({"embedding", *routers} & set(ROUTERS)):
             values = [v[name] for v in loto.values()]
@@ -246,7 +253,7 @@ def main() -> None:
         model = (
             EmbeddingRouterModel.load(args.router_file)
             if args.router_file
-            else train_on_rows(rows, extra, EMBEDDER)
+            else train_on_rows(rows, extra, EMBEDDER, grid)
         )
         results["conversations"] = conversations(model)
         print("  " + json.dumps(results["conversations"]))

@@ -10,7 +10,12 @@ import pytest
 
 from asymroute.classifiers.embedding_model import EmbeddingRouterModel
 from asymroute.learning.embedded_rows import ANCHOR_TASK, EmbeddedRows
-from asymroute.learning.embedding_trainer import EmbeddingRecipe, fit, train_on_rows
+from asymroute.learning.embedding_trainer import (
+    BLEND_CANDIDATES,
+    EmbeddingRecipe,
+    fit,
+    train_on_rows,
+)
 from tests.unit.test_embedding_router import synthetic_rows
 
 
@@ -30,7 +35,7 @@ def test_inner_cv_gives_the_learned_part_weight_where_only_it_carries_signal() -
     train = with_prompts(synthetic_rows(seed=4), seed=4)
     extra = with_prompts(synthetic_rows(n=10, seed=5, tasks=1), seed=5)
 
-    model = train_on_rows(train, extra, "minilm")
+    model = train_on_rows(train, extra, "minilm", BLEND_CANDIDATES)
 
     assert "+learned=" in model.meta["recipe"]
     assert model.learned is not None and model.learned_weight > 0
