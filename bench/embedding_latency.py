@@ -18,6 +18,10 @@ import os
 import statistics
 import time
 
+# One BLAS thread too: the bank search is a small product that threads only slow down on a
+# busy machine.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 from asymroute.classifiers import get_classifier
 
 SHORT = [
