@@ -134,7 +134,8 @@ class EmbeddingRouterModel:
 
     @functools.cached_property
     def unit_bank(self) -> npt.NDArray[np.float32]:
-        """The bank as float32 unit vectors, converted once (about 27 MB for 17.6k rows)."""
+        """The bank as float32 unit vectors, converted once (4 bytes × 384 per row: 27 MB for a
+        full 17.6k-row bank, 3.6 MB for a `linear` file's 500 rows per task)."""
         return np.asarray(self.bank, dtype=np.float32) / np.float32(127.0)
 
     def mix(
