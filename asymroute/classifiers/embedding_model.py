@@ -8,10 +8,13 @@ File format (`"format": "asymroute-embedding-router/1"`):
   `dense_mean`, `dense_scale` (`DENSE_COLUMNS`, prompt-surface features without a vocabulary);
 - the neighbour bank: `bank_i8_zlib_b64` (unit vectors × 127 as int8), `bank_gain` (strong minus
   weak correctness per row: -1, 0, 1), `bank_task` (index into `tasks`), `k`, `temperature`.
-  It holds vectors and task names only, never the prompts' text;
+  It holds vectors and task names only, never the prompts' text. A `linear` file keeps a sample
+  (500 rows per task, all anchors) that serves only the reasons;
+- optional `learned` (an `asymroute-logistic/1` model), `learned_weight`, `learned_stats`: a
+  blended learned part (`asymroute.learning.learned_part`); absent or null otherwise;
 - `center`, `spread`: the score is sigmoid((mix − center) / spread) where mix is z(linear),
-  z(neighbours) or their sum (blend), plus `length_weight`·z(log characters), each z with the
-  training rows' `*_stats`; center puts 0.5 at the training prompts' 75th percentile, as the
+  z(neighbours) or their sum (blend), plus `length_weight`·z(log characters) and
+  `learned_weight`·z(learned logit), each z with the training rows' `*_stats`; center puts 0.5 at the training prompts' 75th percentile, as the
   `learned` file does;
 - `meta`: recipe, inner-CV APGR of each candidate, data provenance, training command.
 """
