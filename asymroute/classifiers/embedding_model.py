@@ -14,8 +14,8 @@ File format (`"format": "asymroute-embedding-router/1"`):
   blended learned part (`asymroute.learning.learned_part`); absent or null otherwise;
 - `center`, `spread`: the score is sigmoid((mix − center) / spread) where mix is z(linear),
   z(neighbours) or their sum (blend), plus `length_weight`·z(log characters) and
-  `learned_weight`·z(learned logit), each z with the training rows' `*_stats`; center puts 0.5 at the training prompts' 75th percentile, as the
-  `learned` file does;
+  `learned_weight`·z(learned logit), each z with the training rows' `*_stats`; center puts
+  0.5 at the training prompts' 75th percentile, as the `learned` file does;
 - `meta`: recipe, inner-CV APGR of each candidate, data provenance, training command.
 """
 
