@@ -18,6 +18,10 @@ import os
 import statistics
 import time
 
+# One BLAS thread too: the bank search is a small product that threads only slow down on a
+# busy machine.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 from asymroute.classifiers import get_classifier
 
 SHORT = [
@@ -58,6 +62,24 @@ def timed_scores(classifier, prompts: list[str]) -> list[float]:  # type: ignore
     return out
 
 
+def step_medians(classifier, prompts: list[str]) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    """Where a score's time goes: the encoder, the router's scoring, the reasons' bank search."""
+    from asymroute.classifiers.embedding_model import dense_row
+
+    steps: dict[str, list[float]] = {"encoder": [], "scoring": [], "reasons (bank)": []}
+    for prompt in prompts:
+        t0 = time.perf_counter()
+        vector = classifier.vectors([prompt])
+        t1 = time.perf_counter()
+        classifier.model.probabilities(vector, dense_row(prompt)[None, :], [prompt])
+        t2 = time.perf_counter()
+        classifier.model.nearest(vector[0], 3)
+        t3 = time.perf_counter()
+        for name, ms in zip(steps, (t1 - t0, t2 - t1, t3 - t2), strict=True):
+            steps[name].append(ms * 1000)
+    return {name: statistics.median(values) for name, values in steps.items()}
+
+
 def local_answer_ms(prompts: list[str], calls: int) -> float:
     from asymroute.context import RouterContext
     from asymroute.providers import PROVIDERS
@@ -85,12 +107,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--n", type=int, default=200)
     parser.add_argument("--answers", type=int, default=5)
+    parser.add_argument("--classifier", default="embedding", help="e.g. embedding:FILE")
     args = parser.parse_args()
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"load average {load} on {os.cpu_count()} CPUs; one thread")
     before = resident_mb()
     started = time.perf_counter()
-    classifier = get_classifier("embedding")
+    classifier = get_classifier(args.classifier)
     built = time.perf_counter() - started
     classifier.score("warm up")
     first = time.perf_counter() - started
@@ -102,6 +125,9 @@ def main() -> None:
     for label, prompts in (("short", short), ("256-token", long)):
         p50, p99 = percentiles(timed_scores(classifier, prompts))
         rows[label] = (p50, p99, prompts)
+    print(f"RSS after scoring {2 * args.n} prompts: +{resident_mb() - before:.0f} MB")
+    parts = ", ".join(f"{k} {v:.2f} ms" for k, v in step_medians(classifier, short).items())
+    print(f"short prompts, median per step: {parts}")
     print(f"{'prompts':<10} {'p50 ms':>8} {'p99 ms':>8} {'local answer ms':>16} {'p50 share':>10}")
     for label, (p50, p99, prompts) in rows.items():
         answer = local_answer_ms(prompts, args.answers)

@@ -1,6 +1,7 @@
 """Routing quality of the embedding router on the five shared tasks and on conversations.
 
-python bench/five_tasks.py [--cache /tmp/vectors.npz] [--json]   (also run by routing_quality.py)
+python bench/five_tasks.py [--cache /tmp/vectors.npz] [--json] [--only loto|in-task|conversations]
+    [--router-file FILE] [--routers embedding,learned,heuristic]   (also run by routing_quality.py)
 
 Data: RouteLLM's MMLU + GSM8K (Mixtral-8x7B / GPT-4-1106) and RouterBench's ARC-Challenge, MBPP,
 WinoGrande training halves (mistral-7b-chat / gpt-4-1106-preview); only training halves exist
@@ -10,8 +11,9 @@ Splits (honest: a router never scores a prompt it trained on, and every choice o
 made by inner cross-validation inside the training part):
 - leave one task out: train on four tasks (+ anchors), score the fifth once;
 - in-task 5-fold: train on the other four tasks plus 4/5 of this task, score the last fifth;
-  one fixed recipe (`IN_TASK_RECIPE`: the one the shipped file's inner CV over all five tasks
-  chose, so not chosen inside each fold) to keep the 25 fits affordable;
+  one fixed recipe (the recipe of `--router-file`, which inner CV over all five tasks chose for
+  the shipped file; `IN_TASK_RECIPE` without it), not chosen inside each fold, to keep the 25
+  fits affordable;
 - conversations: `bench/data/conversations_dev.jsonl`, written for this project (never trained
   on), labelled by the rule in that file's README; the router trained on all five tasks scores
   each item's latest user turn with the gateway's follow-up policy (`inherit`).
@@ -46,7 +48,13 @@ from asymroute.learning.embedded_rows import (
     rows_of,
     task_of,
 )
-from asymroute.learning.embedding_trainer import EmbeddingRecipe, fit, train_on_rows
+from asymroute.learning.embedding_trainer import (
+    BLEND_CANDIDATES,
+    CANDIDATES,
+    EmbeddingRecipe,
+    fit,
+    train_on_rows,
+)
 from asymroute.learning.prompt_trainer import train_prompt_router
 from asymroute.learning.trainers import TrainOptions
 
@@ -63,6 +71,15 @@ PAIRS = (
 CONVERSATIONS = Path(__file__).resolve().parent / "data" / "conversations_dev.jsonl"
 EMBEDDER = "minilm"
 IN_TASK_RECIPE = EmbeddingRecipe("linear", l2=1.0, within=True)
+ROUTERS = ("embedding", "learned", "heuristic")
+
+
+def recipe_named(name: str) -> EmbeddingRecipe:
+    """The searched candidate called `name` (a router file's `meta.recipe`)."""
+    by_name = {c.name: c for c in BLEND_CANDIDATES}
+    if name not in by_name:
+        raise SystemExit(f"recipe {name!r} is not in the searched grid")
+    return by_name[name]
 
 
 def load_all() -> LabeledData:
@@ -103,7 +120,7 @@ def apgr_of(scores: np.ndarray, weak: np.ndarray, strong: np.ndarray) -> float:
 
 
 def embedding_scores(model: EmbeddingRouterModel, rows: EmbeddedRows) -> np.ndarray:
-    return model.probabilities(rows.vectors, rows.dense)
+    return model.probabilities(rows.vectors, rows.dense, rows.prompts)
 
 
 def learned_scores(train: LabeledData, prompts: list[str]) -> np.ndarray:
@@ -111,19 +128,27 @@ def learned_scores(train: LabeledData, prompts: list[str]) -> np.ndarray:
     return np.array([model.probability(p) for p in prompts])
 
 
-def leave_one_task_out(data: LabeledData, rows: EmbeddedRows, extra: EmbeddedRows) -> dict:
+def leave_one_task_out(
+    data: LabeledData,
+    rows: EmbeddedRows,
+    extra: EmbeddedRows,
+    routers: tuple[str, ...] = ROUTERS,
+    held_out: tuple[str, ...] = (),
+    candidates: tuple[EmbeddingRecipe, ...] = CANDIDATES,
+) -> dict:
     tasks = np.array(rows.tasks)
     out = {}
-    for task in sorted(set(rows.tasks)):
+    for task in held_out or sorted(set(rows.tasks)):
         test = tasks == task
-        model = train_on_rows(rows.subset(np.flatnonzero(~test)), extra, EMBEDDER)
+        model = train_on_rows(rows.subset(np.flatnonzero(~test)), extra, EMBEDDER, candidates)
         held = rows.subset(np.flatnonzero(test))
         prompts = [p for p, t in zip(data.prompts, test, strict=True) if t]
-        scores = {
-            "embedding": embedding_scores(model, held),
-            "learned": learned_scores(data.subset(~test), prompts),
-            "heuristic": score_prompts(get_classifier("heuristic"), prompts, show_progress=False),
-        }
+        scores = {"embedding": embedding_scores(model, held)}
+        if "learned" in routers:
+            scores["learned"] = learned_scores(data.subset(~test), prompts)
+        if "heuristic" in routers:
+            heuristic = get_classifier("heuristic")
+            scores["heuristic"] = score_prompts(heuristic, prompts, show_progress=False)
         out[task] = {
             "n": int(test.sum()),
             "recipe": model.meta["recipe"],
@@ -133,7 +158,9 @@ def leave_one_task_out(data: LabeledData, rows: EmbeddedRows, extra: EmbeddedRow
     return out
 
 
-def in_task_folds(rows: EmbeddedRows, extra: EmbeddedRows, k: int = 5) -> dict:
+def in_task_folds(
+    rows: EmbeddedRows, extra: EmbeddedRows, recipe: EmbeddingRecipe, k: int = 5
+) -> dict:
     tasks = np.array(rows.tasks)
     rng = np.random.default_rng(0)
     out = {}
@@ -145,7 +172,7 @@ def in_task_folds(rows: EmbeddedRows, extra: EmbeddedRows, k: int = 5) -> dict:
         for f in range(k):
             test = index[fold == f]
             train = np.setdiff1d(np.arange(len(rows)), test)
-            model = fit(IN_TASK_RECIPE, rows.subset(train), extra, EMBEDDER)
+            model = fit(recipe, rows.subset(train), extra, EMBEDDER)
             held = rows.subset(test)
             figures.append(apgr_of(embedding_scores(model, held), held.weak, held.strong))
         out[task] = float(np.mean(figures))
@@ -181,6 +208,20 @@ def main() -> None:
     parser.add_argument(
         "--only", choices=("loto", "in-task", "conversations"), help="run one part only"
     )
+    parser.add_argument(
+        "--blend-learned",
+        action="store_true",
+        help="search the grid with a learned part too (BLEND_CANDIDATES)",
+    )
+    parser.add_argument(
+        "--tasks", default="", help="leave one task out: hold out only these (comma-separated)"
+    )
+    parser.add_argument(
+        "--routers",
+        default=",".join(ROUTERS),
+        help="leave one task out: which routers to train and score (comma-separated; the "
+        "embedding router always)",
+    )
     args = parser.parse_args()
     data = load_all()
     if args.only == "conversations" and args.router_file:
@@ -189,23 +230,30 @@ def main() -> None:
         return
     rows = rows_of(data, vectors_for(data.prompts, args.cache))
     extra = anchor_rows(EMBEDDER)
+    grid = BLEND_CANDIDATES if args.blend_learned else CANDIDATES
     print(f"{len(data)} rows; tasks {sorted(set(task_of(g) for g in data.groups))}")
     results: dict = {}
     if args.only in (None, "loto"):
         print("leave one task out (train on four tasks + anchors, score the fifth):")
-        loto = results["leave_one_task_out"] = leave_one_task_out(data, rows, extra)
-        for name in ("embedding", "learned", "heuristic"):
+        routers = tuple(args.routers.split(","))
+        loto = results["leave_one_task_out"] = leave_one_task_out(
+            data, rows, extra, routers, tuple(t for t in args.tasks.split(",") if t), grid
+        )
+        for name in sorted({"embedding", *routers} & set(ROUTERS)):
             values = [v[name] for v in loto.values()]
             print(f"  mean {name:<10} {np.mean(values):.3f} (min {min(values):.3f})")
     if args.only in (None, "in-task"):
-        print(f"in-task 5-fold (recipe {IN_TASK_RECIPE.name}):")
-        results["in_task_5_fold"] = in_task_folds(rows, extra)
+        recipe = IN_TASK_RECIPE
+        if args.router_file:
+            recipe = recipe_named(EmbeddingRouterModel.load(args.router_file).meta["recipe"])
+        print(f"in-task 5-fold (recipe {recipe.name}):")
+        results["in_task_5_fold"] = in_task_folds(rows, extra, recipe)
     if args.only in (None, "conversations"):
         print("conversations (router trained on all five tasks):")
         model = (
             EmbeddingRouterModel.load(args.router_file)
             if args.router_file
-            else train_on_rows(rows, extra, EMBEDDER)
+            else train_on_rows(rows, extra, EMBEDDER, grid)
         )
         results["conversations"] = conversations(model)
         print("  " + json.dumps(results["conversations"]))

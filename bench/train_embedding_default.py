@@ -22,17 +22,23 @@ from five_tasks import EMBEDDER, PAIRS, load_all, vectors_for
 from asymroute.classifiers.embedding import DEFAULT_MODEL
 from asymroute.evaluation.datasets import csv_files
 from asymroute.learning.embedded_rows import anchor_rows, rows_of
-from asymroute.learning.embedding_trainer import train_on_rows
+from asymroute.learning.embedding_trainer import BLEND_CANDIDATES, CANDIDATES, train_on_rows
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--cache", type=Path)
     parser.add_argument("-o", "--output", type=Path, default=DEFAULT_MODEL)
+    parser.add_argument(
+        "--blend-learned",
+        action="store_true",
+        help="search blends with a learned part too (not the shipped file's grid)",
+    )
     args = parser.parse_args()
     data = load_all()
     rows = rows_of(data, vectors_for(data.prompts, args.cache))
-    model = train_on_rows(rows, anchor_rows(EMBEDDER), EMBEDDER)
+    grid = BLEND_CANDIDATES if args.blend_learned else CANDIDATES
+    model = train_on_rows(rows, anchor_rows(EMBEDDER), EMBEDDER, grid)
     files = csv_files([path for path, _, _ in PAIRS])
     model.meta.update(
         {
@@ -43,6 +49,7 @@ def main() -> None:
             },
             "rows": len(data),
             "training_command": "python bench/train_embedding_default.py"
+            + (" --blend-learned" if args.blend_learned else "")
             + ("" if args.output == DEFAULT_MODEL else f" -o {shlex.quote(str(args.output))}"),
         }
     )

@@ -110,7 +110,9 @@ class EmbeddingClassifier:
 
     def score(self, prompt: str) -> ComplexityScore:
         vector = self.vectors([prompt])
-        probability = float(self.model.probabilities(vector, dense_row(prompt)[None, :])[0])
+        probability = float(
+            self.model.probabilities(vector, dense_row(prompt)[None, :], [prompt])[0]
+        )
         reasons = [f"embedding router ({self.model.family}) score {probability:.3f}"]
         near = self.model.nearest(vector[0], NEIGHBOURS_SHOWN)
         reasons.append(
@@ -121,4 +123,5 @@ class EmbeddingClassifier:
 
     def score_many(self, prompts: Sequence[str], advance: object = None) -> npt.NDArray[np.float64]:
         """Scores of many prompts, embedded in batches (for evaluation and calibration)."""
-        return self.model.probabilities(self.vectors(prompts, advance), dense_rows(list(prompts)))
+        vectors = self.vectors(prompts, advance)
+        return self.model.probabilities(vectors, dense_rows(list(prompts)), list(prompts))

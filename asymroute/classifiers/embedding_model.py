@@ -8,11 +8,14 @@ File format (`"format": "asymroute-embedding-router/1"`):
   `dense_mean`, `dense_scale` (`DENSE_COLUMNS`, prompt-surface features without a vocabulary);
 - the neighbour bank: `bank_i8_zlib_b64` (unit vectors × 127 as int8), `bank_gain` (strong minus
   weak correctness per row: -1, 0, 1), `bank_task` (index into `tasks`), `k`, `temperature`.
-  It holds vectors and task names only, never the prompts' text;
+  It holds vectors and task names only, never the prompts' text. A `linear` file keeps a sample
+  (500 rows per task, all anchors) that serves only the reasons;
+- optional `learned` (an `asymroute-logistic/1` model), `learned_weight`, `learned_stats`: a
+  blended learned part (`asymroute.learning.learned_part`); absent or null otherwise;
 - `center`, `spread`: the score is sigmoid((mix − center) / spread) where mix is z(linear),
-  z(neighbours) or their sum (blend), plus `length_weight`·z(log characters), each z with the
-  training rows' `*_stats`; center puts 0.5 at the training prompts' 75th percentile, as the
-  `learned` file does;
+  z(neighbours) or their sum (blend), plus `length_weight`·z(log characters) and
+  `learned_weight`·z(learned logit), each z with the training rows' `*_stats`; center puts
+  0.5 at the training prompts' 75th percentile, as the `learned` file does;
 - `meta`: recipe, inner-CV APGR of each candidate, data provenance, training command.
 """
 
@@ -22,6 +25,7 @@ import base64
 import functools
 import math
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,7 +34,7 @@ import numpy as np
 import numpy.typing as npt
 
 from asymroute.classifiers.features import structural_values
-from asymroute.classifiers.logistic_model import ModelFileError
+from asymroute.classifiers.logistic_model import LogisticModel, ModelFileError
 from asymroute.json_files import inner_cv_phrase, read_router_file, write_json_file
 
 FILE_FORMAT = "asymroute-embedding-router/1"
@@ -115,6 +119,11 @@ class EmbeddingRouterModel:
     center: float = 0.0
     spread: float = 1.0
     meta: dict[str, Any] = field(default_factory=dict)
+    learned: LogisticModel | None = None
+    """A dense-feature `learned` model whose standardised logit is added with `learned_weight`
+    (a blend chosen by inner CV; None when the recipe has no learned part)."""
+    learned_weight: float = 0.0
+    learned_stats: tuple[float, float] = (0.0, 1.0)
 
     # --- scoring (vectors are unit-norm rows; dense is `dense_rows`) ------------------------
 
@@ -128,12 +137,29 @@ class EmbeddingRouterModel:
 
     @functools.cached_property
     def unit_bank(self) -> npt.NDArray[np.float32]:
-        """The bank as float32 unit vectors, converted once (about 27 MB for 17.6k rows)."""
+        """The bank as float32 unit vectors, converted once (4 bytes × 384 per row: 27 MB for a
+        full 17.6k-row bank, 3.6 MB for a `linear` file's 500 rows per task)."""
         return np.asarray(self.bank, dtype=np.float32) / np.float32(127.0)
 
-    def mix(self, vectors: Vectors, dense: FloatArray) -> FloatArray:
+    def mix(
+        self,
+        vectors: Vectors,
+        dense: FloatArray,
+        prompts: Sequence[str] | None = None,
+        learned_logits: FloatArray | None = None,
+    ) -> FloatArray:
+        """The score before the sigmoid; the learned part reads `prompts` unless its logits
+        are given (`learned_logits`, computed once by a trainer)."""
         length = (dense[:, LENGTH_COLUMN] - self.length_stats[0]) / self.length_stats[1]
-        return self._family_mix(vectors, dense) + self.length_weight * length
+        mix = self._family_mix(vectors, dense) + self.length_weight * length
+        if self.learned is None or not self.learned_weight:
+            return mix
+        if learned_logits is None:
+            if prompts is None:
+                raise ValueError("this router blends a learned part: pass the prompts too")
+            learned_logits = np.array([self.learned.logit(p) for p in prompts], dtype=float)
+        part = (learned_logits - self.learned_stats[0]) / self.learned_stats[1]
+        return mix + self.learned_weight * part
 
     def _family_mix(self, vectors: Vectors, dense: FloatArray) -> FloatArray:
         linear = (self.linear_logits(vectors, dense) - self.linear_stats[0]) / self.linear_stats[1]
@@ -145,8 +171,11 @@ class EmbeddingRouterModel:
             return near
         return linear + near
 
-    def probabilities(self, vectors: Vectors, dense: FloatArray) -> FloatArray:
-        z = (self.mix(vectors, dense) - self.center) / self.spread
+    def probabilities(
+        self, vectors: Vectors, dense: FloatArray, prompts: Sequence[str] | None = None
+    ) -> FloatArray:
+        """Scores in [0, 1]; `prompts` (their text) is needed when the file has a learned part."""
+        z = (self.mix(vectors, dense, prompts) - self.center) / self.spread
         return np.asarray(0.5 * (1.0 + np.tanh(0.5 * z)), dtype=float)
 
     def nearest(self, vector: Vectors, count: int = 3) -> list[Neighbour]:
@@ -185,6 +214,9 @@ class EmbeddingRouterModel:
             "neighbour_stats": [_stable(x) for x in self.neighbour_stats],
             "center": _stable(self.center),
             "spread": _stable(self.spread),
+            "learned": None if self.learned is None else self.learned.to_json(),
+            "learned_weight": self.learned_weight,
+            "learned_stats": [_stable(x) for x in self.learned_stats],
             "meta": self.meta,
         }
 
@@ -234,6 +266,11 @@ class EmbeddingRouterModel:
                 center=float(data["center"]),
                 spread=float(data["spread"]),
                 meta=dict(data.get("meta") or {}),
+                learned=(
+                    LogisticModel.from_json(data["learned"], file) if data.get("learned") else None
+                ),
+                learned_weight=float(data.get("learned_weight", 0.0)),
+                learned_stats=_pair(data.get("learned_stats", (0.0, 1.0))),
             )
         except (KeyError, TypeError, ValueError, IndexError, zlib.error) as exc:
             raise ModelFileError(f"router file {file} is damaged: {exc}") from None
@@ -258,15 +295,25 @@ def _check(model: EmbeddingRouterModel, file: Path, columns: list[str]) -> None:
         model.center,
         model.spread,
         model.length_weight,
+        model.learned_weight,
+        *model.learned_stats,
         *model.length_stats,
         *model.linear_stats,
         *model.neighbour_stats,
     ]
     if not (all(math.isfinite(x) for x in numbers) and np.all(np.isfinite(model.head))):
         problems.append("non-finite weights")
-    scales = (model.spread, model.linear_stats[1], model.neighbour_stats[1], model.length_stats[1])
+    scales = (
+        model.spread,
+        model.linear_stats[1],
+        model.neighbour_stats[1],
+        model.length_stats[1],
+        model.learned_stats[1],
+    )
     if not all(x > 0 for x in scales):
         problems.append("non-positive scale")
+    if model.learned_weight and model.learned is None:
+        problems.append("learned_weight without a learned part")
     if problems:
         raise ModelFileError(f"router file {file} is damaged: {'; '.join(problems)}")
 
@@ -277,6 +324,11 @@ def _pack(array: npt.NDArray[Any]) -> str:
 
 def _unpack(text: str, dtype: Any) -> npt.NDArray[Any]:
     return np.frombuffer(zlib.decompress(base64.b64decode(text)), dtype=dtype).copy()
+
+
+def _pair(values: Any) -> tuple[float, float]:
+    first, second = values
+    return float(first), float(second)
 
 
 def _stable(x: float) -> float:

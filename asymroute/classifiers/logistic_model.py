@@ -119,6 +119,11 @@ class LogisticModel:
             train_hint="asymroute train",
             error=ModelFileError,
         )
+        return cls.from_json(data, file)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any], file: Path) -> LogisticModel:
+        """The model in `data` (a file's JSON, or the part of one), `file` named in errors."""
         try:
             spec = FeatureSpec.from_json(data["spec"])
             raw = zlib.decompress(base64.b64decode(data["weights_f32_zlib_b64"]))

