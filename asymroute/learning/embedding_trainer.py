@@ -199,7 +199,8 @@ BLEND_CANDIDATES = with_learned_weights(CANDIDATES)
 """`CANDIDATES` plus blends with a `learned` part (rows must carry their prompts). Not the
 default grid: measured leave one task out, inner CV over this grid chose blends that raised
 ARC and GSM8K but lowered MMLU, and the file trained on all five tasks with it sent one everyday
-frontier prompt (a multi-step word problem) local; see docs-pending/router.md."""
+frontier prompt (a multi-step word problem) local; see docs/evaluation.md, "Blend `learned`
+into the embedding router (opt-in)"."""
 
 
 def _fold_scores(
