@@ -11,7 +11,11 @@ tier"): **least in-flight requests, with weights** — the deployment with the l
 `(in_flight + 1) / weight` first;
 equals broken at random in proportion to weight, so idle equal deployments share calls by
 weight. A deployment cooling down (breaker open) or at its `max_concurrency` is skipped, never
-waited for.
+waited for; so is one that does not fit the request (`RequestNeeds`): a stated context window
+smaller than the estimated prompt plus the most output tokens asked, `capabilities.vision:
+false` for a request with images, `capabilities.json_mode: false` for one with
+`response_format`. A capability not stated (None) is left to the provider's own knowledge,
+checked for the tier as a whole (`asymroute.guards`).
 """
 
 from __future__ import annotations
@@ -27,7 +31,8 @@ from pydantic import SecretStr
 from asymroute.pricing.base import ModelPrice
 from asymroute.providers.base import ModelSpec
 
-SkipReason = Literal["cooling_down", "at_concurrency_limit"]
+UnfitReason = Literal["context_window_too_small", "cannot_read_images", "no_json_mode"]
+SkipReason = Literal["cooling_down", "at_concurrency_limit"] | UnfitReason
 PriceChoice = ModelPrice | Literal["unknown"] | None
 """A deployment's own price; "unknown": costed at $0 and flagged; None: the price table's."""
 
@@ -81,6 +86,43 @@ def all_of(tier: TierDeployments) -> Iterator[Deployment]:
 
 
 @dataclass(frozen=True)
+class RequestNeeds:
+    """What a request asks of the deployment that answers it (none by default)."""
+
+    tokens: int = 0
+    """The estimated prompt (tools and images counted) plus the most output tokens asked."""
+    images: bool = False
+    json_mode: bool = False
+    """The request asks for `response_format` (JSON object or schema)."""
+
+
+NO_NEEDS = RequestNeeds()
+
+
+def unfit(deployment: Deployment, needs: RequestNeeds) -> UnfitReason | None:
+    """Why the deployment cannot take the request, from what its model list entry states."""
+    window = deployment.context_window
+    if window is not None and needs.tokens > window:
+        return "context_window_too_small"
+    if needs.images and deployment.capabilities.vision is False:
+        return "cannot_read_images"
+    if needs.json_mode and deployment.capabilities.json_mode is False:
+        return "no_json_mode"
+    return None
+
+
+def tier_unfit(tier: TierDeployments, needs: RequestNeeds) -> dict[str, UnfitReason]:
+    """Each deployment's reason when none of the tier's fits the request; {}: one does."""
+    reasons: dict[str, UnfitReason] = {}
+    for deployment in all_of(tier):
+        reason = unfit(deployment, needs)
+        if reason is None:
+            return {}
+        reasons[deployment.id] = reason
+    return reasons
+
+
+@dataclass(frozen=True)
 class Candidate:
     deployment: Deployment
     skipped: SkipReason | None = None
@@ -92,13 +134,16 @@ def call_order(
     in_flight: Mapping[str, int],
     cooling_down: Callable[[Deployment], bool],
     rng: random.Random,
+    needs: RequestNeeds = NO_NEEDS,
 ) -> list[Candidate]:
     """Every deployment of the tier, in the order to try them, each skipped one with why."""
     order: list[Candidate] = []
     for group in tier:
         usable: list[Deployment] = []
         for deployment in group:
-            if cooling_down(deployment):
+            if (reason := unfit(deployment, needs)) is not None:
+                order.append(Candidate(deployment, reason))
+            elif cooling_down(deployment):
                 order.append(Candidate(deployment, "cooling_down"))
             elif at_limit(deployment, in_flight.get(deployment.id, 0)):
                 order.append(Candidate(deployment, "at_concurrency_limit"))

@@ -13,6 +13,10 @@ so with a flag: `local_skipped_unsupported` (the frontier answers; no local answ
 fallback) or `frontier_skipped_unsupported` (the local answer stands; no escalation). When no
 usable tier can honour them, the request is refused with a 400 naming what and which tier.
 
+A tier from a model list none of whose deployments fits the request (a stated context window,
+vision or JSON mode: `deployments.tier_unfit`) is unable in the same way; the unmet need reads
+`deployments (a: context_window_too_small, ...)`, and a refusal's `param` is `messages`.
+
 Skipping rather than refusing: a client that sends `seed` or an image to the gateway asks for
 an answer that honours them, and one tier can give it. Refusing would make the request's
 success depend on the classifier's score, which the client cannot see.
@@ -129,6 +133,15 @@ def unmet_needs(
     return unmet + [where for where, kind in content.items() if kind not in kinds]
 
 
+DEPLOYMENTS = "deployments"
+"""What a tier none of whose deployments fits the request cannot honour."""
+
+
+def unfit_need(unfit: Mapping[str, str]) -> str:
+    """`deployments (a: context_window_too_small, b: no_json_mode)`: each one and why not."""
+    return f"{DEPLOYMENTS} ({', '.join(f'{name}: {why}' for name, why in unfit.items())})"
+
+
 def describe(unmet: Sequence[str], content: Mapping[str, str]) -> str:
     return ", ".join(f"{what} ({content[what]})" if what in content else what for what in unmet)
 
@@ -187,6 +200,12 @@ def _refusal(
         parts.append(
             f"no frontier is configured ({frontier.id} needs OPENAI_API_KEY or OPENAI_BASE_URL)"
         )
+    if first.startswith(DEPLOYMENTS):
+        hint = (
+            "shorten the conversation or lower max_tokens, drop the images or response_format, "
+            "or add a deployment that fits to the model list"
+        )
+        return UnsupportedByTierError(f"{'; '.join(parts)}; {hint}", "messages")
     hint = (
         "send the part to a model that reads it, or name one in accepts_content"
         if first in content
@@ -204,19 +223,24 @@ def capability_route(
     frontier: ModelSpec,
     frontier_available: bool,
     held_local: bool,
+    local_unfit: Mapping[str, str] | None = None,
+    frontier_unfit: Mapping[str, str] | None = None,
 ) -> tuple[RoutingDecision, list[str]]:
     """`route_by_capability` for a run: what its context and messages ask for.
-    `held_local`: privacy keeps the request on the local tier."""
+    `held_local`: privacy keeps the request on the local tier. `*_unfit`: each deployment's
+    reason, for a tier none of whose deployments fits the request (`tier_unfit`)."""
     sampling, content = context.sampling(), content_kinds(messages)
-    if not sampling.requested() and not content:
+    if not sampling.requested() and not content and not local_unfit and not frontier_unfit:
         return decision, []
     accepts = context.accepts_content
+    local_unmet = unmet_needs(local, "local", sampling, content, accepts)
+    frontier_unmet = unmet_needs(frontier, "frontier", sampling, content, accepts)
     return route_by_capability(
         decision,
         local=local,
         frontier=frontier,
-        local_unmet=unmet_needs(local, "local", sampling, content, accepts),
-        frontier_unmet=unmet_needs(frontier, "frontier", sampling, content, accepts),
+        local_unmet=local_unmet + ([unfit_need(local_unfit)] if local_unfit else []),
+        frontier_unmet=frontier_unmet + ([unfit_need(frontier_unfit)] if frontier_unfit else []),
         frontier_usable=frontier_available and not held_local,
         held_local=held_local,
         content=content,

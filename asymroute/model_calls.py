@@ -25,7 +25,7 @@ from asymroute.settings import Settings
 from asymroute.tier_call import PrivacyHold, TierCall
 from asymroute.tier_call import describe_error as describe_error  # re-exported for callers
 from asymroute.tier_models import deployment_calls_tools
-from asymroute.tier_route import TierRoute
+from asymroute.tier_route import TierRoute, request_needs
 from asymroute.tool_calls import bind_run_tools
 
 
@@ -107,7 +107,7 @@ def call_tier(
     only = _single(plan, tier)
     if only is not None:
         return _call_deployment(plan, tier, only, messages, setup, config).result
-    route = TierRoute(plan, tier, setup)
+    route = TierRoute(plan, tier, setup, needs=request_needs(plan.context, messages))
     for deployment in route.deployments():
         try:
             done = _call_deployment(plan, tier, deployment, messages, setup, config)
@@ -129,7 +129,7 @@ async def acall_tier(
     only = _single(plan, tier)
     if only is not None:
         return (await _acall_deployment(plan, tier, only, messages, setup, config)).result
-    route = TierRoute(plan, tier, setup)
+    route = TierRoute(plan, tier, setup, needs=request_needs(plan.context, messages))
     for deployment in route.deployments():
         try:
             done = await _acall_deployment(plan, tier, deployment, messages, setup, config)

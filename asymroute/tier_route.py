@@ -13,10 +13,24 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
-from asymroute.deployments import Deployment, SkipReason, all_of, call_order, primary
+from langchain_core.messages import BaseMessage
+
+from asymroute.budget import estimate_input_tokens
+from asymroute.context import RouterContext
+from asymroute.deployments import (
+    NO_NEEDS,
+    Deployment,
+    RequestNeeds,
+    SkipReason,
+    all_of,
+    call_order,
+    primary,
+)
 from asymroute.effects import ModelCall
+from asymroute.json_mode import wants_json
 from asymroute.planning import RouterSetup, RunPlan
 from asymroute.providers import endpoint_of
+from asymroute.providers.sampling import content_kinds
 from asymroute.records import Tier, UsageRecord
 from asymroute.resilience.failures import classify_failure, overflows_context_window
 from asymroute.tracing import annotate_current_run
@@ -30,6 +44,16 @@ def deployment_endpoint(setup: RouterSetup, plan: RunPlan, deployment: Deploymen
     """The breaker key: provider, the deployment's own base URL (else the provider's), model."""
     spec = setup.models(plan).spec_of(deployment)
     return endpoint_of(spec, setup.settings, deployment.base_url)
+
+
+def request_needs(context: RouterContext, messages: Sequence[BaseMessage]) -> RequestNeeds:
+    """What the request asks of a deployment: room for its prompt (the budget's estimate, tools
+    and images counted) and its most output tokens, image reading, JSON mode."""
+    return RequestNeeds(
+        tokens=estimate_input_tokens(messages, context.tools) + context.max_output_tokens,
+        images="image" in content_kinds(messages).values(),
+        json_mode=wants_json(context.response_format),
+    )
 
 
 def tier_cooling_down(setup: RouterSetup, plan: RunPlan, tier: Tier) -> bool:
@@ -58,6 +82,8 @@ class TierRoute:
     setup: RouterSetup
     calls: list[tuple[Deployment, ModelCall]] = field(default_factory=list)
     skipped: dict[str, SkipReason] = field(default_factory=dict)
+    needs: RequestNeeds = NO_NEEDS
+    """What the request asks of a deployment (`request_needs`); one that cannot is skipped."""
 
     def deployments(self) -> Iterator[Deployment]:
         """The deployments to call, in order, each counted in flight until `release`d; the
@@ -68,6 +94,7 @@ class TierRoute:
             in_flight.snapshot(),
             self._cooling_down,
             self.setup.resilience.rng,
+            self.needs,
         )
         # Every skip is recorded up front: the caller leaves the loop at the first answer.
         self.skipped.update({c.deployment.id: c.skipped for c in order if c.skipped is not None})
@@ -163,4 +190,10 @@ def merged_usage(last: UsageRecord, earlier: Sequence[UsageRecord]) -> UsageReco
     return usage
 
 
-__all__ = ["TierRoute", "deployment_endpoint", "merged_usage", "tier_cooling_down"]
+__all__ = [
+    "TierRoute",
+    "deployment_endpoint",
+    "merged_usage",
+    "request_needs",
+    "tier_cooling_down",
+]

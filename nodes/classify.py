@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from asymroute.conversation import followup_policy, score_conversation
-from asymroute.deployments import primary
+from asymroute.deployments import primary, tier_unfit
 from asymroute.errors import FrontierUnavailableError
 from asymroute.guards import capability_route, guard_route, privacy_findings
 from asymroute.node_steps import NodeSteps
@@ -15,7 +15,7 @@ from asymroute.requests import request_prompt
 from asymroute.routing import decide
 from asymroute.state import RouterState
 from asymroute.tier_models import deployment_calls_tools
-from asymroute.tier_route import tier_cooling_down
+from asymroute.tier_route import request_needs, tier_cooling_down
 from asymroute.tool_calls import offers_tools, skip_local_for_tools
 from asymroute.tracing import annotate_current_run
 
@@ -42,6 +42,8 @@ def make_classify(setup: RouterSetup) -> DualRunnable:
             cooling_down=cooling_tiers(plan, setup),
             frontier_available=plan.frontier_available,
         )
+        # A tier none of whose deployments fits (context window, vision, JSON mode) is unable.
+        needs = request_needs(plan.context, state["messages"])
         decision, capability_flags = capability_route(
             decision,
             plan.context,
@@ -50,6 +52,8 @@ def make_classify(setup: RouterSetup) -> DualRunnable:
             frontier=plan.frontier,
             frontier_available=plan.frontier_available,
             held_local=PRIVACY_LOCAL in guard_flags,
+            local_unfit=tier_unfit(plan.deployments("local"), needs),
+            frontier_unfit=tier_unfit(plan.deployments("frontier"), needs),
         )
         decision, tool_flags = skip_local_for_tools(
             decision,
