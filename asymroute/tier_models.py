@@ -29,7 +29,7 @@ def deployment_calls_tools(deployment: Deployment, spec: ModelSpec, settings: Se
     (`capabilities.tools`, and the provider can bind them), else as the provider knows."""
     declared = deployment.capabilities.tools
     if declared is None:
-        return calls_tools(spec, settings)
+        return calls_tools(spec, settings, deployment.base_url)
     return declared and bool(getattr(get_provider(spec), "calls_tools", False))
 
 

@@ -111,12 +111,15 @@ def make_classify(setup: RouterSetup) -> DualRunnable:
         stated = primary(plan.deployments("local")).capabilities.tools
         return offers(plan) and stated is None
 
+    # The tier's first deployment's own server (its base_url), else the provider's.
     def prepare(plan: RunPlan) -> None:
         if must_learn(plan):
-            learn_capabilities(plan.local, setup.settings)
+            local = primary(plan.deployments("local"))
+            learn_capabilities(plan.local, setup.settings, local.base_url)
 
     async def aprepare(plan: RunPlan) -> None:
         if must_learn(plan):
-            await alearn_capabilities(plan.local, setup.settings)
+            local = primary(plan.deployments("local"))
+            await alearn_capabilities(plan.local, setup.settings, local.base_url)
 
     return dual_node("classify", setup, classify, prepare, aprepare)

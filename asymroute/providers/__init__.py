@@ -93,29 +93,37 @@ def check_credentials(spec: ModelSpec, settings: Settings) -> None:
         check(spec.model, settings)
 
 
-def calls_tools(spec: ModelSpec, settings: Settings) -> bool:
+def _at(base_url: str | None) -> dict[str, str]:
+    """A deployment's own server as the hooks' keyword (none: the provider's settings)."""
+    return {"base_url": base_url} if base_url is not None else {}
+
+
+def calls_tools(spec: ModelSpec, settings: Settings, base_url: str | None = None) -> bool:
     """Whether the model can be sent tools: its provider can (`calls_tools`), and the model
     itself was not found unable (a provider's `model_calls_tools`, from what it learned with
-    `learn_capabilities` / `alearn_capabilities`; no I/O here)."""
+    `learn_capabilities` / `alearn_capabilities`; no I/O here). `base_url`: the deployment's
+    own server, whose answer is kept apart from another server's."""
     provider = get_provider(spec)
     if not getattr(provider, "calls_tools", False):
         return False
     per_model = getattr(provider, "model_calls_tools", None)
-    return bool(per_model(spec.model, settings)) if callable(per_model) else True
+    return bool(per_model(spec.model, settings, **_at(base_url))) if callable(per_model) else True
 
 
-def learn_capabilities(spec: ModelSpec, settings: Settings) -> None:
+def learn_capabilities(spec: ModelSpec, settings: Settings, base_url: str | None = None) -> None:
     """Ask the model's server what the model can do, once (blocking), if its provider can."""
     learn = getattr(get_provider(spec), "learn_capabilities", None)
     if callable(learn):
-        learn(spec.model, settings)
+        learn(spec.model, settings, **_at(base_url))
 
 
-async def alearn_capabilities(spec: ModelSpec, settings: Settings) -> None:
+async def alearn_capabilities(
+    spec: ModelSpec, settings: Settings, base_url: str | None = None
+) -> None:
     """`learn_capabilities` without blocking the event loop."""
     learn = getattr(get_provider(spec), "alearn_capabilities", None)
     if callable(learn):
-        await learn(spec.model, settings)
+        await learn(spec.model, settings, **_at(base_url))
 
 
 __all__ = [

@@ -65,7 +65,8 @@ class ModelProvider(Protocol):
     answers with, None when unknown; see `providers.served_models`).
     Tools: `calls_tools` (the provider can bind them), and, per model,
     `model_calls_tools(model, settings)` (no I/O) after `learn_capabilities(model, settings)`
-    / async `alearn_capabilities` asked the server (`providers.ollama_capabilities`).
+    / async `alearn_capabilities` asked the server (`providers.ollama_capabilities`); each
+    also takes `base_url=` for a model list deployment's own server.
 
     What a model can honour (asymroute.sampling): `sampling_parameters`, a frozenset of the
     sampling parameter names the provider sends on (none when absent), and

@@ -28,14 +28,20 @@ class OllamaProvider:
     A model whose `/api/show` lists no "tools" capability is not sent them
     (`providers.ollama_capabilities`)."""
 
-    def model_calls_tools(self, model: str, settings: Settings) -> bool:
-        return ollama_capabilities.calls_tools(model, settings)
+    def model_calls_tools(
+        self, model: str, settings: Settings, base_url: str | None = None
+    ) -> bool:
+        return ollama_capabilities.calls_tools(model, settings, base_url)
 
-    def learn_capabilities(self, model: str, settings: Settings) -> None:
-        ollama_capabilities.learn_capabilities(model, settings)
+    def learn_capabilities(
+        self, model: str, settings: Settings, base_url: str | None = None
+    ) -> None:
+        ollama_capabilities.learn_capabilities(model, settings, base_url)
 
-    async def alearn_capabilities(self, model: str, settings: Settings) -> None:
-        await ollama_capabilities.alearn_capabilities(model, settings)
+    async def alearn_capabilities(
+        self, model: str, settings: Settings, base_url: str | None = None
+    ) -> None:
+        await ollama_capabilities.alearn_capabilities(model, settings, base_url)
 
     def is_configured(self, settings: Settings) -> bool:
         return bool(settings.ollama_base_url)

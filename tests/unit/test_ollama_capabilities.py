@@ -172,3 +172,38 @@ def test_with_no_frontier_the_model_is_asked_without_the_tools(server: Any) -> N
     assert chat and all(b"get_weather" not in request.read() for request in chat)
     assert LOCAL_CANNOT_CALL_TOOLS in state["flags"]
     assert state["answered_by"] == "local"
+
+
+def test_a_deployment_with_its_own_server_is_asked_there(
+    server: Any, fake_provider: FakeProvider, tmp_path: Any
+) -> None:
+    """Two Ollama servers: the model list's local deployment at :8 has no tools; the one at
+    OLLAMA_BASE_URL (:9) has them. Each is asked at its own address, and kept apart."""
+    from asymroute.graphs.router import build_router
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        tools = ["completion"] if request.url.port == 8 else ["completion", "tools"]
+        return show(tools)(request)
+
+    seen = server(answer)
+    own = "http://127.0.0.1:8"
+    learn_capabilities(MODEL, OLLAMA)
+    asyncio.run(alearn_capabilities(MODEL, OLLAMA, base_url=own))
+    assert [request.url.port for request in seen] == [9, 8]
+    assert ollama_capabilities.calls_tools(MODEL, OLLAMA)
+    assert not ollama_capabilities.calls_tools(MODEL, OLLAMA, base_url=own)
+    assert not calls_tools(parse_model(f"ollama:{MODEL}"), OLLAMA, own)
+
+    ollama_capabilities._capabilities.clear()
+    path = tmp_path / "models.yaml"
+    path.write_text(
+        f"deployments:\n  - {{id: edge, provider: ollama, model: '{MODEL}', base_url: '{own}'}}\n"
+        "tiers: {local: [edge]}\n"
+    )
+    settings = OLLAMA.model_copy(update={"model_list_path": path})
+    defaults = RouterContext(frontier_model="fake:frontier", tools=[WEATHER])
+    state = build_router(settings=settings, defaults=defaults).invoke(
+        {"messages": [("user", QUESTION)]}
+    )
+    assert [(r.url.port, r.url.path) for r in seen[2:]] == [(8, "/api/show")]
+    assert LOCAL_CANNOT_CALL_TOOLS in state["flags"] and state["answered_by"] == "frontier"
