@@ -29,7 +29,7 @@ from asymroute.deployments import (
 from asymroute.effects import ModelCall
 from asymroute.json_mode import wants_json
 from asymroute.planning import RouterSetup, RunPlan
-from asymroute.providers import endpoint_of
+from asymroute.providers import ModelSpec, endpoint_of
 from asymroute.providers.sampling import content_kinds
 from asymroute.records import Tier, UsageRecord
 from asymroute.resilience.failures import classify_failure, overflows_context_window
@@ -54,6 +54,12 @@ def request_needs(context: RouterContext, messages: Sequence[BaseMessage]) -> Re
         images="image" in content_kinds(messages).values(),
         json_mode=wants_json(context.response_format),
     )
+
+
+def served_specs(setup: RouterSetup, plan: RunPlan, tier: Tier) -> list[ModelSpec]:
+    """Each deployment's model of the tier, as its server names it once known."""
+    models = setup.models(plan)
+    return [models.spec_of(deployment) for deployment in all_of(plan.deployments(tier))]
 
 
 def tier_cooling_down(setup: RouterSetup, plan: RunPlan, tier: Tier) -> bool:
@@ -195,5 +201,6 @@ __all__ = [
     "deployment_endpoint",
     "merged_usage",
     "request_needs",
+    "served_specs",
     "tier_cooling_down",
 ]

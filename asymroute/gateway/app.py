@@ -52,6 +52,7 @@ from asymroute.gateway.streaming import CompletionStream
 from asymroute.graphs.served import ServedGraphs
 from asymroute.planning import RouterSetup
 from asymroute.settings import Settings
+from asymroute.tier_route import served_specs
 
 logger = logging.getLogger(__name__)
 
@@ -185,7 +186,10 @@ class Gateway:
         headers |= meter.rate_limit_headers
         plan = await self.setup.aplan(run.context)  # prices and names the frontier as served
         served = partial(self.setup.spec, plan, "frontier")
-        stream = CompletionStream(run, headers, meter, plan=plan, served_frontier=served)
+        deployments = partial(served_specs, self.setup, plan, "frontier")
+        stream = CompletionStream(
+            run, headers, meter, plan=plan, served_frontier=served, frontier_deployments=deployments
+        )
         events = stream.events(self.graph)
         # Wait for the first event: errors before it are still proper HTTP errors, and the
         # routing headers are known by then.

@@ -25,7 +25,7 @@ import asyncio
 import json
 import logging
 import math
-from collections.abc import AsyncGenerator, Callable, Mapping
+from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
 from typing import Any
 
 from langchain_core.messages import BaseMessage
@@ -59,10 +59,13 @@ def sse(data: Mapping[str, Any]) -> bytes:
     return b"data: " + json.dumps(data, separators=(",", ":")).encode() + b"\n\n"
 
 
-def is_local_run(metadata: Mapping[str, Any], local: ModelSpec, frontier: ModelSpec) -> bool:
-    """Whether a model call in the frontier node is the local fallback, not the frontier."""
+def is_local_run(
+    metadata: Mapping[str, Any], local: ModelSpec, frontier: Sequence[ModelSpec]
+) -> bool:
+    """Whether a model call in the frontier node is the local fallback, not the frontier (any
+    of the frontier tier's deployments)."""
     name = metadata.get("ls_model_name")
-    return name is not None and name == local.model and name != frontier.model
+    return name is not None and name == local.model and all(f.model != name for f in frontier)
 
 
 class CompletionStream:
@@ -76,6 +79,7 @@ class CompletionStream:
         frontier_price: ModelPrice | None = None,
         plan: RunPlan | None = None,
         served_frontier: Callable[[], ModelSpec] | None = None,
+        frontier_deployments: Callable[[], Sequence[ModelSpec]] | None = None,
     ) -> None:
         self.run = run
         self.meter = meter  # settled once: when the graph ends, fails, or is cut off
@@ -89,6 +93,9 @@ class CompletionStream:
         )
         self.plan = plan  # prices the frontier
         self.served_frontier = served_frontier  # the frontier as its server names it, once known
+        # Every frontier deployment's model as served: a token is labelled with the one that
+        # streamed it (a fallback deployment's model, not the tier's first).
+        self.frontier_deployments = frontier_deployments
         # Several choices, or log-probs: sent whole at the end, every choice with its own.
         self.as_choices = run.context.n > 1 or run.context.logprobs
         self.whole_answer = wants_json(run.context.response_format) or self.as_choices
@@ -105,6 +112,15 @@ class CompletionStream:
     @property
     def frontier(self) -> ModelSpec:
         return self.served_frontier() if self.served_frontier else self.configured_frontier
+
+    def frontier_models(self) -> Sequence[ModelSpec]:
+        return self.frontier_deployments() if self.frontier_deployments else [self.frontier]
+
+    def streaming_frontier(self, metadata: Mapping[str, Any]) -> ModelSpec:
+        """The frontier deployment's model that streamed a token, by the name its chat model
+        reports (`ls_model_name`); the tier's first when that names none of them."""
+        name = metadata.get("ls_model_name")
+        return next((m for m in self.frontier_models() if m.model == name), self.frontier)
 
     def chunk_data(
         self, model: str | None, delta: dict[str, Any], finish: str | None = None
@@ -200,7 +216,9 @@ class CompletionStream:
         node = metadata.get("langgraph_node")
         if not (text or calls) or node not in ("local_model", "frontier_model"):
             return []
-        if node == "frontier_model" and not is_local_run(metadata, self.local, self.frontier):
+        if node == "frontier_model" and not is_local_run(
+            metadata, self.local, self.frontier_models()
+        ):
             if self.streamed_call not in (None, message.id):
                 # Tokens of the call that failed mid-answer have gone out: what a retry or the
                 # local fallback says is not appended to them (`finish` ends with an error).
@@ -210,9 +228,10 @@ class CompletionStream:
             self.frontier_chars_sent += len(text) + arguments
             if self.whole_answer:
                 return []  # sent by `finish`, as the final answer
-            events = [self.content(self.frontier.id, text, "frontier")] if text else []
+            model = self.streaming_frontier(metadata).id
+            events = [self.content(model, text, "frontier")] if text else []
             if calls:
-                events.append(self.tool_calls(self.frontier.id, calls, "frontier"))
+                events.append(self.tool_calls(model, calls, "frontier"))
             return events
         if text:
             self.held.append(text)  # a local answer: it waits for validation

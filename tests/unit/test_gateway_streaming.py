@@ -72,12 +72,12 @@ def frontier_started() -> tuple[str, dict[str, Any]]:
     return ("tasks", {"id": "t1", "name": "frontier_model", "input": {}, "triggers": []})
 
 
-def run_stream(events: list[Any]) -> tuple[list[Any], dict[str, str]]:
+def run_stream(events: list[Any], **options: Any) -> tuple[list[Any], dict[str, str]]:
     headers: dict[str, str] = {}
     run = Run(
         ChatRequest(model="asymroute", messages=[HumanMessage("q")], stream=True), CONTEXT, "k"
     )
-    stream = CompletionStream(run, headers, RecordingMeter())
+    stream = CompletionStream(run, headers, RecordingMeter(), **options)
 
     async def collect() -> list[bytes]:
         return [event async for event in stream.events(ScriptedGraph(events))]
@@ -120,6 +120,22 @@ def test_frontier_tokens_stream_at_once_and_are_not_repeated() -> None:
     assert contents(events) == [("openai:big", "Big "), ("openai:big", "answer")]
     assert headers["x-asymroute-model"] == "openai:big"
     assert events[-1] == "[DONE]"
+
+
+def test_tokens_of_a_fallback_deployment_are_labelled_with_its_model() -> None:
+    from asymroute.providers import parse_model
+
+    tier = [parse_model("openai:big"), parse_model("openai:spare")]
+    events, headers = run_stream(
+        [
+            token("Spare ", "frontier_model", model="spare"),
+            token("answer", "frontier_model", model="spare"),
+            final("Spare answer", "frontier", "openai:spare"),
+        ],
+        frontier_deployments=lambda: tier,
+    )
+    assert contents(events) == [("openai:spare", "Spare "), ("openai:spare", "answer")]
+    assert headers["x-asymroute-model"] == "openai:spare"
 
 
 def test_a_stream_that_diverges_from_the_final_answer_ends_in_an_error() -> None:
