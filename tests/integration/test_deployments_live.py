@@ -124,6 +124,40 @@ def test_the_second_deployment_answers_when_the_first_fails_then_the_first_cools
     assert series(metrics, "asymroute_chat_requests_total", 'deployment="healthy"') == [3.0]
 
 
+def test_a_deployment_whose_context_window_is_too_small_is_skipped(
+    broken: FaultyUpstream, stub_url: str, tmp_path: Path
+) -> None:
+    """`small` (at the faulty upstream, which would fail any call) states a 64-token window:
+    a request asking for up to 16 tokens out fits it; one asking for 128 does not, and goes
+    straight to the next deployment, never to `small`."""
+    text = model_list(broken.openai_url, stub_url).replace("  - id: broken", "  - id: small")
+    text = text.replace("frontier: [broken, healthy]", "frontier: [small, healthy]")
+    path = tmp_path / "models.yaml"
+    path.write_text(
+        text.replace("DEPLOY_BROKEN_KEY\n", "DEPLOY_BROKEN_KEY\n    context_window: 64\n")
+    )
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    client = openai.OpenAI(base_url=f"{url}/v1", api_key="unused", max_retries=0)
+    env = {**gateway_env(path, tmp_path), "ASYMROUTE_FRONTIER_MAX_RETRIES": "0"}
+    calls_before = len(broken.calls)
+    with running_server(serve(port), f"{url}/health/liveness", tmp_path / "gw.log", env=env):
+        long = client.chat.completions.with_raw_response.create(
+            model="asymroute", messages=[{"role": "user", "content": COMPLEX}], max_tokens=128
+        )
+        assert len(broken.calls) == calls_before  # `small` was never called
+        short = client.chat.completions.with_raw_response.create(
+            model="asymroute", messages=[{"role": "user", "content": COMPLEX}], max_tokens=16
+        )
+    assert long.headers["x-asymroute-deployment"] == "healthy"
+    assert long.headers["x-asymroute-skipped"] == "small=context_window_too_small"
+    assert "x-asymroute-fallback-from" not in long.headers
+    assert long.parse().choices[0].message.content == "The answer is 5."
+    # The short one fits `small`, which is tried first and fails: a fallback, not a skip.
+    assert len(broken.calls) == calls_before + 1
+    assert short.headers["x-asymroute-fallback-from"] == "small"
+
+
 def series(metrics: str, name: str, label: str) -> list[float]:
     """The values of `name`'s series that carry `label` (Prometheus text format)."""
     return [
