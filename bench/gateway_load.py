@@ -92,7 +92,12 @@ async def layer_costs(stub_url: str, env: dict[str, str], n: int = 300) -> None:
         incoming = [{"type": "http.request", "body": bodies[i % 2], "more_body": False}]
 
         async def receive() -> dict:
-            return incoming.pop() if incoming else {"type": "http.disconnect"}
+            if incoming:
+                return incoming.pop()
+            # As a server does: the disconnect comes only when the client goes, which this
+            # one does not before its answer (an at-once disconnect reads as a hang-up).
+            await asyncio.Event().wait()
+            return {"type": "http.disconnect"}
 
         async def send(message: dict) -> None:
             sent.append(message)
