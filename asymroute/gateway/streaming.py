@@ -116,11 +116,13 @@ class CompletionStream:
     def frontier_models(self) -> Sequence[ModelSpec]:
         return self.frontier_deployments() if self.frontier_deployments else [self.frontier]
 
-    def streaming_frontier(self, metadata: Mapping[str, Any]) -> ModelSpec:
-        """The frontier deployment's model that streamed a token, by the name its chat model
-        reports (`ls_model_name`); the tier's first when that names none of them."""
+    def streaming_frontier(
+        self, metadata: Mapping[str, Any], frontier: Sequence[ModelSpec]
+    ) -> ModelSpec:
+        """Of the frontier deployments' models, the one that streamed a token, by the name its
+        chat model reports (`ls_model_name`); the tier's first when that names none of them."""
         name = metadata.get("ls_model_name")
-        return next((m for m in self.frontier_models() if m.model == name), self.frontier)
+        return next((m for m in frontier if m.model == name), self.frontier)
 
     def chunk_data(
         self, model: str | None, delta: dict[str, Any], finish: str | None = None
@@ -216,9 +218,9 @@ class CompletionStream:
         node = metadata.get("langgraph_node")
         if not (text or calls) or node not in ("local_model", "frontier_model"):
             return []
-        if node == "frontier_model" and not is_local_run(
-            metadata, self.local, self.frontier_models()
-        ):
+        # Asked once per token: the served names behind it may be learned mid-stream.
+        frontier = self.frontier_models() if node == "frontier_model" else ()
+        if node == "frontier_model" and not is_local_run(metadata, self.local, frontier):
             if self.streamed_call not in (None, message.id):
                 # Tokens of the call that failed mid-answer have gone out: what a retry or the
                 # local fallback says is not appended to them (`finish` ends with an error).
@@ -228,7 +230,7 @@ class CompletionStream:
             self.frontier_chars_sent += len(text) + arguments
             if self.whole_answer:
                 return []  # sent by `finish`, as the final answer
-            model = self.streaming_frontier(metadata).id
+            model = self.streaming_frontier(metadata, frontier).id
             events = [self.content(model, text, "frontier")] if text else []
             if calls:
                 events.append(self.tool_calls(model, calls, "frontier"))
