@@ -27,7 +27,7 @@ def cooling_tiers(plan: RunPlan, setup: RouterSetup) -> list[Tier]:
 
 def make_classify(setup: RouterSetup) -> DualRunnable:
     def classify(state: RouterState, plan: RunPlan) -> NodeSteps:
-        yield from ()  # no model call: scoring is local and instant
+        yield from ()  # no model call: scoring is local (in a worker thread under ainvoke)
         request_prompt(state["messages"], setup.settings.max_prompt_chars)  # raises if unusable
         decision = decide(
             score_conversation(state["messages"], plan.classifier, followup_policy(plan.context)),
@@ -122,4 +122,4 @@ def make_classify(setup: RouterSetup) -> DualRunnable:
             local = primary(plan.deployments("local"))
             await alearn_capabilities(plan.local, setup.settings, local.base_url)
 
-    return dual_node("classify", setup, classify, prepare, aprepare)
+    return dual_node("classify", setup, classify, prepare, aprepare, compute_bound=True)

@@ -9,6 +9,7 @@ run is LangGraph's), and the run's `Runtime` comes from `langgraph.runtime.get_r
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -49,9 +50,13 @@ def dual_node(
     body: NodeBody,
     prepare: Callable[[RunPlan], None] | None = None,
     aprepare: Callable[[RunPlan], Awaitable[None]] | None = None,
+    *,
+    compute_bound: bool = False,
 ) -> DualRunnable:
     """`prepare` / `aprepare`: what the body needs looked up first (blocking / on the event
-    loop), so that the body itself never waits on I/O."""
+    loop), so that the body itself never waits on I/O. `compute_bound`: the body calls no model
+    but may compute for tens of milliseconds (classify embeds the prompt); under `ainvoke` it
+    then runs in a worker thread, so the event loop keeps serving other requests meanwhile."""
 
     def sync_node(state: Any, config: RunnableConfig) -> dict[str, Any]:
         plan = setup.plan(node_runtime().context)
@@ -63,6 +68,9 @@ def dual_node(
         plan = await setup.aplan(node_runtime().context)
         if aprepare is not None:
             await aprepare(plan)
+        if compute_bound:
+            # to_thread copies the context: the runtime and the trace run stay the node's.
+            return await asyncio.to_thread(run_steps, body(state, plan), plan, setup)
         return await arun_steps(body(state, plan), plan, setup)
 
     return DualRunnable(name, sync_node, async_node)

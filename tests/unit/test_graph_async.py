@@ -11,6 +11,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 
+from asymroute.classifiers import CLASSIFIERS, ComplexityScore
 from asymroute.providers import PROVIDERS
 from asymroute.providers.base import ModelOptions
 from asymroute.settings import Settings
@@ -96,3 +97,35 @@ def test_many_concurrent_ainvokes_call_models_on_the_event_loop(
     assert provider.threads == {loop_thread}
     assert [str(s["messages"][0].content) for s in states] == prompts
     assert all(s["answered_by"] == "local" and len(s["usage"]) == 1 for s in states)
+
+
+class ThreadRecordingClassifier:
+    """Scores every prompt local and records the thread it scored on."""
+
+    name = "thread-recording"
+
+    def __init__(self) -> None:
+        self.threads: set[int] = set()
+
+    def score(self, prompt: str) -> ComplexityScore:
+        self.threads.add(threading.get_ident())
+        return ComplexityScore(0.1, ("recorded",))
+
+
+def test_ainvoke_scores_the_prompt_off_the_event_loop(
+    make_router: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The default classifier embeds the prompt (tens of milliseconds for a long one): under
+    # ainvoke that runs in a worker thread, so other requests on the loop are not held up.
+    classifier = ThreadRecordingClassifier()
+    monkeypatch.setitem(CLASSIFIERS, "thread-recording", lambda: classifier)
+    graph = make_router(classifier="thread-recording")
+
+    async def run() -> tuple[dict[str, Any], int]:
+        state = await graph.ainvoke({"messages": [("user", "What is 2+3?")]})
+        return state, threading.get_ident()
+
+    state, loop_thread = asyncio.run(run())
+
+    assert "recorded" in state["decision"]["reasons"]
+    assert classifier.threads and loop_thread not in classifier.threads
