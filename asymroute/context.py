@@ -29,9 +29,9 @@ class RouterContext(ValidationPolicy, Sampling):
     """Small local tier, `provider:model` (ollama:llama3.1:8b, llamacpp:smollm2, ...)."""
     frontier_model: str = "openai:gpt-4o-mini"
     """Frontier tier, `provider:model`; openai needs OPENAI_API_KEY or OPENAI_BASE_URL."""
-    classifier: str = "learned"
-    """Complexity classifier by name (learned, embedding, heuristic, keywords), or
-    learned:PATH / embedding:PATH for a router file written by `asymroute train`."""
+    classifier: str = "embedding"
+    """Complexity classifier by name (embedding, learned, heuristic, keywords), or
+    embedding:PATH / learned:PATH for a router file written by `asymroute train`."""
     threshold: float = 0.5
     """Scores at or above this go to the frontier."""
     validate: bool = True

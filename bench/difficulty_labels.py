@@ -28,7 +28,7 @@ from five_tasks import EMBEDDER, SHARED, apgr_of, load_all, vectors_for
 
 from asymroute.evaluation.csv_cells import clean_prompt
 from asymroute.learning.embedded_rows import anchor_rows, rows_of
-from asymroute.learning.embedding_trainer import fit_head, head_logits
+from asymroute.learning.embedding_recipes import fit_head, head_logits
 
 ALPHAS = (0.0, 0.25, 0.5, 1.0)
 NOT_MODELS = ("", "sample_id", "prompt", "eval_name", "oracle_model_to_route_to")

@@ -14,9 +14,13 @@ made by inner cross-validation inside the training part):
   one fixed recipe (the recipe of `--router-file`, which inner CV over all five tasks chose for
   the shipped file; `IN_TASK_RECIPE` without it), not chosen inside each fold, to keep the 25
   fits affordable;
-- conversations: `bench/data/conversations_dev.jsonl`, written for this project (never trained
-  on), labelled by the rule in that file's README; the router trained on all five tasks scores
-  each item's latest user turn with the gateway's follow-up policy (`inherit`).
+- conversations: two development sets written for this project, never trained on, by writers
+  who saw neither each other's items nor the written training conversations:
+  `bench/data/conversations_dev.jsonl` (95 items, the last turn labelled) and
+  `bench/data/conversations_mtstyle_dev.jsonl` (160 two-turn conversations in 8 categories plus
+  60 everyday requests, every turn labelled: 380 turns). The router trained on all five tasks
+  scores each labelled turn with the gateway's follow-up policy (`inherit`); `perfect` is the
+  APGR of a router that knows every label (the set's ceiling).
 `learned` (the previous default's trainer, dense features) and `heuristic` are scored on the
 same splits; `random` is 0.5 by definition.
 """
@@ -43,18 +47,13 @@ from asymroute.evaluation.evaluate import score_prompts
 from asymroute.evaluation.metrics import apgr, threshold_curve
 from asymroute.learning.embedded_rows import (
     EmbeddedRows,
-    anchor_rows,
     embed_prompts,
+    everyday_rows,
     rows_of,
     task_of,
 )
-from asymroute.learning.embedding_trainer import (
-    BLEND_CANDIDATES,
-    CANDIDATES,
-    EmbeddingRecipe,
-    fit,
-    train_on_rows,
-)
+from asymroute.learning.embedding_recipes import BLEND_CANDIDATES, CANDIDATES, EmbeddingRecipe
+from asymroute.learning.embedding_trainer import fit, train_on_rows
 from asymroute.learning.prompt_trainer import train_prompt_router
 from asymroute.learning.trainers import TrainOptions
 
@@ -68,7 +67,10 @@ PAIRS = (
     (SHARED / "routellm", "mistralai/Mixtral-8x7B-Instruct-v0.1", "gpt-4-1106-preview"),
     (SHARED / "routerbench", "mistralai/mistral-7b-chat", "gpt-4-1106-preview"),
 )
-CONVERSATIONS = Path(__file__).resolve().parent / "data" / "conversations_dev.jsonl"
+CONVERSATIONS = tuple(
+    Path(__file__).resolve().parent / "data" / name
+    for name in ("conversations_dev.jsonl", "conversations_mtstyle_dev.jsonl")
+)
 EMBEDDER = "minilm"
 IN_TASK_RECIPE = EmbeddingRecipe("linear", l2=1.0, within=True)
 ROUTERS = ("embedding", "learned", "heuristic")
@@ -180,18 +182,42 @@ def in_task_folds(
     return out
 
 
-def conversations(model: EmbeddingRouterModel, path: Path = CONVERSATIONS) -> dict:
-    items = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    frontier = np.array([bool(item["frontier"]) for item in items])
-    # Label rule: the strong model is right everywhere; the weak one fails where a frontier
-    # model is needed.
-    weak, strong = ~frontier, np.ones(len(items), dtype=bool)
+def scored_turns(path: Path) -> list[tuple[list[str], bool]]:
+    """(user turns up to the scored one, needs the frontier) for every labelled turn: the
+    first set labels each item's last turn, the multi-turn set labels every turn."""
+    out = []
+    for line in path.read_text().splitlines():
+        if not line.strip():
+            continue
+        item = json.loads(line)
+        labels = item["frontier"]
+        if isinstance(labels, bool):
+            out.append((item["turns"], labels))
+        else:
+            out.extend((item["turns"][: k + 1], bool(label)) for k, label in enumerate(labels))
+    return out
+
+
+def conversations(model: EmbeddingRouterModel, paths: tuple[Path, ...] = CONVERSATIONS) -> dict:
+    out = {}
     policy = FollowupPolicy()
-    out = {"n": len(items), "frontier": int(frontier.sum())}
-    for name in ("embedding", "learned", "heuristic"):
-        classifier = get_classifier(name) if name != "embedding" else EmbeddingClassifier(model)
-        scores = np.array([score_turns(item["turns"], classifier, policy).score for item in items])
-        out[name] = apgr_of(scores, weak, strong)
+    classifiers = {
+        "embedding": EmbeddingClassifier(model),
+        "learned": get_classifier("learned"),
+        "heuristic": get_classifier("heuristic"),
+    }
+    for path in paths:
+        items = scored_turns(path)
+        frontier = np.array([label for _, label in items])
+        # Label rule: the strong model is right everywhere; the weak one fails where a frontier
+        # model is needed.
+        weak, strong = ~frontier, np.ones(len(items), dtype=bool)
+        figures: dict = {"n": len(items), "frontier": int(frontier.sum())}
+        for name, classifier in classifiers.items():
+            scores = np.array([score_turns(turns, classifier, policy).score for turns, _ in items])
+            figures[name] = round(apgr_of(scores, weak, strong), 3)
+        figures["perfect"] = round(apgr_of(frontier.astype(float), weak, strong), 3)
+        out[path.stem] = figures
     return out
 
 
@@ -229,7 +255,7 @@ def main() -> None:
         print("  " + json.dumps(conversations(EmbeddingRouterModel.load(args.router_file))))
         return
     rows = rows_of(data, vectors_for(data.prompts, args.cache))
-    extra = anchor_rows(EMBEDDER)
+    extra = everyday_rows(EMBEDDER)
     grid = BLEND_CANDIDATES if args.blend_learned else CANDIDATES
     print(f"{len(data)} rows; tasks {sorted(set(task_of(g) for g in data.groups))}")
     results: dict = {}

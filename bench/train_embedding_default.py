@@ -21,8 +21,9 @@ from five_tasks import EMBEDDER, PAIRS, load_all, vectors_for
 
 from asymroute.classifiers.embedding import DEFAULT_MODEL
 from asymroute.evaluation.datasets import csv_files
-from asymroute.learning.embedded_rows import anchor_rows, rows_of
-from asymroute.learning.embedding_trainer import BLEND_CANDIDATES, CANDIDATES, train_on_rows
+from asymroute.learning.embedded_rows import everyday_rows, rows_of
+from asymroute.learning.embedding_recipes import BLEND_CANDIDATES, CANDIDATES
+from asymroute.learning.embedding_trainer import train_on_rows
 
 
 def main() -> None:
@@ -38,7 +39,7 @@ def main() -> None:
     data = load_all()
     rows = rows_of(data, vectors_for(data.prompts, args.cache))
     grid = BLEND_CANDIDATES if args.blend_learned else CANDIDATES
-    model = train_on_rows(rows, anchor_rows(EMBEDDER), EMBEDDER, grid)
+    model = train_on_rows(rows, everyday_rows(EMBEDDER), EMBEDDER, grid)
     files = csv_files([path for path, _, _ in PAIRS])
     model.meta.update(
         {

@@ -1,9 +1,10 @@
 """Labelled prompts as embedding rows: vectors, dense features, labels, weights and tasks.
 
 `embed_prompts` embeds in batches with a progress bar; `rows_of` turns `LabeledData` into rows;
-`anchor_rows` adds the hand-written anchors (task `anchor`); `balanced_weight` gives every task
-the same total weight. Used by `embedding_trainer` and the benchmarks, which embed once and
-reuse the rows across splits.
+`everyday_rows` adds the hand-written anchors (task `anchor`) and the written conversational
+training set (task `conversation`); `balanced_weight` gives every task (the conversations
+included) the same total weight. Used by `embedding_trainer` and the benchmarks, which embed
+once and reuse the rows across splits.
 """
 
 from __future__ import annotations
@@ -18,11 +19,12 @@ from asymroute.classifiers.embedding_model import dense_rows
 from asymroute.embedders import get_embedder
 from asymroute.evaluation.datasets import LabeledData
 from asymroute.evaluation.progress import Progress
-from asymroute.learning import anchors
+from asymroute.learning import anchors, written_conversations
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 ANCHOR_TASK = "anchor"
+CONVERSATION_TASK = "conversation"
 
 
 @dataclass(frozen=True)
@@ -111,6 +113,28 @@ def anchor_rows(embedder_name: str) -> EmbeddedRows:
         [ANCHOR_TASK] * len(prompts),
         prompts,
     )
+
+
+def conversation_rows(embedder_name: str) -> EmbeddedRows:
+    """The written conversational training set (`written_conversations`), weight 1 per row:
+    the recipe sets the group's weight (`EmbeddingRecipe.conversations`)."""
+    items = written_conversations.load()
+    texts = [item.text for item in items]
+    frontier = np.array([item.frontier for item in items])
+    return EmbeddedRows(
+        np.asarray(embed_prompts(embedder_name, texts, show_progress=False), dtype=np.float32),
+        dense_rows(texts),
+        ~frontier,
+        frontier,
+        np.ones(len(items)),
+        [CONVERSATION_TASK] * len(items),
+        texts,
+    )
+
+
+def everyday_rows(embedder_name: str) -> EmbeddedRows:
+    """Everything a router learns besides the benchmark rows: anchors and conversations."""
+    return anchor_rows(embedder_name).plus(conversation_rows(embedder_name))
 
 
 def balanced_weight(rows: EmbeddedRows) -> FloatArray:

@@ -46,7 +46,7 @@ def test_complex_prompt_goes_to_the_frontier_and_is_priced(settings: Settings) -
     result = ask(settings, COMPLEX)
 
     assert result["decision"]["tier"] == "frontier"
-    assert result["decision"]["classifier"] == "learned" and result["decision"]["reasons"]
+    assert result["decision"]["classifier"] == "embedding" and result["decision"]["reasons"]
     assert result["answered_by"] == "frontier"
     assert result["answer_model"] == f"openai:{FRONTIER_ALIAS}"
     [usage] = result["usage"]

@@ -66,7 +66,7 @@ def test_local_route_is_traced_with_tier_model_score_and_cost(
     assert metadata["escalated"] is False and metadata["cost_usd"] == 0.0
     assert 0.0 <= metadata["score"] < 0.5 and metadata["reasons"]
     assert "tier:local" in local["tags"] and f"model:ollama:{OLLAMA_MODEL}" in local["tags"]
-    assert runs["classify"]["extra"]["metadata"]["classifier"] == "learned"
+    assert runs["classify"]["extra"]["metadata"]["classifier"] == "embedding"
     assert "escalated" not in runs["validate"]["tags"]
 
 

@@ -24,7 +24,7 @@ def test_router_context_defaults() -> None:
     assert dataclasses.asdict(context) == {
         "local_model": "llamacpp:smollm2",
         "frontier_model": "openai:gpt-4o-mini",
-        "classifier": "learned",
+        "classifier": "embedding",
         "threshold": 0.5,
         "validate": True,
         "validators": ("structural",),
@@ -126,7 +126,7 @@ def test_plan_run_resolves_default_context() -> None:
     assert plan.local == ModelSpec("llamacpp", "smollm2")
     assert plan.frontier == ModelSpec("openai", "gpt-4o-mini")
     assert plan.frontier_available is False
-    assert plan.classifier.name == "learned"
+    assert plan.classifier.name == "embedding"
     assert [v.name for v in plan.validators] == ["structural"]
     assert plan.price_table.name == "default"
     setup = RouterSetup.build(Settings())
@@ -199,7 +199,7 @@ def test_router_setup_plans_with_defaults_unless_given_a_context() -> None:
 
     assert setup.defaults == RouterContext(classifier="keywords")
     assert setup.plan(None).classifier.name == "keywords"
-    assert setup.plan(RouterContext()).classifier.name == "learned"
+    assert setup.plan(RouterContext()).classifier.name == "embedding"
 
 
 def test_router_setup_build_uses_router_context_defaults() -> None:

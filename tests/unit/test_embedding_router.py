@@ -13,7 +13,9 @@ from asymroute.classifiers.embedding import EmbeddingClassifier
 from asymroute.classifiers.embedding_model import DENSE_COLUMNS, EmbeddingRouterModel
 from asymroute.errors import ConfigurationError
 from asymroute.learning.embedded_rows import EmbeddedRows, balanced_weight
-from asymroute.learning.embedding_trainer import CANDIDATES, task_folds, train_on_rows
+from asymroute.learning.embedding_cv import task_folds
+from asymroute.learning.embedding_recipes import CANDIDATES
+from asymroute.learning.embedding_trainer import train_on_rows
 
 DIM = 8
 

@@ -1,0 +1,52 @@
+"""The written conversational training set: everyday and chat requests labelled local or frontier.
+
+Provenance: `data/conversations_train.jsonl` (2,393 items) was written for asymroute on
+2026-12-03 by four writers, each on their own brief: (a) writing, advice, roleplay, extraction,
+humanities, business, law and language; (b) arithmetic, math, logic, code, SQL, science,
+medicine and finance; (c) two-turn chats in ten categories whose follow-up changes the
+difficulty either way; (d) production gateway traffic (support drafts, spreadsheets, DevOps,
+agents, compliance, homework...). Nothing was taken from a data set or a model's output. The
+items were checked against the project's development sets (`bench/data/conversations_*.jsonl`,
+written independently): those sharing a turn with them were dropped. About a quarter are
+multi-turn: `turns` lists the user turns, oldest first, and the label is the last turn's.
+
+Label rule: `frontier` when a mid-size model (Mixtral-8x7B class) would likely answer clearly
+worse than a frontier one: multi-step math, proofs, logic traps, non-trivial code, writing under
+hard checkable constraints, extraction that needs reasoning, expert analysis with interacting
+constraints. Both labels occur in every topic, and length was kept from giving the label
+away (long pasted texts with easy questions, one-line proofs).
+
+Why: benchmark rows teach what makes one prompt of a task harder than another of the same
+task, never which *kinds* of request need the frontier, which is what routes everyday traffic.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from importlib import resources
+
+DATA_FILE = "conversations_train.jsonl"
+
+
+@dataclass(frozen=True)
+class WrittenItem:
+    topic: str
+    turns: tuple[str, ...]
+    frontier: bool
+
+    @property
+    def text(self) -> str:
+        """What the router learns from: the user turns, joined (the label is the last turn's,
+        read in the light of the turns before it)."""
+        return "\n\n".join(self.turns)
+
+
+def load() -> list[WrittenItem]:
+    path = resources.files("asymroute.learning") / "data" / DATA_FILE
+    items = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            raw = json.loads(line)
+            items.append(WrittenItem(raw["topic"], tuple(raw["turns"]), bool(raw["frontier"])))
+    return items
