@@ -1,9 +1,10 @@
-"""`embedding`: routes on what a prompt is about, from a sentence embedding (opt-in; the
-default classifier stays `learned`, see docs/routing.md).
+"""`embedding`: routes on what a prompt is about, from a sentence embedding (the default
+classifier; docs/routing.md).
 
 The shipped file `weights/embedding_default.json` was trained by `bench/train_embedding_default.py`
 on five tasks (RouteLLM's MMLU + GSM8K with Mixtral-8x7B / GPT-4-1106, RouterBench's ARC,
-MBPP, WinoGrande with mistral-7b-chat / gpt-4-1106-preview) plus the hand-written anchors; its
+MBPP, WinoGrande with mistral-7b-chat / gpt-4-1106-preview) plus the hand-written anchors and
+the written conversations (`asymroute.learning.written_conversations`); its
 `meta` holds the recipe, the inner-CV figures and the training command. `embedding:PATH` uses a
 file written by `asymroute train --router embedding -o PATH`.
 
@@ -21,6 +22,9 @@ cosine similarity and whether the strong model gained there (`+`), lost (`-`) or
 from __future__ import annotations
 
 import functools
+import hashlib
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -34,6 +38,10 @@ from asymroute.errors import ConfigurationError
 
 DEFAULT_MODEL = Path(__file__).resolve().parent / "weights" / "embedding_default.json"
 NEIGHBOURS_SHOWN = 3
+SCORES_KEPT = 4096
+"""Scores a classifier remembers, keyed by a digest of the prompt: a conversation re-scores its
+earlier user turns on every request (the follow-up policy reads up to 20 of them) and an agent
+loop re-scores the user turn it serves at every step, each an embedding of 4-70 ms."""
 GAIN_MARK = {1: "+", 0: "=", -1: "-"}
 
 
@@ -76,6 +84,8 @@ class EmbeddingClassifier:
         else:
             self.model = load_model(source)
         self.embedder_name = embedder or self.model.embedder
+        self._scores: OrderedDict[bytes, ComplexityScore] = OrderedDict()
+        self._scores_lock = threading.Lock()
         setting = "--embedder" if embedder else f"router file {source} (its embedder)"
         self.embedder = shared_embedder(self.embedder_name, setting)
         declared = embedding_dimension(self.embedder)
@@ -108,7 +118,26 @@ class EmbeddingClassifier:
             )
         return matrix
 
+    def forget_scores(self) -> None:
+        """Drop the kept scores (benchmarks time every prompt as a new one)."""
+        with self._scores_lock:
+            self._scores.clear()
+
     def score(self, prompt: str) -> ComplexityScore:
+        key = hashlib.blake2b(prompt.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+        with self._scores_lock:
+            kept = self._scores.get(key)
+            if kept is not None:
+                self._scores.move_to_end(key)
+                return kept
+        scored = self._score(prompt)
+        with self._scores_lock:
+            self._scores[key] = scored
+            if len(self._scores) > SCORES_KEPT:
+                self._scores.popitem(last=False)
+        return scored
+
+    def _score(self, prompt: str) -> ComplexityScore:
         vector = self.vectors([prompt])
         probability = float(
             self.model.probabilities(vector, dense_row(prompt)[None, :], [prompt])[0]

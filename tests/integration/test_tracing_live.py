@@ -73,7 +73,7 @@ def test_local_route_is_traced_with_tier_model_score_and_cost(
 def test_escalation_is_traced_with_reason(
     langsmith_capture: LangSmithCapture, openai_server: str, stopped_ollama_url: str, tmp_path: Path
 ) -> None:
-    prompt = "What is 2+3? (trace escalation)"
+    prompt = "What is 2+3? (trace two)"  # routed local, then escalated: the local server is down
     done = run_cli(
         "ask", prompt, "--local-model", f"ollama:{OLLAMA_MODEL}",
         "--frontier-model", f"openai:{FRONTIER_ALIAS}", "--max-tokens", "16",

@@ -119,3 +119,22 @@ def test_the_default_ranks_an_unseen_conversational_set_far_better_than_learned(
     curve = threshold_curve("embedding", scores, ~needs, strong)
 
     assert apgr(curve, float(np.mean(~needs)), 1.0) > 0.68
+
+
+def test_a_prompt_scored_again_is_not_embedded_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A chat re-scores its earlier user turns on every request; an agent loop its user turn.
+    classifier = EmbeddingClassifier()
+    embedded: list[str] = []
+    original = classifier.vectors
+
+    def counting(prompts, advance=None):  # type: ignore[no-untyped-def]
+        embedded.extend(prompts)
+        return original(prompts, advance)
+
+    monkeypatch.setattr(classifier, "vectors", counting)
+    first = classifier.score("Prove that there are infinitely many primes.")
+    again = classifier.score("Prove that there are infinitely many primes.")
+    other = classifier.score("Hi")
+
+    assert again == first and other.score < first.score
+    assert embedded == ["Prove that there are infinitely many primes.", "Hi"]
