@@ -31,10 +31,12 @@ import argparse
 import hashlib
 import json
 import os
+import sys
 from dataclasses import replace
 from pathlib import Path
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # bench.support, run as a script
 
 import numpy as np
 
@@ -56,6 +58,7 @@ from asymroute.learning.embedding_recipes import BLEND_CANDIDATES, CANDIDATES, E
 from asymroute.learning.embedding_trainer import fit, train_on_rows
 from asymroute.learning.prompt_trainer import train_prompt_router
 from asymroute.learning.trainers import TrainOptions
+from bench.support.conversation_sets import SETS, labelled_turns
 
 # ../shared beside the repository (a worktree under wt/ looks one level further up).
 HERE = Path(__file__).resolve()
@@ -66,10 +69,6 @@ SHARED = next(
 PAIRS = (
     (SHARED / "routellm", "mistralai/Mixtral-8x7B-Instruct-v0.1", "gpt-4-1106-preview"),
     (SHARED / "routerbench", "mistralai/mistral-7b-chat", "gpt-4-1106-preview"),
-)
-CONVERSATIONS = tuple(
-    Path(__file__).resolve().parent / "data" / name
-    for name in ("conversations_dev.jsonl", "conversations_mtstyle_dev.jsonl")
 )
 EMBEDDER = "minilm"
 IN_TASK_RECIPE = EmbeddingRecipe("linear", l2=1.0, within=True)
@@ -182,23 +181,7 @@ def in_task_folds(
     return out
 
 
-def scored_turns(path: Path) -> list[tuple[list[str], bool]]:
-    """(user turns up to the scored one, needs the frontier) for every labelled turn: the
-    first set labels each item's last turn, the multi-turn set labels every turn."""
-    out = []
-    for line in path.read_text().splitlines():
-        if not line.strip():
-            continue
-        item = json.loads(line)
-        labels = item["frontier"]
-        if isinstance(labels, bool):
-            out.append((item["turns"], labels))
-        else:
-            out.extend((item["turns"][: k + 1], bool(label)) for k, label in enumerate(labels))
-    return out
-
-
-def conversations(model: EmbeddingRouterModel, paths: tuple[Path, ...] = CONVERSATIONS) -> dict:
+def conversations(model: EmbeddingRouterModel, paths: tuple[Path, ...] = SETS) -> dict:
     out = {}
     policy = FollowupPolicy()
     classifiers = {
@@ -207,7 +190,7 @@ def conversations(model: EmbeddingRouterModel, paths: tuple[Path, ...] = CONVERS
         "heuristic": get_classifier("heuristic"),
     }
     for path in paths:
-        items = scored_turns(path)
+        items = labelled_turns(path)
         frontier = np.array([label for _, label in items])
         # Label rule: the strong model is right everywhere; the weak one fails where a frontier
         # model is needed.

@@ -71,10 +71,6 @@ def everyday_splits(rows: EmbeddedRows, extra: EmbeddedRows) -> list[Split]:
     return []
 
 
-def _rows_except(rows: EmbeddedRows, folds: npt.NDArray[np.int64], fold: int) -> EmbeddedRows:
-    return rows.subset(np.flatnonzero(folds != fold))
-
-
 def cross_validate(
     rows: EmbeddedRows, extra: EmbeddedRows, candidates: Sequence[EmbeddingRecipe]
 ) -> dict[str, float]:
@@ -95,12 +91,12 @@ def cross_validate(
     for splits in groups:
         fold_results: dict[str, list[float]] = {c.name: [] for c in candidates}
         for train, valid in splits:
-            if valid.weak.mean() == valid.strong.mean():
+            weak, strong = float(valid.weak.mean()), float(valid.strong.mean())
+            if weak == strong:
                 continue
             scores = _fold_scores(train, valid, candidates, learned_cache)
             for name, score in scores.items():
                 curve = threshold_curve("cv", score, valid.weak, valid.strong)
-                weak, strong = float(valid.weak.mean()), float(valid.strong.mean())
                 fold_results[name].append(apgr(curve, weak, strong))
         for name, values in fold_results.items():
             if values:

@@ -104,7 +104,6 @@ def fit(
     length = rows.dense[:, LENGTH_COLUMN]
     model.length_stats = (float(length.mean()), max(float(length.std()), 1e-9))
     mix = model.mix(rows.vectors, rows.dense, learned_logits=part)
-    model.center = float(np.quantile(mix, 1.0 - STRONG_SHARE_AT_HALF))
     model.spread = max(float(mix.std()) / 2.0, 1e-9)
     conversations = extra.subset(np.flatnonzero(np.array(extra.tasks) == CONVERSATION_TASK))
     if len(conversations) and conversations.strong.any():
@@ -114,6 +113,8 @@ def fit(
         everyday = model.mix(conversations.vectors, conversations.dense, conversations.prompts)
         model.center = float(np.quantile(everyday, 1.0 - share))
         model.meta["threshold_0_5"] = f"conversations' labelled frontier share ({share:.3f})"
+    else:
+        model.center = float(np.quantile(mix, 1.0 - STRONG_SHARE_AT_HALF))
     model.meta["strong_share_at_0_5"] = round(float(np.mean(mix >= model.center)), 4)
     return model
 

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import numpy as np
 import pytest
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
@@ -15,6 +12,7 @@ from asymroute.conversation import FollowupPolicy, score_conversation, score_tur
 from asymroute.evaluation.metrics import apgr, threshold_curve
 from asymroute.learning import anchors
 from asymroute.learning.embedding_recipes import CANDIDATES
+from bench.support.conversation_sets import MTSTYLE_DEV, labelled_turns
 from tests.unit.test_learned_classifier import EVERYDAY_FRONTIER, EVERYDAY_LOCAL
 
 
@@ -97,24 +95,14 @@ def test_the_shipped_file_records_its_recipe_data_and_command() -> None:
     assert meta["training_command"].startswith("python bench/train_embedding_default.py")
 
 
-MTSTYLE_DEV = (
-    Path(__file__).resolve().parents[2] / "bench" / "data" / "conversations_mtstyle_dev.jsonl"
-)
-
-
 def test_the_default_ranks_an_unseen_conversational_set_far_better_than_learned(
     router: EmbeddingClassifier,
 ) -> None:
     # 380 labelled turns written independently of the training conversations (never trained
     # on); a perfect router scores 0.803, random 0.5, `learned` 0.585 (docs/evaluation.md).
-    turns, frontier = [], []
-    for line in MTSTYLE_DEV.read_text().splitlines():
-        item = json.loads(line)
-        for k, label in enumerate(item["frontier"]):
-            turns.append(item["turns"][: k + 1])
-            frontier.append(label)
-    needs = np.array(frontier)
-    scores = np.array([score_turns(t, router, FollowupPolicy()).score for t in turns])
+    items = labelled_turns(MTSTYLE_DEV)
+    needs = np.array([label for _, label in items])
+    scores = np.array([score_turns(t, router, FollowupPolicy()).score for t, _ in items])
     strong = np.ones(len(needs), dtype=bool)
     curve = threshold_curve("embedding", scores, ~needs, strong)
 
