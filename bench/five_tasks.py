@@ -44,6 +44,7 @@ from asymroute.classifiers import get_classifier
 from asymroute.classifiers.embedding import EmbeddingClassifier
 from asymroute.classifiers.embedding_model import EmbeddingRouterModel
 from asymroute.conversation import FollowupPolicy, score_turns
+from asymroute.embedders import get_embedder
 from asymroute.evaluation.datasets import LabeledData, load_labeled
 from asymroute.evaluation.evaluate import score_prompts
 from asymroute.evaluation.metrics import apgr, threshold_curve
@@ -103,8 +104,18 @@ def load_all() -> LabeledData:
     )
 
 
+def embedder_identity() -> str:
+    """The embedder's name and what it runs (`minilm` runs a converted model, or the file as
+    is when the conversion fails): cached vectors of one are not the other's."""
+    embedder = get_embedder(EMBEDDER)
+    load = getattr(embedder, "load", None)
+    if load is not None:
+        load()
+    return f"{EMBEDDER}/{getattr(embedder, 'runs', '')}"
+
+
 def vectors_for(prompts: list[str], cache: Path | None) -> np.ndarray:
-    key = hashlib.sha256("\x00".join([EMBEDDER, *prompts]).encode()).hexdigest()
+    key = hashlib.sha256("\x00".join([embedder_identity(), *prompts]).encode()).hexdigest()
     if cache is not None and cache.is_file():
         stored = np.load(cache)
         if str(stored["key"]) == key:

@@ -98,9 +98,10 @@ class EmbeddingClassifier:
             )
 
     def warm_up(self) -> None:
-        """Load the embedder's weights now (blocking): plans are built in a worker thread, so
-        the first `score` on an event loop (the gateway, `langgraph dev`) reads no file."""
-        load = getattr(self.embedder, "load", None)
+        """Load the embedder's weights now (blocking; plans are built in a worker thread), or
+        start loading them (`load_soon`: `minilm` converts its weights in the background on
+        their first load on a machine), so a first `score` reads no file."""
+        load = getattr(self.embedder, "load_soon", None) or getattr(self.embedder, "load", None)
         if load is not None:
             load()
 
