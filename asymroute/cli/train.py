@@ -13,31 +13,35 @@ from asymroute.errors import ConfigurationError
 from asymroute.learning.trainers import TRAINERS, TrainOptions, get_trainer
 
 ROUTER_TARGETS = {"embedding": "embedding", "learned": "prompt"}
+DEFAULT_TARGET = "embedding"
+"""The default classifier's trainer: `asymroute train DATA` fits the router that runs by default."""
 
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "train",
-        help="train a router on labeled data (then use it with --classifier learned:FILE)",
+        help="train a router on labeled data (then use it with --classifier embedding:FILE)",
     )
     add_data_arguments(parser)
     parser.add_argument("-o", "--output", required=True, help="router file to write (.json)")
     parser.add_argument(
         "--target",
-        default="prompt",
-        help=f"what to train: {', '.join(sorted(TRAINERS))} (default: prompt)",
+        help=f"what to train: {', '.join(sorted(TRAINERS))} (default: {DEFAULT_TARGET}, the "
+        "default classifier's router)",
     )
     parser.add_argument(
         "--router",
         choices=sorted(ROUTER_TARGETS),
-        help="which router to train: embedding (sentence embedding + labelled neighbours) or "
-        "learned (dense prompt features); the same as --target embedding|prompt",
+        help="which router to train: embedding (the default: sentence embedding + labelled "
+        "neighbours) or learned (dense prompt features); the same as --target embedding|prompt",
     )
     add_embedder_argument(parser)
-    parser.add_argument("--l2", type=float, help="regularisation strength (default: trainer's)")
+    parser.add_argument(
+        "--l2", type=float, help="learned router and answer scorer: one regularisation strength"
+    )
     parser.add_argument(
         "--recipe",
-        help="prompt target: a fixed recipe such as words+dense/gain/l2=0.01 instead of "
+        help="learned router: a fixed recipe such as words+dense/gain/l2=0.01 instead of "
         "choosing one by cross-validation",
     )
     parser.add_argument("--seed", type=int, default=0)
@@ -45,9 +49,16 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    target = ROUTER_TARGETS[args.router] if args.router else args.target
+    target = ROUTER_TARGETS[args.router] if args.router else (args.target or DEFAULT_TARGET)
     if args.embedder is not None and target != "embedding":
         raise ConfigurationError("--embedder needs --router embedding")
+    if target == "embedding" and (args.l2 is not None or args.recipe is not None):
+        # The embedding trainer chooses its head and l2 by inner cross-validation.
+        flag = "--l2" if args.l2 is not None else "--recipe"
+        raise ConfigurationError(
+            f"{flag} applies to --router learned (or --target answer); the embedding router "
+            "chooses its recipe by inner cross-validation"
+        )
     trainer = get_trainer(target)
     output = Path(args.output)
     if not output.resolve().parent.is_dir():

@@ -1,4 +1,5 @@
-"""`asymroute train/eval/calibrate --router embedding --embedder NAME` on a committed data slice."""
+"""`asymroute train/eval/calibrate` of the embedding router (`train`'s default) on a committed
+data slice."""
 
 from __future__ import annotations
 
@@ -19,7 +20,8 @@ def test_train_eval_and_calibrate_an_embedding_router(
 ) -> None:
     router = tmp_path / "router.json"
 
-    argv = ["train", str(SUBJECT), *PAIR, "--router", "embedding", "--embedder", "minilm"]
+    # No --router: `train` fits the default classifier's router, as `--router embedding` does.
+    argv = ["train", str(SUBJECT), *PAIR, "--embedder", "minilm"]
     assert main([*argv, "-o", str(router)]) == 0
     out = capsys.readouterr().out
     assert "embedding router (minilm" in out and f"--classifier embedding:{router}" in out
@@ -43,7 +45,8 @@ def test_train_eval_and_calibrate_an_embedding_router(
 def test_embedder_flag_only_goes_with_the_embedding_router(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    argv = ["train", str(SUBJECT), *PAIR, "--embedder", "minilm", "-o", str(tmp_path / "r.json")]
+    argv = ["train", str(SUBJECT), *PAIR, "--router", "learned", "--embedder", "minilm", "-o",
+            str(tmp_path / "r.json")]  # fmt: skip
 
     assert main(argv) == 2
     assert "--embedder needs --router embedding" in capsys.readouterr().err

@@ -43,7 +43,7 @@ def test_train_then_eval_and_calibrate_the_trained_file(
 ) -> None:
     router = tmp_path / "router.json"
 
-    assert main(["train", str(SUBJECT), *PAIR, "-o", str(router)]) == 0
+    assert main(["train", str(SUBJECT), *PAIR, "--router", "learned", "-o", str(router)]) == 0
     assert "wrote" in capsys.readouterr().out
     assert main(["eval", str(SUBJECT), *PAIR, "--router", str(router)]) == 0
     table = capsys.readouterr().out
@@ -113,7 +113,16 @@ def test_bad_input_exits_2_with_one_line(
         (["eval", "nope.csv", "--weak", "a", "--strong", "b"], "no such file or directory"),
         (["eval", "x.csv", "--router", "bayes"], "unknown classifier 'bayes'"),
         (["train", "x.csv", "--target", "nope", "-o", "r.json"], "unknown training target"),
-        (["train", "x.csv", "--recipe", "bogus", "-o", "r.json"], "--recipe: bad recipe"),
+        (
+            ["train", "x.csv", "--router", "learned", "--recipe", "bogus", "-o", "r.json"],
+            "--recipe: bad recipe",
+        ),
+        # The default trains the embedding router, which chooses its own recipe and l2.
+        (
+            ["train", "x.csv", "--recipe", "dense/gain/l2=0.01", "-o", "r.json"],
+            "--recipe applies to --router learned",
+        ),
+        (["train", "x.csv", "--l2", "0.1", "-o", "r.json"], "--l2 applies to --router learned"),
     ],
 )
 def test_bad_options_exit_2(
