@@ -27,6 +27,7 @@ import logging
 import os
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 LOG = logging.getLogger(__name__)
@@ -87,6 +88,22 @@ def _fold_and_quantize(source: Path, folder: Path) -> None:
     folded.unlink()
 
 
+SCRATCH_PREFIX = ".converting-"
+ABANDONED_AFTER_S = 600.0
+"""A scratch folder this old belongs to a process that died converting (a conversion takes
+seconds): it is removed, so such exits do not pile up 22 MB copies."""
+
+
+def _remove_abandoned(root: Path) -> None:
+    now = time.time()
+    for scratch in root.glob(SCRATCH_PREFIX + "*"):
+        try:
+            if now - scratch.stat().st_mtime > ABANDONED_AFTER_S:
+                shutil.rmtree(scratch, ignore_errors=True)
+        except OSError:  # removed by another process meanwhile
+            continue
+
+
 def _intact(folder: Path) -> bool:
     model, digest = folder / MODEL_NAME, folder / DIGEST_NAME
     return (
@@ -120,7 +137,8 @@ def integer_model(source: Path, source_sha256: str, root: Path | None = None) ->
         return str(final / MODEL_NAME)
     try:
         root.mkdir(parents=True, exist_ok=True)
-        work = Path(tempfile.mkdtemp(prefix=".converting-", dir=root))
+        _remove_abandoned(root)
+        work = Path(tempfile.mkdtemp(prefix=SCRATCH_PREFIX, dir=root))
     except OSError as exc:
         LOG.warning("cache %s is not writable (%s); converting into a temporary folder", root, exc)
         with tempfile.TemporaryDirectory(prefix="asymroute-minilm-") as scratch:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -84,6 +86,23 @@ def test_processes_converting_at_once_keep_one_intact_copy(conversions, source, 
     assert len(set(results)) == 1
     assert Path(str(results[0])).read_bytes() == b"converted weights"
     assert len(list(tmp_path.iterdir())) == 2  # the source and one cached folder
+
+
+def test_scratch_folders_of_processes_that_died_converting_are_removed(
+    conversions, source, tmp_path
+):
+    root = tmp_path / "cache"
+    abandoned = root / (minilm_int8.SCRATCH_PREFIX + "dead")
+    fresh = root / (minilm_int8.SCRATCH_PREFIX + "busy")  # another process, converting now
+    for scratch in (abandoned, fresh):
+        scratch.mkdir(parents=True)
+        (scratch / minilm_int8.MODEL_NAME).write_bytes(b"half written")
+    old = time.time() - minilm_int8.ABANDONED_AFTER_S - 60
+    os.utime(abandoned, (old, old))
+
+    minilm_int8.integer_model(source, SOURCE_SHA, root)
+
+    assert not abandoned.exists() and fresh.exists()
 
 
 def test_the_cache_folder_follows_the_environment(monkeypatch, tmp_path):
