@@ -11,6 +11,7 @@ where the end-to-end difference is the latency a client really gains.
     python bench/gateway_load.py [--requests 2000] [--concurrency 200] [--workers 1] [--layers]
                                  [--upstream-delay-ms 0] [--rate REQUESTS_PER_S] [--no-gc-tuning]
                                  [--http-client aiohttp|httpx] [--local openai|ollama]
+                                 [--classifier heuristic|embedding] [--unique-prompts]
 
 `--upstream-delay-ms` makes the stub take that long per completion (a model's latency, spent
 waiting, not computing): the same concurrency then offers the gateway fewer requests per
@@ -148,7 +149,7 @@ def serve_command(port: int, args: argparse.Namespace) -> list[str]:
     )  # fmt: skip
 
 
-def gateway_env(stub_url: str, local: str) -> dict[str, str]:
+def gateway_env(stub_url: str, local: str, classifier: str = "heuristic") -> dict[str, str]:
     """Both tiers on the stub; one key for every client, the frontier priced."""
     return {
         "OPENAI_BASE_URL": f"{stub_url}/v1",
@@ -160,7 +161,7 @@ def gateway_env(stub_url: str, local: str) -> dict[str, str]:
             {
                 "local_model": f"{local}:stub-local",
                 "frontier_model": "openai:stub-frontier",
-                "classifier": "heuristic",
+                "classifier": classifier,
             }
         ),
         "ASYMROUTE_PRICES": json.dumps(
@@ -201,6 +202,12 @@ def main() -> int:
     parser.add_argument(
         "--layers", action="store_true", help="also time each layer of one request in process"
     )
+    parser.add_argument(
+        "--classifier",
+        default="heuristic",
+        help="the gateway's router (default heuristic: the gateway's own cost; embedding: the "
+        "default router's, with --unique-prompts so that every prompt is scored anew)",
+    )
     args = parser.parse_args()
 
     logs = Path(tempfile.mkdtemp(prefix="gateway-load-"))
@@ -209,7 +216,7 @@ def main() -> int:
     gateway_url = f"http://127.0.0.1:{gateway_port}"
     stub = stub_command(stub_port, args.upstream_delay_ms)
     gateway = serve_command(gateway_port, args)
-    env = gateway_env(stub_url, args.local)
+    env = gateway_env(stub_url, args.local, args.classifier)
     with (
         running_server(stub, f"{stub_url}/v1/models", logs / "stub.log"),
         running_server(

@@ -13,6 +13,7 @@ import asyncio
 import json
 import os
 import random
+import secrets
 import statistics
 import sys
 import time
@@ -64,10 +65,15 @@ class Sample:
         return True
 
 
-def request_bodies(model: str) -> list[bytes]:
+def request_bodies(model: str, unique: int = 0) -> list[bytes]:
+    """The two prompts, or `unique` prompts none of which was sent before (the two, each
+    numbered and tagged for this call): a router that keeps the scores of prompts it has seen
+    (`embedding`) then scores every request anew, as with real traffic."""
+    tag = secrets.token_hex(4)
+    prompts = [f"{PROMPTS[i % 2]} (request {tag}-{i})" for i in range(unique)] or PROMPTS
     return [
         json.dumps({"model": model, "messages": [{"role": "user", "content": p}]}).encode()
-        for p in PROMPTS
+        for p in prompts
     ]
 
 
@@ -122,9 +128,10 @@ async def load(
     n: int,
     concurrency: int,
     overhead_header: str | None = None,
+    unique: bool = False,
 ) -> Sample:
     """`concurrency` clients, each sending its next request when the last one is answered."""
-    sample, bodies = Sample(), request_bodies(model)
+    sample, bodies = Sample(), request_bodies(model, n if unique else 0)
     remaining = iter(range(n))
     urls = replica_urls(url)
 
@@ -132,7 +139,8 @@ async def load(
         connection = await Connection.open(target)
         try:
             for i in remaining:
-                if not await sample.exchange(connection, path, bodies[i % 2], overhead_header):
+                body = bodies[i % len(bodies)]
+                if not await sample.exchange(connection, path, body, overhead_header):
                     connection = await Connection.open(target)
         finally:
             connection.close()
@@ -151,11 +159,12 @@ async def load_at_rate(
     n: int,
     rate: float,
     overhead_header: str | None = None,
+    unique: bool = False,
 ) -> Sample:
     """Open loop: `n` requests sent at Poisson arrival times, `rate` per second on average,
     each on an idle keep-alive connection (a new one when none is idle or recently used: the
     server closes connections idle for 5 s)."""
-    sample, bodies = Sample(), request_bodies(model)
+    sample, bodies = Sample(), request_bodies(model, n if unique else 0)
     idle: list[tuple[Connection, float]] = []
     arrivals = random.Random(0)
     next_url = cycle(replica_urls(url))
@@ -170,7 +179,7 @@ async def load_at_rate(
 
     async def one(i: int) -> None:
         connection = await connection_to_use()
-        if await sample.exchange(connection, path, bodies[i % 2], overhead_header):
+        if await sample.exchange(connection, path, bodies[i % len(bodies)], overhead_header):
             idle.append((connection, time.perf_counter()))
 
     started = time.perf_counter()
@@ -222,6 +231,11 @@ def add_load_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--upstream-delay-ms", type=float, default=0.0, help="the stub's latency per completion"
     )
+    parser.add_argument(
+        "--unique-prompts",
+        action="store_true",
+        help="every routed request a prompt not sent before (routers that keep scores)",
+    )
 
 
 def phase_name(args: argparse.Namespace) -> str:
@@ -256,16 +270,17 @@ async def run_phases(
     path, header = COMPLETIONS_PATH, target.overhead_header
     n, c = args.requests, args.concurrency
     await load(stub_url, path, stub_model, 400, c)  # warm-up
-    await load(gateway_url, path, target.model, 400, c, header)
+    fresh = bool(getattr(args, "unique_prompts", False))
+    await load(gateway_url, path, target.model, 400, c, header, fresh)
     load_before = os.getloadavg()
     if args.rate:
         direct = await load_at_rate(stub_url, path, stub_model, n, args.rate)
-        routed = await load_at_rate(gateway_url, path, target.model, n, args.rate, header)
+        routed = await load_at_rate(gateway_url, path, target.model, n, args.rate, header, fresh)
     else:
         direct = await load(stub_url, path, stub_model, n, c)
-        routed = await load(gateway_url, path, target.model, n, c, header)
+        routed = await load(gateway_url, path, target.model, n, c, header, fresh)
     single_direct = await load(stub_url, path, stub_model, args.sequential, 1)
-    single_routed = await load(gateway_url, path, target.model, args.sequential, 1, header)
+    single_routed = await load(gateway_url, path, target.model, args.sequential, 1, header, fresh)
     loads = (load_before[0], os.getloadavg()[0])
     return Phases(phase_name(args), direct, routed, single_direct, single_routed, loads)
 

@@ -179,7 +179,11 @@ class EmbeddingRouterModel:
         return np.asarray(0.5 * (1.0 + np.tanh(0.5 * z)), dtype=float)
 
     def nearest(self, vector: Vectors, count: int = 3) -> list[Neighbour]:
-        sims = self.unit_bank @ vector.astype(np.float32)
+        # einsum, not `@`: OpenBLAS runs this matrix-vector product on all cores, and its threads
+        # then spin idle for a while after each one. In the gateway that cost about 14 ms of
+        # CPU per request (router graph, one request at a time: 23 ms of CPU against 8 ms
+        # with einsum), which halved throughput on 2 cores. einsum's own loop takes 0.1 ms.
+        sims = np.einsum("ij,j->i", self.unit_bank, vector.astype(np.float32))
         count = min(count, len(sims))
         best = np.argpartition(-sims, count - 1)[:count]
         top = best[np.argsort(-sims[best])]
