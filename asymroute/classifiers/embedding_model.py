@@ -69,6 +69,20 @@ CHUNK = 512
 """Queries per similarity block: bounds memory to CHUNK × bank rows floats."""
 
 
+def similarities(queries: Vectors, bank: Vectors) -> npt.NDArray[np.float32]:
+    """Cosine similarities (unit vectors), one row per query.
+
+    One query (a request being routed) goes through einsum, not `@`: OpenBLAS runs such a
+    matrix-vector product on all cores, and its threads then spin idle for a while after each
+    one. In the gateway that cost about 14 ms of CPU per request (router graph, one request at
+    a time: 23 ms of CPU against 8 ms with einsum), which halved throughput on 2 cores; einsum's
+    own loop takes 0.1 ms for the shipped bank. Batches (training, evaluation) keep BLAS."""
+    queries = queries.astype(np.float32)
+    if len(queries) == 1:
+        return np.einsum("ij,kj->ik", queries, bank)
+    return np.asarray(queries @ bank.T, dtype=np.float32)
+
+
 def neighbour_gain(
     bank: Vectors,
     gain: npt.ArrayLike,
@@ -82,7 +96,7 @@ def neighbour_gain(
     k = max(1, min(k, len(bank)))
     out = np.empty(len(queries))
     for start in range(0, len(queries), CHUNK):
-        sims = queries[start : start + CHUNK].astype(np.float32) @ bank.T
+        sims = similarities(queries[start : start + CHUNK], bank)
         top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
         top_sims = np.take_along_axis(sims, top, axis=1).astype(float)
         weights = np.exp((top_sims - top_sims.max(axis=1, keepdims=True)) / temperature)
@@ -179,11 +193,7 @@ class EmbeddingRouterModel:
         return np.asarray(0.5 * (1.0 + np.tanh(0.5 * z)), dtype=float)
 
     def nearest(self, vector: Vectors, count: int = 3) -> list[Neighbour]:
-        # einsum, not `@`: OpenBLAS runs this matrix-vector product on all cores, and its threads
-        # then spin idle for a while after each one. In the gateway that cost about 14 ms of
-        # CPU per request (router graph, one request at a time: 23 ms of CPU against 8 ms
-        # with einsum), which halved throughput on 2 cores. einsum's own loop takes 0.1 ms.
-        sims = np.einsum("ij,j->i", self.unit_bank, vector.astype(np.float32))
+        sims = similarities(vector[None, :], self.unit_bank)[0]
         count = min(count, len(sims))
         best = np.argpartition(-sims, count - 1)[:count]
         top = best[np.argsort(-sims[best])]

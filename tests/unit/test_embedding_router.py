@@ -118,3 +118,19 @@ def test_a_file_naming_an_unknown_embedder_says_which_setting(tmp_path: Path) ->
 
     with pytest.raises(ConfigurationError, match=r"router file .* \(its embedder\): unknown"):
         EmbeddingClassifier(path)
+
+
+def test_one_query_and_a_batch_get_the_same_similarities() -> None:
+    """A routed request (one query, einsum: no BLAS threads) and a batch (BLAS) agree."""
+    from asymroute.classifiers.embedding_model import similarities
+
+    rng = np.random.default_rng(0)
+    bank = rng.normal(size=(300, 384)).astype(np.float32)
+    queries = rng.normal(size=(5, 384)).astype(np.float32)
+
+    together = similarities(queries, bank)
+    alone = np.vstack([similarities(queries[i : i + 1], bank) for i in range(5)])
+
+    assert together.shape == alone.shape == (5, 300)
+    assert np.allclose(together, alone, atol=1e-4)
+    assert np.allclose(alone, queries @ bank.T, atol=1e-4)
