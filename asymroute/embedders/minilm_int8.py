@@ -42,7 +42,7 @@ def cache_root() -> Path:
     return Path(cache_home) / "asymroute"
 
 
-def _file_sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
     with path.open("rb") as handle:
         return hashlib.file_digest(handle, "sha256").hexdigest()
 
@@ -56,7 +56,7 @@ def _convert(source: Path, folder: Path) -> None:
         _fold_and_quantize(source, folder)
     finally:
         logging.getLogger().removeFilter(quiet)
-    (folder / DIGEST_NAME).write_text(_file_sha256(folder / MODEL_NAME))
+    (folder / DIGEST_NAME).write_text(file_sha256(folder / MODEL_NAME))
 
 
 class _DropPreprocessingAdvice(logging.Filter):
@@ -106,9 +106,7 @@ def _remove_abandoned(root: Path) -> None:
 
 def _intact(folder: Path) -> bool:
     model, digest = folder / MODEL_NAME, folder / DIGEST_NAME
-    return (
-        model.is_file() and digest.is_file() and _file_sha256(model) == digest.read_text().strip()
-    )
+    return model.is_file() and digest.is_file() and file_sha256(model) == digest.read_text().strip()
 
 
 def _folder(source_sha256: str, root: Path | None) -> Path:
