@@ -126,6 +126,8 @@ class MiniLMEmbeddings(Embeddings):
         self._session: Any = None
         self._tokenizer: Any = None
         self._digest: str | None = None
+        self._checked_copy: str | None = None
+        """The converted copy `load_soon` found intact: `load` then does not hash it again."""
 
     def load(self) -> None:
         """Load the tokenizer and the ONNX session once (thread-safe)."""
@@ -157,7 +159,9 @@ class MiniLMEmbeddings(Embeddings):
         warns about imports over 3 s). A first embedding waits for it (`load`'s lock)."""
         if self._session is not None:
             return
-        if not self.integer or cached_model(self._source_digest()) is not None:
+        if self.integer:
+            self._checked_copy = cached_model(self._source_digest())
+        if not self.integer or self._checked_copy is not None:
             self.load()
             return
         self._checked_tokenizer()
@@ -194,7 +198,8 @@ class MiniLMEmbeddings(Embeddings):
     def _runnable_model(self) -> tuple[str | bytes, str]:
         if self.integer:
             try:
-                return integer_model(self.model_file, self._source_digest()), "integer"
+                model = self._checked_copy or integer_model(self.model_file, self._source_digest())
+                return model, "integer"
             except Exception as exc:  # any failure of the conversion: the file itself still runs
                 LOG.warning(
                     "minilm: converting %s to integer arithmetic failed (%s: %s); running it "
