@@ -170,19 +170,26 @@ def leave_one_task_out(
     return out
 
 
+def task_folds(tasks: list[str], k: int = 5) -> list[tuple[str, list[np.ndarray]]]:
+    """Each task's rows split into k random folds (seed 0), as index arrays into `tasks`."""
+    labels = np.array(tasks)
+    rng = np.random.default_rng(0)
+    out = []
+    for task in sorted(set(tasks)):
+        index = np.flatnonzero(labels == task)
+        fold = np.empty(len(index), dtype=int)
+        fold[rng.permutation(len(index))] = np.arange(len(index)) % k
+        out.append((task, [index[fold == f] for f in range(k)]))
+    return out
+
+
 def in_task_folds(
     rows: EmbeddedRows, extra: EmbeddedRows, recipe: EmbeddingRecipe, k: int = 5
 ) -> dict:
-    tasks = np.array(rows.tasks)
-    rng = np.random.default_rng(0)
     out = {}
-    for task in sorted(set(rows.tasks)):
-        index = np.flatnonzero(tasks == task)
-        fold = np.empty(len(index), dtype=int)
-        fold[rng.permutation(len(index))] = np.arange(len(index)) % k
+    for task, folds in task_folds(rows.tasks, k):
         figures = []
-        for f in range(k):
-            test = index[fold == f]
+        for test in folds:
             train = np.setdiff1d(np.arange(len(rows)), test)
             model = fit(recipe, rows.subset(train), extra, EMBEDDER)
             held = rows.subset(test)

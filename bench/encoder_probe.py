@@ -1,0 +1,246 @@
+"""Would a bigger frozen encoder route held-out tasks better? (a probe, nothing shipped)
+
+The shipped router reads all-MiniLM-L6-v2 (22M parameters). This probe puts any
+sentence-transformers encoder in its place, here all-mpnet-base-v2 (110M parameters, five times
+the compute per word piece), and fits the shipped recipe's head (`linear/l2=0.01+conversations=6`:
+the embedding plus the dense features, four tasks, the anchors and the written conversations at
+six tasks' weight) on its vectors, exactly as `five_tasks.py` does with the shipped encoder. Each
+encoder is scored leave one task out and on the two conversational development sets; the float
+MiniLM read through the same code is the reference, so only the encoder differs.
+
+Three steps, because the encoders run on torch, which the project does not depend on:
+
+    python bench/encoder_probe.py texts --out /tmp/ep/texts.json      # the project's venv
+    # a torch venv (see finetune_probe.py); the weights' sha256 are checked against upstream's
+    python bench/encoder_probe.py embed --texts /tmp/ep/texts.json --model DIR --out V.npz
+    python bench/encoder_probe.py score V_minilm.npz V_mpnet.npz        # the project's venv
+
+MMLU is sampled down to `--mmlu-sample` prompts (seed 0; every task keeps the same total weight,
+so sampling changes only the noise), because mpnet embeds about four 256-piece prompts a second
+on two cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import random
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from langchain_core.embeddings import Embeddings
+
+    from asymroute.classifiers.base import ComplexityScore
+    from asymroute.learning.embedded_rows import EmbeddedRows
+
+KNOWN_WEIGHTS = {  # upstream LFS sha256 of model.safetensors (Hugging Face, sentence-transformers)
+    "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db": "all-MiniLM-L6-v2",
+    "78c0197b6159d92658e319bc1d72e4c73a9a03dd03815e70e555c5ef05615658": "all-mpnet-base-v2",
+}
+
+
+def texts(args: argparse.Namespace) -> None:
+    from five_tasks import load_all
+
+    from asymroute.learning import anchors, written_conversations
+    from asymroute.learning.embedded_rows import task_of
+    from bench.support.conversation_sets import SETS, labelled_turns
+
+    data = load_all()
+    mmlu = [p for p, g in zip(data.prompts, data.groups, strict=True) if task_of(g) == "mmlu"]
+    keep = set(random.Random(0).sample(mmlu, min(args.mmlu_sample, len(mmlu))))
+    dropped = set(mmlu) - keep
+    chosen = [p for p in data.prompts if p not in dropped]
+    everyday = [*anchors.LOCAL, *anchors.FRONTIER, *(i.text for i in written_conversations.load())]
+    dev = [t for path in SETS for turns, _ in labelled_turns(path) for t in turns]
+    unique = list(dict.fromkeys([*chosen, *everyday, *dev]))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(unique))
+    print(f"{len(unique)} texts ({len(chosen)} benchmark prompts) -> {args.out}")
+
+
+def embed(args: argparse.Namespace) -> None:
+    import hashlib
+
+    import torch
+    from tokenizers import Tokenizer
+    from transformers import AutoModel
+
+    digest = hashlib.sha256((args.model / "model.safetensors").read_bytes()).hexdigest()
+    if digest not in KNOWN_WEIGHTS:
+        sys.exit(f"{args.model}/model.safetensors has sha256 {digest}: not a known upstream file")
+    print(f"weights: {KNOWN_WEIGHTS[digest]} (upstream sha256 {digest[:12]}...)")
+    torch.set_num_threads(args.threads)
+    tokenizer = Tokenizer.from_file(str(args.model / "tokenizer.json"))
+    tokenizer.no_truncation()
+    tokenizer.no_padding()
+    first, last = (tokenizer.encode("x").ids[k] for k in (0, -1))  # [CLS]/<s>, [SEP]/</s>
+
+    def pieces(text: str) -> list[int]:  # the tail, as the shipped embedder reads
+        body = tokenizer.encode(text, add_special_tokens=False).ids
+        return [first, *body[-(args.window - 2) :], last]
+
+    encoder = AutoModel.from_pretrained(str(args.model)).eval()
+    items: list[str] = json.loads(args.texts.read_text())
+    seqs = [pieces(t) for t in items]
+    order = sorted(range(len(items)), key=lambda i: len(seqs[i]))  # little padding per batch
+    vectors = np.zeros((len(items), encoder.config.hidden_size), dtype=np.float32)
+    started = time.monotonic()
+    with torch.no_grad():
+        for k in range(0, len(order), args.batch):
+            chunk = order[k : k + args.batch]
+            width = max(len(seqs[i]) for i in chunk)
+            ids = torch.full((len(chunk), width), tokenizer.token_to_id("<pad>") or 0)
+            mask = torch.zeros(len(chunk), width, dtype=torch.long)
+            for r, i in enumerate(chunk):
+                ids[r, : len(seqs[i])] = torch.tensor(seqs[i])
+                mask[r, : len(seqs[i])] = 1
+            hidden = encoder(input_ids=ids, attention_mask=mask).last_hidden_state
+            m = mask.unsqueeze(-1).float()
+            pooled = torch.nn.functional.normalize((hidden * m).sum(1) / m.sum(1), dim=-1)
+            vectors[chunk] = pooled.numpy()
+            if (k // args.batch) % 20 == 0:
+                done = k + len(chunk)
+                rate = done / (time.monotonic() - started)
+                print(f"{done}/{len(items)} texts, {rate:.1f}/s", flush=True)
+    np.savez_compressed(args.out, texts=np.array(items, dtype=object), vectors=vectors)
+    print(f"{len(items)} vectors in {time.monotonic() - started:.0f} s -> {args.out}")
+
+
+class LookupEmbeddings:
+    """An `Embeddings` that answers from a probe's vector file (registered as `probe:FILE`)."""
+
+    def __init__(self, path: str) -> None:
+        table = np.load(path, allow_pickle=True)
+        self.rows = {str(t): k for k, t in enumerate(table["texts"])}
+        self.vectors = table["vectors"]
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return [self.vectors[self.rows[t]].tolist() for t in texts]
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.embed_documents([text])[0]
+
+
+def lookup_embeddings(model: str) -> Embeddings:
+    return LookupEmbeddings(model)  # type: ignore[return-value]
+
+
+class HeadClassifier:
+    """A fitted head over a probe embedder, with the classifier's `score` for `score_turns`."""
+
+    name = "probe-head"
+
+    def __init__(self, embedder: str, head: object) -> None:
+        self.embedder, self.head = embedder, head
+
+    def score(self, prompt: str) -> ComplexityScore:
+        from asymroute.classifiers.base import ComplexityScore
+        from asymroute.classifiers.embedding_model import dense_rows
+        from asymroute.learning.embedded_rows import embed_prompts
+        from asymroute.learning.embedding_recipes import head_logits
+
+        vector = np.asarray(embed_prompts(self.embedder, [prompt], show_progress=False))
+        z = float(head_logits(self.head, vector, dense_rows([prompt]))[0])  # type: ignore[arg-type]
+        return ComplexityScore(1.0 / (1.0 + math.exp(-z)), ())
+
+
+def score(args: argparse.Namespace) -> None:
+    from five_tasks import apgr_of, load_all
+
+    from asymroute.conversation import FollowupPolicy, score_turns
+    from asymroute.embedders import EMBEDDERS
+    from asymroute.learning.embedded_rows import embed_prompts, everyday_rows, rows_of
+    from asymroute.learning.embedding_recipes import fit_head, head_logits, with_conversations
+    from bench.support.conversation_sets import SETS, labelled_turns
+
+    EMBEDDERS["probe"] = "encoder_probe:lookup_embeddings"
+    data = load_all()
+    for path in args.vectors:
+        name = f"probe:{path}"
+        present = set(LookupEmbeddings(str(path)).rows)
+        index = np.array([k for k, p in enumerate(data.prompts) if p in present])
+        prompts = [data.prompts[k] for k in index]
+        vectors = np.asarray(embed_prompts(name, prompts, show_progress=False))
+        rows = rows_of(data, np.zeros((len(data), vectors.shape[1]))).subset(index)
+        rows = replace(rows, vectors=vectors.astype(np.float32))
+        everyday = everyday_rows(name)
+        tasks = np.array(rows.tasks)
+        figures: dict[str, float] = {}
+        devs: dict[str, list[float]] = {path.stem: [] for path in SETS}
+        for held in sorted(set(rows.tasks)):
+            training = rows.subset(np.flatnonzero(tasks != held)).plus(everyday)
+            head = fit_head(with_conversations(training, 6.0), 0.01)
+            test = rows.subset(np.flatnonzero(tasks == held))
+            logits = head_logits(head, test.vectors, test.dense)
+            figures[held] = apgr_of(logits, test.weak, test.strong)
+
+            classifier = HeadClassifier(name, head)
+            for dev in SETS:
+                items = labelled_turns(dev)
+                frontier = np.array([label for _, label in items])
+                values = [score_turns(t, classifier, FollowupPolicy()).score for t, _ in items]  # type: ignore[arg-type]
+                devs[dev.stem].append(apgr_of(np.array(values), ~frontier, np.ones_like(frontier)))
+        if args.in_task:
+            print(f"{path.name}: in-task 5-fold {in_task(rows, everyday)}", flush=True)
+        mean = float(np.mean(list(figures.values())))
+        cells = " ".join(f"{t} {v:.3f}" for t, v in figures.items())
+        dev_cells = " ".join(f"{k} {min(v):.3f}-{max(v):.3f}" for k, v in devs.items())
+        print(f"{path.name}: {cells} | mean {mean:.3f} | {dev_cells}", flush=True)
+
+
+def in_task(rows: EmbeddedRows, everyday: EmbeddedRows, k: int = 5) -> str:
+    """Each task's mean APGR over k folds, trained on everything but the fold (five_tasks.py's
+    folds, with the shipped recipe's head)."""
+    from five_tasks import apgr_of, task_folds
+
+    from asymroute.learning.embedding_recipes import fit_head, head_logits, with_conversations
+
+    cells = []
+    for task, folds in task_folds(rows.tasks, k):
+        figures = []
+        for fold in folds:
+            test = rows.subset(fold)
+            training = rows.subset(np.setdiff1d(np.arange(len(rows)), fold))
+            head = fit_head(with_conversations(training.plus(everyday), 6.0), 0.01)
+            logits = head_logits(head, test.vectors, test.dense)
+            figures.append(apgr_of(logits, test.weak, test.strong))
+        cells.append((task, float(np.mean(figures))))
+    mean = np.mean([v for _, v in cells])
+    return " ".join(f"{t} {v:.3f}" for t, v in cells) + f" | mean {mean:.3f}"
+
+
+def main() -> None:
+    here = Path(__file__).resolve()
+    sys.path[:0] = [str(here.parent), str(here.parents[1])]
+    parser = argparse.ArgumentParser(description=__doc__)
+    steps = parser.add_subparsers(dest="step", required=True)
+    p = steps.add_parser("texts")
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--mmlu-sample", type=int, default=3000)
+    p = steps.add_parser("embed")
+    p.add_argument("--texts", type=Path, required=True)
+    p.add_argument("--model", type=Path, required=True, help="unzipped sentence-transformers dir")
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--window", type=int, default=256)
+    p.add_argument("--batch", type=int, default=16)
+    p.add_argument("--threads", type=int, default=2)
+    p = steps.add_parser("score")
+    p.add_argument("vectors", type=Path, nargs="+")
+    p.add_argument("--in-task", action="store_true", help="also in-task 5-fold")
+    args = parser.parse_args()
+    {"texts": texts, "embed": embed, "score": score}[args.step](args)
+
+
+if __name__ == "__main__":
+    main()
