@@ -88,7 +88,10 @@ def embed(args: argparse.Namespace) -> None:
 
     def pieces(text: str) -> list[int]:  # the tail, as the shipped embedder reads
         body = tokenizer.encode(text, add_special_tokens=False).ids
-        return [first, *body[-(args.window - 2) :], last]
+        room = args.window - 2
+        if args.head and len(body) > room:  # the first `--head` pieces, then the tail
+            body = body[: args.head] + body[len(body) - (room - args.head) :]
+        return [first, *body[-room:], last]
 
     encoder = AutoModel.from_pretrained(str(args.model)).eval()
     items: list[str] = json.loads(args.texts.read_text())
@@ -233,6 +236,7 @@ def main() -> None:
     p.add_argument("--model", type=Path, required=True, help="unzipped sentence-transformers dir")
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--window", type=int, default=256)
+    p.add_argument("--head", type=int, default=0, help="keep the first N pieces too")
     p.add_argument("--batch", type=int, default=16)
     p.add_argument("--threads", type=int, default=2)
     p = steps.add_parser("score")
