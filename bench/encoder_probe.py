@@ -23,6 +23,7 @@ on two cores.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import math
 import os
@@ -76,42 +77,25 @@ def embed(args: argparse.Namespace) -> None:
     from tokenizers import Tokenizer
     from transformers import AutoModel
 
+    from bench.support.torch_encoder import TailReader, mean_pooled
+
     digest = hashlib.sha256((args.model / "model.safetensors").read_bytes()).hexdigest()
     if digest not in KNOWN_WEIGHTS:
         sys.exit(f"{args.model}/model.safetensors has sha256 {digest}: not a known upstream file")
     print(f"weights: {KNOWN_WEIGHTS[digest]} (upstream sha256 {digest[:12]}...)")
     torch.set_num_threads(args.threads)
     tokenizer = Tokenizer.from_file(str(args.model / "tokenizer.json"))
-    tokenizer.no_truncation()
-    tokenizer.no_padding()
-    first, last = (tokenizer.encode("x").ids[k] for k in (0, -1))  # [CLS]/<s>, [SEP]/</s>
-
-    def pieces(text: str) -> list[int]:  # the tail, as the shipped embedder reads
-        body = tokenizer.encode(text, add_special_tokens=False).ids
-        room = args.window - 2
-        if args.head and len(body) > room:  # the first `--head` pieces, then the tail
-            body = body[: args.head] + body[len(body) - (room - args.head) :]
-        return [first, *body[-room:], last]
-
+    reader = TailReader(tokenizer, args.window, args.head)
     encoder = AutoModel.from_pretrained(str(args.model)).eval()
     items: list[str] = json.loads(args.texts.read_text())
-    seqs = [pieces(t) for t in items]
+    seqs = [reader.pieces(t) for t in items]
     order = sorted(range(len(items)), key=lambda i: len(seqs[i]))  # little padding per batch
     vectors = np.zeros((len(items), encoder.config.hidden_size), dtype=np.float32)
     started = time.monotonic()
     with torch.no_grad():
         for k in range(0, len(order), args.batch):
             chunk = order[k : k + args.batch]
-            width = max(len(seqs[i]) for i in chunk)
-            ids = torch.full((len(chunk), width), tokenizer.token_to_id("<pad>") or 0)
-            mask = torch.zeros(len(chunk), width, dtype=torch.long)
-            for r, i in enumerate(chunk):
-                ids[r, : len(seqs[i])] = torch.tensor(seqs[i])
-                mask[r, : len(seqs[i])] = 1
-            hidden = encoder(input_ids=ids, attention_mask=mask).last_hidden_state
-            m = mask.unsqueeze(-1).float()
-            pooled = torch.nn.functional.normalize((hidden * m).sum(1) / m.sum(1), dim=-1)
-            vectors[chunk] = pooled.numpy()
+            vectors[chunk] = mean_pooled(encoder, [seqs[i] for i in chunk], reader.pad).numpy()
             if (k // args.batch) % 20 == 0:
                 done = k + len(chunk)
                 rate = done / (time.monotonic() - started)
@@ -135,7 +119,9 @@ class LookupEmbeddings:
         return self.embed_documents([text])[0]
 
 
+@functools.cache
 def lookup_embeddings(model: str) -> Embeddings:
+    """One table per file: the registry asks for the embedder at every `embed_prompts` call."""
     return LookupEmbeddings(model)  # type: ignore[return-value]
 
 
@@ -161,17 +147,17 @@ class HeadClassifier:
 def score(args: argparse.Namespace) -> None:
     from five_tasks import apgr_of, load_all
 
-    from asymroute.conversation import FollowupPolicy, score_turns
     from asymroute.embedders import EMBEDDERS
     from asymroute.learning.embedded_rows import embed_prompts, everyday_rows, rows_of
     from asymroute.learning.embedding_recipes import fit_head, head_logits, with_conversations
-    from bench.support.conversation_sets import SETS, labelled_turns
+    from bench.support.conversation_sets import SETS, labelled_turns, turns_apgr
 
     EMBEDDERS["probe"] = "encoder_probe:lookup_embeddings"
     data = load_all()
+    dev_items = {dev.stem: labelled_turns(dev) for dev in SETS}
     for path in args.vectors:
         name = f"probe:{path}"
-        present = set(LookupEmbeddings(str(path)).rows)
+        present = set(lookup_embeddings(str(path)).rows)  # type: ignore[attr-defined]
         index = np.array([k for k, p in enumerate(data.prompts) if p in present])
         prompts = [data.prompts[k] for k in index]
         vectors = np.asarray(embed_prompts(name, prompts, show_progress=False))
@@ -180,7 +166,7 @@ def score(args: argparse.Namespace) -> None:
         everyday = everyday_rows(name)
         tasks = np.array(rows.tasks)
         figures: dict[str, float] = {}
-        devs: dict[str, list[float]] = {path.stem: [] for path in SETS}
+        devs: dict[str, list[float]] = {stem: [] for stem in dev_items}
         for held in sorted(set(rows.tasks)):
             training = rows.subset(np.flatnonzero(tasks != held)).plus(everyday)
             head = fit_head(with_conversations(training, 6.0), 0.01)
@@ -189,11 +175,8 @@ def score(args: argparse.Namespace) -> None:
             figures[held] = apgr_of(logits, test.weak, test.strong)
 
             classifier = HeadClassifier(name, head)
-            for dev in SETS:
-                items = labelled_turns(dev)
-                frontier = np.array([label for _, label in items])
-                values = [score_turns(t, classifier, FollowupPolicy()).score for t, _ in items]  # type: ignore[arg-type]
-                devs[dev.stem].append(apgr_of(np.array(values), ~frontier, np.ones_like(frontier)))
+            for stem, items in dev_items.items():
+                devs[stem].append(turns_apgr(classifier, items))
         if args.in_task:
             print(f"{path.name}: in-task 5-fold {in_task(rows, everyday)}", flush=True)
         mean = float(np.mean(list(figures.values())))

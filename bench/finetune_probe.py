@@ -85,19 +85,14 @@ def train(args: argparse.Namespace) -> None:
     from tokenizers import Tokenizer
     from transformers import AutoModel
 
+    from bench.support.torch_encoder import TailReader, mean_pooled
+
     torch.manual_seed(0)
     random.seed(0)
     np.random.seed(0)
     torch.set_num_threads(args.threads)
     table = json.loads(args.rows.read_text())
-    tokenizer = Tokenizer.from_file(str(args.model / "tokenizer.json"))
-    tokenizer.no_truncation()
-    tokenizer.no_padding()
-    cls, sep = tokenizer.token_to_id("[CLS]"), tokenizer.token_to_id("[SEP]")
-
-    def pieces(text: str) -> list[int]:  # the tail, as the shipped embedder reads
-        body = tokenizer.encode(text, add_special_tokens=False).ids
-        return [cls, *body[-(args.window - 2) :], sep]
+    reader = TailReader(Tokenizer.from_file(str(args.model / "tokenizer.json")), args.window)
 
     tasks = np.array(table["tasks"])
     weight = np.array(table["weights"][args.held])
@@ -115,7 +110,7 @@ def train(args: argparse.Namespace) -> None:
 
     def ids_of(i: int) -> list[int]:
         if i not in encoded:
-            encoded[i] = pieces(texts[i])
+            encoded[i] = reader.pieces(texts[i])
         return encoded[i]
 
     encoder = AutoModel.from_pretrained(str(args.model))
@@ -127,16 +122,7 @@ def train(args: argparse.Namespace) -> None:
     optimiser = torch.optim.AdamW(groups, weight_decay=0.01)
 
     def logits(seqs: list[list[int]]) -> torch.Tensor:
-        width = max(map(len, seqs))
-        ids = torch.zeros(len(seqs), width, dtype=torch.long)
-        mask = torch.zeros(len(seqs), width, dtype=torch.long)
-        for r, seq in enumerate(seqs):
-            ids[r, : len(seq)] = torch.tensor(seq)
-            mask[r, : len(seq)] = 1
-        hidden = encoder(input_ids=ids, attention_mask=mask).last_hidden_state
-        m = mask.unsqueeze(-1).float()
-        pooled = torch.nn.functional.normalize((hidden * m).sum(1) / m.sum(1), dim=-1)
-        return head(pooled * 16.0)[:, 0]
+        return head(mean_pooled(encoder, seqs, reader.pad) * 16.0)[:, 0]
 
     def length_batches(items: list[int], size: int, shuffle: bool) -> list[list[int]]:
         items = sorted(items, key=lambda i: len(ids_of(i)))  # little padding per batch
@@ -179,7 +165,7 @@ def train(args: argparse.Namespace) -> None:
         for name, dev_texts in table["dev"].items():
             values: list[float] = []
             for k in range(0, len(dev_texts), 64):
-                values += logits([pieces(t) for t in dev_texts[k : k + 64]]).numpy().tolist()
+                values += logits([reader.pieces(t) for t in dev_texts[k : k + 64]]).numpy().tolist()
             result[name] = dict(zip(dev_texts, values, strict=True))
     args.out.write_text(json.dumps(result))
     print(f"scores -> {args.out}")
@@ -202,21 +188,14 @@ class TableClassifier:
 def score(args: argparse.Namespace) -> None:
     from five_tasks import apgr_of
 
-    from asymroute.conversation import FollowupPolicy, score_turns
-    from bench.support.conversation_sets import SETS, labelled_turns
+    from bench.support.conversation_sets import SETS, labelled_turns, turns_apgr
 
     table = json.loads(args.rows.read_text())
     weak, strong = np.array(table["weak"], bool), np.array(table["strong"], bool)
+    dev_items = {path.stem: labelled_turns(path) for path in SETS}
 
     def dev_figures(classifier: object) -> dict[str, float]:
-        out = {}
-        for path in SETS:
-            items = labelled_turns(path)
-            frontier = np.array([lab for _, lab in items])
-            policy = FollowupPolicy()
-            values = [score_turns(t, classifier, policy).score for t, _ in items]  # type: ignore[arg-type]
-            out[path.stem] = round(apgr_of(np.array(values), ~frontier, np.ones_like(frontier)), 3)
-        return out
+        return {k: round(turns_apgr(classifier, v), 3) for k, v in dev_items.items()}  # type: ignore[arg-type]
 
     for path in args.scores:
         result = json.loads(path.read_text())

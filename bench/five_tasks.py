@@ -43,7 +43,6 @@ import numpy as np
 from asymroute.classifiers import get_classifier
 from asymroute.classifiers.embedding import EmbeddingClassifier
 from asymroute.classifiers.embedding_model import EmbeddingRouterModel
-from asymroute.conversation import FollowupPolicy, score_turns
 from asymroute.embedders import get_embedder
 from asymroute.evaluation.datasets import LabeledData, load_labeled
 from asymroute.evaluation.evaluate import score_prompts
@@ -59,7 +58,7 @@ from asymroute.learning.embedding_recipes import BLEND_CANDIDATES, CANDIDATES, E
 from asymroute.learning.embedding_trainer import fit, train_on_rows
 from asymroute.learning.prompt_trainer import train_prompt_router
 from asymroute.learning.trainers import TrainOptions
-from bench.support.conversation_sets import SETS, labelled_turns
+from bench.support.conversation_sets import SETS, labelled_turns, turns_apgr
 
 # ../shared beside the repository (a worktree under wt/ looks one level further up).
 HERE = Path(__file__).resolve()
@@ -201,7 +200,6 @@ def in_task_folds(
 
 def conversations(model: EmbeddingRouterModel, paths: tuple[Path, ...] = SETS) -> dict:
     out = {}
-    policy = FollowupPolicy()
     classifiers = {
         "embedding": EmbeddingClassifier(model),
         "learned": get_classifier("learned"),
@@ -210,13 +208,10 @@ def conversations(model: EmbeddingRouterModel, paths: tuple[Path, ...] = SETS) -
     for path in paths:
         items = labelled_turns(path)
         frontier = np.array([label for _, label in items])
-        # Label rule: the strong model is right everywhere; the weak one fails where a frontier
-        # model is needed.
-        weak, strong = ~frontier, np.ones(len(items), dtype=bool)
         figures: dict = {"n": len(items), "frontier": int(frontier.sum())}
         for name, classifier in classifiers.items():
-            scores = np.array([score_turns(turns, classifier, policy).score for turns, _ in items])
-            figures[name] = round(apgr_of(scores, weak, strong), 3)
+            figures[name] = round(turns_apgr(classifier, items), 3)
+        weak, strong = ~frontier, np.ones(len(items), dtype=bool)  # turns_apgr's label rule
         figures["perfect"] = round(apgr_of(frontier.astype(float), weak, strong), 3)
         out[path.stem] = figures
     return out

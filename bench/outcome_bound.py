@@ -16,7 +16,6 @@ do better. Prompt length and a random router are printed beside them.
 
 from __future__ import annotations
 
-import csv
 import sys
 from pathlib import Path
 
@@ -26,6 +25,9 @@ HERE = Path(__file__).resolve()
 sys.path[:0] = [str(HERE.parent), str(HERE.parents[1])]
 
 from five_tasks import SHARED, apgr_of  # noqa: E402
+
+from asymroute.evaluation.csv_cells import read_rows  # noqa: E402
+from asymroute.learning.fitting import fit_newton  # noqa: E402
 
 WEAK, STRONG = "mistralai/mistral-7b-chat", "gpt-4-1106-preview"
 SINGLE = ("mistralai/mixtral-8x7b-chat", "meta/llama-2-70b-chat", "gpt-3.5-turbo-1106", "claude-v2")
@@ -40,27 +42,10 @@ def model_columns(header: list[str]) -> list[str]:
     return [c for c in header if "|" not in c and c not in NOT_MODELS]
 
 
-def logistic(x: np.ndarray, y: np.ndarray, l2: float = 1.0) -> np.ndarray:
-    """Ridge-penalised logistic regression by Newton steps (nine features: exact and quick)."""
-    xb = np.c_[x, np.ones(len(x))]
-    w = np.zeros(xb.shape[1])
-    penalty = l2 * np.diag(np.r_[np.ones(x.shape[1]), 0.0])
-    for _ in range(50):
-        p = 1.0 / (1.0 + np.exp(-xb @ w))
-        step = np.linalg.solve(
-            (xb * (p * (1 - p))[:, None]).T @ xb + penalty, xb.T @ (p - y) + penalty @ w
-        )
-        w -= step
-        if np.abs(step).max() < 1e-9:
-            break
-    return w
-
-
 def bound(path: Path) -> dict[str, float]:
-    csv.field_size_limit(1 << 30)
-    with path.open(newline="") as handle:
-        rows = [r for r in csv.DictReader(handle) if r[WEAK] and r[STRONG]]
-    others = [m for m in model_columns(list(rows[0])) if m not in (WEAK, STRONG)]
+    header, reader = read_rows(path)
+    rows = [r for r in reader if r[WEAK] and r[STRONG]]
+    others = [m for m in model_columns(header) if m not in (WEAK, STRONG)]
     score = {m: np.array([float(r[m]) if r[m] else np.nan for r in rows]) for m in others}
     weak = np.array([float(r[WEAK]) >= 0.5 for r in rows])
     strong = np.array([float(r[STRONG]) >= 0.5 for r in rows])
@@ -78,8 +63,9 @@ def bound(path: Path) -> dict[str, float]:
     fold = rng.permutation(len(rows)) % 5
     figures = []
     for k in range(5):
-        w = logistic(x[fold != k], y[fold != k])
-        s = np.c_[x[fold == k], np.ones((fold == k).sum())] @ w
+        train = fold != k  # fit_newton's loss is a mean: l2 = 1/n is a ridge of 1 on the sum
+        w, bias = fit_newton(x[train], y[train], np.ones(train.sum()), 1.0 / train.sum())
+        s = x[fold == k] @ w + bias
         figures.append(apgr_of(s + tie[fold == k], weak[fold == k], strong[fold == k]))
     out["nine outcomes, logistic (in-task)"] = float(np.mean(figures))
     out["perfect"] = apgr_of((strong & ~weak) + tie, weak, strong)

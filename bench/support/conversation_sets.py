@@ -8,6 +8,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from asymroute.conversation import FollowupPolicy, score_turns
+from asymroute.evaluation.metrics import apgr, threshold_curve
+
+if TYPE_CHECKING:
+    from asymroute.classifiers.base import Classifier
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 CONVERSATIONS_DEV = DATA / "conversations_dev.jsonl"
@@ -28,3 +37,17 @@ def labelled_turns(path: Path) -> list[tuple[list[str], bool]]:
         else:
             out.extend((item["turns"][: k + 1], bool(label)) for k, label in enumerate(labels))
     return out
+
+
+def turns_apgr(classifier: Classifier, items: list[tuple[list[str], bool]]) -> float:
+    """APGR of `classifier` on labelled turns, each scored with the gateway's follow-up policy.
+
+    Label rule: the strong model is right everywhere; the weak one fails where a frontier model
+    is needed.
+    """
+    frontier = np.array([label for _, label in items])
+    policy = FollowupPolicy()
+    scores = np.array([score_turns(turns, classifier, policy).score for turns, _ in items])
+    weak, strong = ~frontier, np.ones(len(items), dtype=bool)
+    curve = threshold_curve("x", scores, weak, strong)
+    return apgr(curve, float(weak.mean()), float(strong.mean()))
