@@ -84,7 +84,8 @@ class LogitClassifier:
         self.scorer = scorer
 
     def score(self, prompt: str) -> ComplexityScore:
-        return ComplexityScore(1.0 / (1.0 + math.exp(-float(self.scorer([prompt])[0]))), ())
+        z = float(self.scorer([prompt])[0])
+        return ComplexityScore(0.5 * (1.0 + math.tanh(0.5 * z)), ())  # no overflow at large z
 
 
 class Probe:
