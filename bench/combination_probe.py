@@ -98,8 +98,9 @@ class Probe:
         present = lookup_embeddings(str(path)).rows  # type: ignore[attr-defined]
         index = np.array([k for k, p in enumerate(self.data.prompts) if p in present])
         prompts = [self.data.prompts[k] for k in index]
-        rows = rows_of(self.data, np.zeros((len(self.data), 384))).subset(index)
-        self.rows = replace(rows, vectors=self.vectors(prompts).astype(np.float32), prompts=prompts)
+        vectors = self.vectors(prompts).astype(np.float32)
+        rows = rows_of(self.data, np.zeros((len(self.data), vectors.shape[1]))).subset(index)
+        self.rows = replace(rows, vectors=vectors, prompts=prompts)
         self.everyday = everyday_rows(self.embedder)
         self.present = present
 
