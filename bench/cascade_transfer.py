@@ -31,9 +31,9 @@ from five_tasks import SHARED, apgr_of  # noqa: E402
 
 from asymroute.evaluation.datasets import LabeledData, load_labeled  # noqa: E402
 from asymroute.learning.answer_trainer import (  # noqa: E402
+    cross_fitted_scorers,
     feature_rows,
     fit_answer_scorer,
-    fold_ids,
     weak_answers,
 )
 
@@ -58,17 +58,15 @@ def main() -> None:
     tie = np.random.default_rng(0)  # single-letter answers tie on length: break ties at random
     print(f"{'task':<14} {'n':>5} {'weak acc':>8} {'held out':>9} {'in-task':>8} {'length':>7}")
     for task, d in data.items():
-        wrong = ~d.weak_correct
         others = [t for t in data if t != task]
         scorer = fit_answer_scorer(
             np.vstack([rows[t] for t in others]),
             np.concatenate([~data[t].weak_correct for t in others]),
         )
         held_out = apgr_of(scorer.logits(rows[task]), d.weak_correct, d.strong_correct)
-        ids = fold_ids(len(d), FOLDS)
+        ids, folds = cross_fitted_scorers(d, FOLDS)  # the replay's cross-fitting
         crossed = np.zeros(len(d))
-        for k in range(FOLDS):
-            fold = fit_answer_scorer(rows[task][ids != k], wrong[ids != k])
+        for k, fold in enumerate(folds):
             crossed[ids == k] = fold.logits(rows[task][ids == k])
         in_task = apgr_of(crossed, d.weak_correct, d.strong_correct)
         words = np.log1p([len(a.split()) for a in weak_answers(d)]) + 1e-6 * tie.random(len(d))

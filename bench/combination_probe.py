@@ -33,7 +33,6 @@ import os
 import re
 import sys
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
@@ -41,14 +40,17 @@ HERE = Path(__file__).resolve()
 sys.path[:0] = [str(HERE.parent), str(HERE.parents[1])]
 
 import numpy as np  # noqa: E402
-from encoder_probe import lookup_embeddings  # noqa: E402
+from encoder_probe import (  # noqa: E402
+    head_scorer,
+    lookup_embeddings,
+    probe_rows,
+    shipped_recipe_head,
+)
 from five_tasks import SHARED, apgr_of, load_all  # noqa: E402
-from outcome_bound import FILES, STRONG, WEAK, model_columns  # noqa: E402
+from outcome_bound import FILES, STRONG, WEAK, outcomes  # noqa: E402
 
-from asymroute.classifiers.base import ComplexityScore  # noqa: E402
 from asymroute.classifiers.embedding_model import dense_rows  # noqa: E402
-from asymroute.embedders import EMBEDDERS  # noqa: E402
-from asymroute.evaluation.csv_cells import clean_prompt, read_rows  # noqa: E402
+from asymroute.evaluation.csv_cells import clean_prompt  # noqa: E402
 from asymroute.learning.embedded_rows import (  # noqa: E402
     ANCHOR_TASK,
     CONVERSATION_TASK,
@@ -57,62 +59,48 @@ from asymroute.learning.embedded_rows import (  # noqa: E402
     embed_prompts,
     everyday_rows,
     head_sample_index,
-    rows_of,
     task_of,
 )
 from asymroute.learning.embedding_recipes import (  # noqa: E402
     EMBEDDING_SCALE,
-    fit_head,
     head_logits,
     with_conversations,
 )
 from asymroute.learning.fitting import fit_newton, standardise  # noqa: E402
 from asymroute.learning.prompt_trainer import train_prompt_router  # noqa: E402
 from asymroute.learning.trainers import TrainOptions  # noqa: E402
-from bench.support.conversation_sets import SETS, labelled_turns, turns_apgr  # noqa: E402
+from bench.support.conversation_sets import (  # noqa: E402
+    SETS,
+    LogitClassifier,
+    labelled_turns,
+    turns_apgr,
+)
 
 Scorer = Callable[[list[str]], np.ndarray]
 """Logits for a list of prompts."""
-
-
-class LogitClassifier:
-    """A scorer as a classifier, for the development sets' `score_turns`."""
-
-    name = "probe-combination"
-
-    def __init__(self, scorer: Scorer) -> None:
-        self.scorer = scorer
-
-    def score(self, prompt: str) -> ComplexityScore:
-        z = float(self.scorer([prompt])[0])
-        return ComplexityScore(0.5 * (1.0 + math.tanh(0.5 * z)), ())  # no overflow at large z
+RouterBenchRow = tuple[str, np.ndarray]
 
 
 class Probe:
     """The vector file's benchmark rows, the everyday rows, and the embedder that reads them."""
 
     def __init__(self, path: Path) -> None:
-        EMBEDDERS["probe"] = "encoder_probe:lookup_embeddings"
         self.embedder = f"probe:{path}"
         self.data = load_all()
-        present = lookup_embeddings(str(path)).rows  # type: ignore[attr-defined]
-        index = np.array([k for k, p in enumerate(self.data.prompts) if p in present])
-        prompts = [self.data.prompts[k] for k in index]
-        vectors = self.vectors(prompts).astype(np.float32)
-        rows = rows_of(self.data, np.zeros((len(self.data), vectors.shape[1]))).subset(index)
-        self.rows = replace(rows, vectors=vectors, prompts=prompts)
+        self.rows = probe_rows(self.data, path)
         self.everyday = everyday_rows(self.embedder)
-        self.present = present
+        self.present = lookup_embeddings(str(path)).rows  # type: ignore[attr-defined]
 
     def vectors(self, prompts: list[str]) -> np.ndarray:
         return np.asarray(embed_prompts(self.embedder, prompts, show_progress=False))
 
     def shipped_head(self, training: EmbeddedRows) -> Scorer:
         """The shipped recipe's head on `training`, its logit standardised on those rows."""
-        head = fit_head(with_conversations(training.plus(self.everyday), 6.0), 0.01)
+        head = shipped_recipe_head(training, self.everyday)
         z = head_logits(head, training.vectors, training.dense)
         mean, spread = z.mean(), z.std()
-        return lambda p: (head_logits(head, self.vectors(p), dense_rows(p)) - mean) / spread
+        logits = head_scorer(head, self.embedder)
+        return lambda p: (logits(p) - mean) / spread
 
     def run(self, fit: Callable[[EmbeddedRows, str], dict[str, Scorer]]) -> None:
         """Leave one task out for every variant `fit` returns, plus the development sets."""
@@ -179,30 +167,28 @@ def experts(probe: Probe, weights: list[float]) -> Callable[[EmbeddedRows, str],
     return fit
 
 
-def routerbench_outcomes(present: dict[str, int]) -> dict[str, tuple[str, np.ndarray, list[str]]]:
-    """Per RouterBench prompt: its file, every model's right/wrong (nan if absent), the models."""
-    out = {}
+def routerbench_outcomes(present: dict[str, int]) -> tuple[list[str], dict[str, RouterBenchRow]]:
+    """RouterBench's model columns, and per prompt the vector file holds: its file and every
+    model's right/wrong (nan where the model has no score)."""
+    by_prompt: dict[str, RouterBenchRow] = {}
     for name in FILES:
-        header, reader = read_rows(SHARED / "routerbench" / f"{name}.csv")
-        models = model_columns(header)
-        for row in reader:
-            prompt = clean_prompt(row["prompt"] or "")
-            if prompt in present and row[WEAK] and row[STRONG]:
-                right = [float(row[m]) >= 0.5 if row[m] else np.nan for m in models]
-                out[prompt] = (name, np.array(right, dtype=float), models)
-    return out
+        prompts, models, right = outcomes(SHARED / "routerbench" / f"{name}.csv")
+        for raw, row in zip(prompts, right, strict=True):
+            prompt = clean_prompt(raw or "")
+            if prompt in present:
+                by_prompt[prompt] = (name, row)
+    return models, by_prompt  # the three files share one header
 
 
 def difficulty(
     probe: Probe, weights: list[float]
 ) -> Callable[[EmbeddedRows, str], dict[str, Scorer]]:
-    outcomes = routerbench_outcomes(probe.present)
+    models, outcome = routerbench_outcomes(probe.present)
 
     def fit(training: EmbeddedRows, held: str) -> dict[str, Scorer]:
-        prompts = [p for p in training.prompts if p in outcomes]
-        files = np.array([outcomes[p][0] for p in prompts])
-        right = np.stack([outcomes[p][1] for p in prompts])
-        models = outcomes[prompts[0]][2]
+        prompts = [p for p in training.prompts if p in outcome]
+        files = np.array([outcome[p][0] for p in prompts])
+        right = np.stack([outcome[p][1] for p in prompts])
         weak, strong = models.index(WEAK), models.index(STRONG)
         others = [k for k in range(len(models)) if k not in (weak, strong)]
         x = np.hstack([probe.vectors(prompts) * EMBEDDING_SCALE, dense_rows(prompts)])

@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import functools
 import json
-import math
 import os
 import random
 import sys
@@ -39,10 +38,13 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import numpy as np
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from langchain_core.embeddings import Embeddings
 
-    from asymroute.classifiers.base import ComplexityScore
+    from asymroute.evaluation.datasets import LabeledData
     from asymroute.learning.embedded_rows import EmbeddedRows
+    from asymroute.learning.embedding_recipes import Head
 
 KNOWN_WEIGHTS = {  # upstream LFS sha256 of model.safetensors (Hugging Face, sentence-transformers)
     "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db": "all-MiniLM-L6-v2",
@@ -125,56 +127,64 @@ def lookup_embeddings(model: str) -> Embeddings:
     return LookupEmbeddings(model)  # type: ignore[return-value]
 
 
-class HeadClassifier:
-    """A fitted head over a probe embedder, with the classifier's `score` for `score_turns`."""
+def probe_rows(data: LabeledData, path: Path) -> EmbeddedRows:
+    """The benchmark rows whose prompts the vector file holds, with its vectors and prompts
+    (registers the `probe` embedder, so `probe:PATH` reads the file)."""
+    from asymroute.embedders import EMBEDDERS
+    from asymroute.learning.embedded_rows import embed_prompts, rows_of
 
-    name = "probe-head"
+    EMBEDDERS["probe"] = "encoder_probe:lookup_embeddings"
+    present = lookup_embeddings(str(path)).rows  # type: ignore[attr-defined]
+    index = np.array([k for k, p in enumerate(data.prompts) if p in present])
+    prompts = [data.prompts[k] for k in index]
+    vectors = np.asarray(embed_prompts(f"probe:{path}", prompts, show_progress=False))
+    rows = rows_of(data, np.zeros((len(data), vectors.shape[1]))).subset(index)
+    return replace(rows, vectors=vectors.astype(np.float32), prompts=prompts)
 
-    def __init__(self, embedder: str, head: object) -> None:
-        self.embedder, self.head = embedder, head
 
-    def score(self, prompt: str) -> ComplexityScore:
-        from asymroute.classifiers.base import ComplexityScore
-        from asymroute.classifiers.embedding_model import dense_rows
-        from asymroute.learning.embedded_rows import embed_prompts
-        from asymroute.learning.embedding_recipes import head_logits
+def shipped_recipe_head(training: EmbeddedRows, everyday: EmbeddedRows) -> Head:
+    """The shipped recipe's head (`linear/l2=0.01+conversations=6`) on `training` + `everyday`."""
+    from asymroute.learning.embedding_recipes import fit_head, with_conversations
 
-        vector = np.asarray(embed_prompts(self.embedder, [prompt], show_progress=False))
-        z = float(head_logits(self.head, vector, dense_rows([prompt]))[0])  # type: ignore[arg-type]
-        return ComplexityScore(1.0 / (1.0 + math.exp(-z)), ())
+    return fit_head(with_conversations(training.plus(everyday), 6.0), 0.01)
+
+
+def head_scorer(head: Head, embedder: str) -> Callable[[list[str]], np.ndarray]:
+    """The head's logits for prompts read through `embedder`."""
+    from asymroute.classifiers.embedding_model import dense_rows
+    from asymroute.learning.embedded_rows import embed_prompts
+    from asymroute.learning.embedding_recipes import head_logits
+
+    def scorer(prompts: list[str]) -> np.ndarray:
+        vectors = np.asarray(embed_prompts(embedder, prompts, show_progress=False))
+        return head_logits(head, vectors, dense_rows(prompts))
+
+    return scorer
 
 
 def score(args: argparse.Namespace) -> None:
     from five_tasks import apgr_of, load_all
 
-    from asymroute.embedders import EMBEDDERS
-    from asymroute.learning.embedded_rows import embed_prompts, everyday_rows, rows_of
-    from asymroute.learning.embedding_recipes import fit_head, head_logits, with_conversations
-    from bench.support.conversation_sets import SETS, labelled_turns, turns_apgr
+    from asymroute.learning.embedded_rows import everyday_rows
+    from asymroute.learning.embedding_recipes import head_logits
+    from bench.support.conversation_sets import SETS, LogitClassifier, labelled_turns, turns_apgr
 
-    EMBEDDERS["probe"] = "encoder_probe:lookup_embeddings"
     data = load_all()
     dev_items = {dev.stem: labelled_turns(dev) for dev in SETS}
     for path in args.vectors:
         name = f"probe:{path}"
-        present = set(lookup_embeddings(str(path)).rows)  # type: ignore[attr-defined]
-        index = np.array([k for k, p in enumerate(data.prompts) if p in present])
-        prompts = [data.prompts[k] for k in index]
-        vectors = np.asarray(embed_prompts(name, prompts, show_progress=False))
-        rows = rows_of(data, np.zeros((len(data), vectors.shape[1]))).subset(index)
-        rows = replace(rows, vectors=vectors.astype(np.float32))
+        rows = probe_rows(data, path)
         everyday = everyday_rows(name)
         tasks = np.array(rows.tasks)
         figures: dict[str, float] = {}
         devs: dict[str, list[float]] = {stem: [] for stem in dev_items}
         for held in sorted(set(rows.tasks)):
-            training = rows.subset(np.flatnonzero(tasks != held)).plus(everyday)
-            head = fit_head(with_conversations(training, 6.0), 0.01)
+            head = shipped_recipe_head(rows.subset(np.flatnonzero(tasks != held)), everyday)
             test = rows.subset(np.flatnonzero(tasks == held))
             logits = head_logits(head, test.vectors, test.dense)
             figures[held] = apgr_of(logits, test.weak, test.strong)
 
-            classifier = HeadClassifier(name, head)
+            classifier = LogitClassifier(head_scorer(head, name))
             for stem, items in dev_items.items():
                 devs[stem].append(turns_apgr(classifier, items))
         if args.in_task:
@@ -190,7 +200,7 @@ def in_task(rows: EmbeddedRows, everyday: EmbeddedRows, k: int = 5) -> str:
     folds, with the shipped recipe's head)."""
     from five_tasks import apgr_of, task_folds
 
-    from asymroute.learning.embedding_recipes import fit_head, head_logits, with_conversations
+    from asymroute.learning.embedding_recipes import head_logits
 
     cells = []
     for task, folds in task_folds(rows.tasks, k):
@@ -198,7 +208,7 @@ def in_task(rows: EmbeddedRows, everyday: EmbeddedRows, k: int = 5) -> str:
         for fold in folds:
             test = rows.subset(fold)
             training = rows.subset(np.setdiff1d(np.arange(len(rows)), fold))
-            head = fit_head(with_conversations(training.plus(everyday), 6.0), 0.01)
+            head = shipped_recipe_head(training, everyday)
             logits = head_logits(head, test.vectors, test.dense)
             figures.append(apgr_of(logits, test.weak, test.strong))
         cells.append((task, float(np.mean(figures))))

@@ -34,14 +34,10 @@ import random
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np
-
-if TYPE_CHECKING:
-    from asymroute.classifiers.base import ComplexityScore
 
 HEAD_LR = 1e-3
 BATCH = 32
@@ -171,24 +167,10 @@ def train(args: argparse.Namespace) -> None:
     print(f"scores -> {args.out}")
 
 
-class TableClassifier:
-    """Scores looked up from the probe's output (a logit per text), for `score_turns`."""
-
-    name = "table"
-
-    def __init__(self, logits: dict[str, float]) -> None:
-        self.logits = logits
-
-    def score(self, prompt: str) -> ComplexityScore:
-        from asymroute.classifiers.base import ComplexityScore
-
-        return ComplexityScore(1.0 / (1.0 + math.exp(-self.logits[prompt])), ())
-
-
 def score(args: argparse.Namespace) -> None:
     from five_tasks import apgr_of
 
-    from bench.support.conversation_sets import SETS, labelled_turns, turns_apgr
+    from bench.support.conversation_sets import SETS, LogitClassifier, labelled_turns, turns_apgr
 
     table = json.loads(args.rows.read_text())
     weak, strong = np.array(table["weak"], bool), np.array(table["strong"], bool)
@@ -201,7 +183,8 @@ def score(args: argparse.Namespace) -> None:
         result = json.loads(path.read_text())
         index = np.array(result["held_index"])
         held = apgr_of(np.array(result["held_scores"]), weak[index], strong[index])
-        devs = dev_figures(TableClassifier({**result[SETS[0].stem], **result[SETS[1].stem]}))
+        logits = {**result[SETS[0].stem], **result[SETS[1].stem]}  # a logit per text
+        devs = dev_figures(LogitClassifier(lambda p, t=logits: np.array([t[x] for x in p])))
         print(f"fine-tuned, {result['held']} held out: {held:.3f} {json.dumps(devs)}")
         if args.frozen:
             line = frozen(result["held"], args.cache, dev_figures)
@@ -209,29 +192,21 @@ def score(args: argparse.Namespace) -> None:
 
 
 def frozen(held: str, cache: Path | None, dev_figures: Callable[[object], dict[str, float]]) -> str:
+    from encoder_probe import head_scorer, shipped_recipe_head
     from five_tasks import EMBEDDER, apgr_of, load_all, vectors_for
 
-    from asymroute.classifiers.embedding_model import dense_rows
-    from asymroute.learning.embedded_rows import embed_prompts, everyday_rows, rows_of
-    from asymroute.learning.embedding_recipes import fit_head, head_logits, with_conversations
+    from asymroute.learning.embedded_rows import everyday_rows, rows_of
+    from asymroute.learning.embedding_recipes import head_logits
+    from bench.support.conversation_sets import LogitClassifier
 
     data = load_all()
     rows = rows_of(data, vectors_for(data.prompts, cache))
     tasks = np.array(rows.tasks)
-    training = rows.subset(np.flatnonzero(tasks != held)).plus(everyday_rows(EMBEDDER))
-    head = fit_head(with_conversations(training, 6.0), 0.01)
+    training = rows.subset(np.flatnonzero(tasks != held))
+    head = shipped_recipe_head(training, everyday_rows(EMBEDDER))
     test = rows.subset(np.flatnonzero(tasks == held))
     figure = apgr_of(head_logits(head, test.vectors, test.dense), test.weak, test.strong)
-    logits: dict[str, float] = {}
-
-    class Frozen(TableClassifier):
-        def score(self, prompt: str) -> ComplexityScore:
-            if prompt not in logits:
-                vector = np.asarray(embed_prompts(EMBEDDER, [prompt], show_progress=False))
-                logits[prompt] = float(head_logits(head, vector, dense_rows([prompt]))[0])
-            return super().score(prompt)
-
-    return f"{figure:.3f} {json.dumps(dev_figures(Frozen(logits)))}"
+    return f"{figure:.3f} {json.dumps(dev_figures(LogitClassifier(head_scorer(head, EMBEDDER))))}"
 
 
 def main() -> None:

@@ -42,25 +42,39 @@ def model_columns(header: list[str]) -> list[str]:
     return [c for c in header if "|" not in c and c not in NOT_MODELS]
 
 
-def bound(path: Path) -> dict[str, float]:
+def outcomes(path: Path) -> tuple[list[str], list[str], np.ndarray]:
+    """(prompts as in the file, the model columns, right/wrong per row and model: 1, 0, or nan
+    where the model has no score), for the rows where the weak and the strong model are graded."""
     header, reader = read_rows(path)
     rows = [r for r in reader if r[WEAK] and r[STRONG]]
-    others = [m for m in model_columns(header) if m not in (WEAK, STRONG)]
-    score = {m: np.array([float(r[m]) if r[m] else np.nan for r in rows]) for m in others}
-    weak = np.array([float(r[WEAK]) >= 0.5 for r in rows])
-    strong = np.array([float(r[STRONG]) >= 0.5 for r in rows])
+    models = model_columns(header)
+    right = np.array(
+        [[float(float(r[m]) >= 0.5) if r[m] else np.nan for m in models] for r in rows]
+    ).reshape(len(rows), len(models))
+    return [r["prompt"] for r in rows], models, right
+
+
+def bound(path: Path) -> dict[str, float]:
+    prompts, models, right = outcomes(path)
+    others = [k for k, m in enumerate(models) if m not in (WEAK, STRONG)]
+    weak = right[:, models.index(WEAK)] == 1
+    strong = right[:, models.index(STRONG)] == 1
     rng = np.random.default_rng(0)
-    tie = 1e-6 * rng.random(len(rows))  # binary scores: break ties at random, not by file order
-    wrong = np.stack([np.where(np.isnan(score[m]), np.nan, score[m] < 0.5) for m in others], 1)
+    tie = 1e-6 * rng.random(len(prompts))  # binary scores: break ties at random, not file order
+    wrong = 1.0 - right[:, others]
     out = {
-        "random": float(np.mean([apgr_of(rng.random(len(rows)), weak, strong) for _ in range(50)])),
-        "length": apgr_of(np.array([len(r["prompt"]) for r in rows], float), weak, strong),
+        "random": float(
+            np.mean([apgr_of(rng.random(len(prompts)), weak, strong) for _ in range(50)])
+        ),
+        "length": apgr_of(np.array([len(p) for p in prompts], float), weak, strong),
         "nine fail share": apgr_of(np.nanmean(wrong, axis=1) + tie, weak, strong),
     }
     for m in SINGLE:
-        out[f"{m.rsplit('/', 1)[-1]} fails"] = apgr_of((score[m] < 0.5) + tie, weak, strong)
+        out[f"{m.rsplit('/', 1)[-1]} fails"] = apgr_of(
+            (right[:, models.index(m)] == 0) + tie, weak, strong
+        )
     x, y = np.nan_to_num(wrong, nan=0.5), (strong & ~weak).astype(float)
-    fold = rng.permutation(len(rows)) % 5
+    fold = rng.permutation(len(prompts)) % 5
     figures = []
     for k in range(5):
         train = fold != k  # fit_newton's loss is a mean: l2 = 1/n is a ridge of 1 on the sum

@@ -7,11 +7,14 @@
 from __future__ import annotations
 
 import json
+import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from asymroute.classifiers.base import ComplexityScore
 from asymroute.conversation import FollowupPolicy, score_turns
 from asymroute.evaluation.metrics import apgr, threshold_curve
 
@@ -51,3 +54,16 @@ def turns_apgr(classifier: Classifier, items: list[tuple[list[str], bool]]) -> f
     weak, strong = ~frontier, np.ones(len(items), dtype=bool)
     curve = threshold_curve("x", scores, weak, strong)
     return apgr(curve, float(weak.mean()), float(strong.mean()))
+
+
+class LogitClassifier:
+    """A probe's scorer (logits for a list of prompts) as a classifier, for `turns_apgr`."""
+
+    name = "probe"
+
+    def __init__(self, scorer: Callable[[list[str]], np.ndarray]) -> None:
+        self.scorer = scorer
+
+    def score(self, prompt: str) -> ComplexityScore:
+        z = float(self.scorer([prompt])[0])
+        return ComplexityScore(0.5 * (1.0 + math.tanh(0.5 * z)), ())  # no overflow at large z
