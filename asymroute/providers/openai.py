@@ -90,7 +90,9 @@ class OpenAIProvider:
         return DefaultAioHttpClient()
 
     def create(self, model: str, settings: Settings, options: ModelOptions) -> BaseChatModel:
-        import httpx
+        # The SDK's own Timeout: openai 3.x runs on httpx2, whose clients misread an
+        # `httpx.Timeout` (every field became the object itself) and, from httpx2 2.17, refuse it.
+        from openai import Timeout
 
         base_url = options.base_url or settings.openai_base_url or None
         api_key = options.api_key or settings.openai_api_key
@@ -105,7 +107,7 @@ class OpenAIProvider:
             base_url=base_url,
             temperature=options.temperature,
             max_completion_tokens=options.max_output_tokens,
-            timeout=httpx.Timeout(options.timeout_s, connect=options.connect_timeout_s),
+            timeout=Timeout(options.timeout_s, connect=options.connect_timeout_s),
             max_retries=options.max_retries,
             stream_usage=True,
             stop_sequences=list(options.stop) or None,

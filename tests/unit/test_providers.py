@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import openai
 import pytest
 from langchain_ollama import ChatOllama
 from langchain_openai import ChatOpenAI
@@ -115,6 +116,17 @@ def test_openai_create_for_a_compatible_server_sends_max_tokens_too() -> None:
     assert model.max_retries == 4
     assert model.request_timeout.read == 12.0  # type: ignore[union-attr]
     assert model.request_timeout.connect == 3.0  # type: ignore[union-attr]
+
+
+def test_openai_clients_get_the_timeouts_in_the_sdks_own_type() -> None:
+    # An `httpx.Timeout` handed to the SDK's httpx2 clients became every field of their timeout
+    # (openai 3.60) or a TypeError (httpx2 2.17): the clients must hold openai.Timeout values.
+    model = OpenAIProvider().create("qwen", Settings(OPENAI_BASE_URL=COMPAT_URL), OPTIONS)
+
+    for client in (model.root_client, model.root_async_client):
+        assert isinstance(client.timeout, openai.Timeout)
+        assert (client.timeout.connect, client.timeout.read) == (3.0, 12.0)
+        assert (client.timeout.write, client.timeout.pool) == (12.0, 12.0)
 
 
 def test_openai_create_for_api_openai_com_sends_no_extra_body() -> None:
