@@ -23,7 +23,6 @@ from asymroute.errors import AsymrouteError, ConfigurationError
 from asymroute.gateway.auth import KeyRing
 from asymroute.gateway.completions import (
     Run,
-    completion_body,
     overhead_ms,
     routing_headers,
     run_context,
@@ -41,14 +40,11 @@ from asymroute.gateway.metering import Meter, worst_case_cost
 from asymroute.gateway.metrics import GatewayMetrics, HttpMetrics, admin_keys, metrics_endpoint
 from asymroute.gateway.profiles import profile_context, profile_names
 from asymroute.gateway.rate_limits import KeyRateLimits
-from asymroute.gateway.schemas import (
-    DEFAULT_MAX_MESSAGES,
-    ChatRequest,
-    parse_chat_request,
-    parse_json_body,
-)
+from asymroute.gateway.responses_request import NOT_STORED
+from asymroute.gateway.schemas import DEFAULT_MAX_MESSAGES, ChatRequest, parse_json_body
 from asymroute.gateway.settings import GatewaySettings, as_gateway_settings, load_gateway_settings
 from asymroute.gateway.streaming import CompletionStream
+from asymroute.gateway.wires import CHAT_COMPLETIONS, RESPONSES, Wire
 from asymroute.graphs.served import ServedGraphs
 from asymroute.planning import RouterSetup
 from asymroute.settings import Settings
@@ -93,19 +89,22 @@ class Gateway:
         task.add_done_callback(self.background.discard)
 
     async def chat_completions(self, request: Request) -> Response:
+        return await self.serve(request, CHAT_COMPLETIONS)
+
+    async def responses(self, request: Request) -> Response:
+        return await self.serve(request, RESPONSES)
+
+    async def serve(self, request: Request, wire: Wire) -> Response:
         started = time.perf_counter()
         try:
-            key_name = self.keys.authenticate(
-                request.headers.get("authorization"),
-                request.client.host if request.client else None,
-            )
+            key_name = self.authenticate(request)
             slot = self.in_flight.acquire(key_name)
         except GatewayError as exc:
             self.metrics.refused(exc)
             return exc.response()
         held_by_stream = False
         try:
-            response = await self.complete(request, key_name, started)
+            response = await self.complete(request, wire, key_name, started)
             if isinstance(response, StreamingResponse):
                 response.body_iterator = slot.held_by(response.body_iterator)
                 held_by_stream = True
@@ -114,15 +113,17 @@ class Gateway:
             if not held_by_stream:
                 slot.release()
 
-    async def complete(self, request: Request, key_name: str, started: float) -> Response:
+    async def complete(
+        self, request: Request, wire: Wire, key_name: str, started: float
+    ) -> Response:
         run: Run | None = None
         try:
-            chat = await self.parse(await self.read_body(request))
+            chat = await self.parse(await self.read_body(request), wire)
             context = run_context(chat, profile_context(chat.model, self.defaults))
-            run = Run(chat, context, key_name, started)
+            run = Run(chat, context, key_name, started, id=wire.new_id())
             meter = await self.meter(run)
             if chat.stream:
-                return await self.stream(request, run, meter)
+                return await self.stream(request, run, meter, wire)
             state = await unless_client_leaves(
                 request,
                 meter.run(self.graph, run.graph_input, run.graph_config, run.context),
@@ -136,16 +137,16 @@ class Gateway:
             return from_router_error(exc, run.id if run else None).response()
         except Exception:
             return internal_error(run.id if run else None)
-        body = completion_body(run, state)
+        body = wire.body(run, state)
         headers = routing_headers(state) | run.trace_header | meter.rate_limit_headers
         headers["x-asymroute-overhead-ms"] = f"{overhead_ms(run, state)}"
         return Response(json.dumps(body), media_type=JSON, headers=headers)
 
-    async def parse(self, body: bytes) -> ChatRequest:
+    async def parse(self, body: bytes, wire: Wire) -> ChatRequest:
         """The request, parsed in a worker thread when it is large enough to stall the loop."""
 
         def parse() -> ChatRequest:
-            return parse_chat_request(parse_json_body(body), self.max_messages)
+            return wire.parse(parse_json_body(body), self.max_messages)
 
         if len(body) < OFF_LOOP_BODY_BYTES:
             return parse()
@@ -181,7 +182,7 @@ class Gateway:
             listeners=(admission, observed),
         )
 
-    async def stream(self, request: Request, run: Run, meter: Meter) -> Response:
+    async def stream(self, request: Request, run: Run, meter: Meter, wire: Wire) -> Response:
         headers = {"cache-control": "no-cache", "x-accel-buffering": "no"} | run.trace_header
         headers |= meter.rate_limit_headers
         plan = await self.setup.aplan(run.context)  # prices and names the frontier as served
@@ -191,6 +192,8 @@ class Gateway:
             run, headers, meter, plan=plan, served_frontier=served, frontier_deployments=deployments
         )
         events = stream.events(self.graph)
+        if wire.events is not None:
+            events = wire.events(run, events)
         # Wait for the first event: errors before it are still proper HTTP errors, and the
         # routing headers are known by then.
         first = await unless_client_leaves(request, events.__anext__())
@@ -199,12 +202,16 @@ class Gateway:
             _prepend(first, rest), media_type="text/event-stream", headers=headers
         )
 
+    def authenticate(self, request: Request) -> str:
+        """The request's key name; a GatewayError (401) without a valid key."""
+        return self.keys.authenticate(
+            request.headers.get("authorization"),
+            request.client.host if request.client else None,
+        )
+
     async def list_models(self, request: Request) -> Response:
         try:
-            self.keys.authenticate(
-                request.headers.get("authorization"),
-                request.client.host if request.client else None,
-            )
+            self.authenticate(request)
         except GatewayError as exc:
             return exc.response()
         data = [model_object(name) for name in profile_names()]
@@ -213,14 +220,19 @@ class Gateway:
     async def retrieve_model(self, request: Request) -> Response:
         name = request.path_params["model"]
         try:
-            self.keys.authenticate(
-                request.headers.get("authorization"),
-                request.client.host if request.client else None,
-            )
+            self.authenticate(request)
             profile_context(name, self.defaults)  # 404 for an unknown name
         except GatewayError as exc:
             return exc.response()
         return Response(json.dumps(model_object(name)), media_type=JSON)
+
+    async def stored_response(self, request: Request) -> Response:
+        """GET /v1/responses/{id}: nothing is stored, so every id is unknown; said plainly."""
+        try:
+            self.authenticate(request)
+        except GatewayError as exc:
+            return exc.response()
+        return GatewayError(404, NOT_STORED, code="response_not_stored").response()
 
     async def read_body(self, request: Request) -> bytes:
         declared = request.headers.get("content-length", "")
@@ -310,6 +322,8 @@ def create_app(
     readiness = Readiness(gateway.keys, gateway.rate_limits)
     routes = [
         Route("/v1/chat/completions", gateway.chat_completions, methods=["POST"]),
+        Route("/v1/responses", gateway.responses, methods=["POST"]),
+        Route("/v1/responses/{response_id}", gateway.stored_response, methods=["GET"]),
         Route("/v1/models", gateway.list_models, methods=["GET"]),
         Route("/v1/models/{model:path}", gateway.retrieve_model, methods=["GET"]),
         Route("/health/liveness", liveness, methods=["GET"]),

@@ -36,7 +36,7 @@ from tests.integration.test_tools_live import (
 __all__ = ["gateway_url"]  # the module's gateway fixture, started once for this module too
 
 
-def chat_model(url: str) -> ChatOpenAI:
+def chat_model(url: str, **options: Any) -> ChatOpenAI:
     return ChatOpenAI(
         model="asymroute",
         base_url=f"{url}/v1",
@@ -44,6 +44,7 @@ def chat_model(url: str) -> ChatOpenAI:
         include_response_headers=True,
         max_retries=0,
         timeout=300,
+        **options,
     )
 
 

@@ -17,6 +17,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -91,17 +92,25 @@ def gateway_url(
 
 
 def send_and_hang_up(
-    url: str, stream: bool, frontier: FaultyUpstream, *, read_response: bool = False
+    url: str,
+    stream: bool,
+    frontier: FaultyUpstream,
+    *,
+    read_response: bool = False,
+    api: str = "chat/completions",
 ) -> ChatCall:
-    """Send one frontier-bound request; hang up once the frontier has it (and, if asked, once
-    the response has started); return that call."""
+    """Send one frontier-bound request to `/v1/{api}`; hang up once the frontier has it (and,
+    if asked, once the response has started); return that call."""
     before = len(frontier.calls)
-    messages = [{"role": "user", "content": FRONTIER_PROMPT}]
-    body = json.dumps({"model": "asymroute", "stream": stream, "messages": messages}).encode()
+    if api == "responses":
+        question: dict[str, Any] = {"input": FRONTIER_PROMPT}
+    else:
+        question = {"messages": [{"role": "user", "content": FRONTIER_PROMPT}]}
+    body = json.dumps({"model": "asymroute", "stream": stream, **question}).encode()
     host, port = url.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port))) as connection:
         connection.sendall(
-            f"POST /v1/chat/completions HTTP/1.1\r\nhost: tests\r\nauthorization: Bearer {KEY}\r\n"
+            f"POST /v1/{api} HTTP/1.1\r\nhost: tests\r\nauthorization: Bearer {KEY}\r\n"
             f"content-type: application/json\r\ncontent-length: {len(body)}\r\n\r\n".encode()
             + body
         )
@@ -144,13 +153,14 @@ def test_hanging_up_cancels_the_frontier_call_and_the_gateway_goes_on(
     assert reply.headers["x-asymroute-tier"] == "local"
 
 
+@pytest.mark.parametrize("api", ["chat/completions", "responses"])
 def test_a_stream_cut_off_mid_answer_closes_the_frontier_call_and_is_charged(
-    gateway_url: str, upstreams: dict[str, FaultyUpstream], spend_path: Path
+    gateway_url: str, upstreams: dict[str, FaultyUpstream], spend_path: Path, api: str
 ) -> None:
     frontier = upstreams["frontier"]
     before = SqliteSpendStore(spend_path).spent("tests")
     frontier.script("stall_mid_stream")
-    call = send_and_hang_up(gateway_url, True, frontier, read_response=True)
+    call = send_and_hang_up(gateway_url, True, frontier, read_response=True, api=api)
     eventually(lambda: call.abandoned, "the gateway kept the stalled frontier stream open")
     # $1 a token: the request's tokens plus the streamed words, estimated from characters.
     eventually(
