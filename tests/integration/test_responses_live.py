@@ -60,6 +60,21 @@ def test_responses_stream_gives_the_sdk_a_whole_response(gateway_url: str) -> No
     assert final.usage is not None and final.usage.output_tokens > 0
 
 
+def test_log_probs_come_back_plain_and_streamed(gateway_url: str) -> None:
+    asked: dict[str, Any] = {"include": ["message.output_text.logprobs"], "top_logprobs": 2}
+    responses = client(gateway_url).responses
+    plain = responses.create(model="asymroute", input=ARITHMETIC, **asked)
+    with responses.stream(model="asymroute", input=ARITHMETIC, **asked) as stream:
+        deltas = [e for e in stream if e.type == "response.output_text.delta"]
+        streamed = stream.get_final_response()
+    for response in (plain, streamed):
+        assert response.model.startswith("llamacpp:")  # the embedded tier returns them
+        tokens = response.output[0].content[0].logprobs
+        assert tokens and "".join(t.token for t in tokens) == response.output_text
+        assert all(len(t.top_logprobs) == 2 for t in tokens)
+    assert sum(len(e.logprobs) for e in deltas) == len(streamed.output[0].content[0].logprobs)
+
+
 def test_agents_sdk_default_model_runs_the_tool_loop(gateway_url: str) -> None:
     """The Agents SDK's default model class speaks the Responses API: pointed at the gateway
     with no other change, its tool loop completes, on the frontier for the hard task and
