@@ -11,6 +11,10 @@ where mistral-7b-chat is wrong. Each row is scored with what no router has at ro
 If even these rank the gain only so far, a router that predicts difficulty from the text cannot
 do better. Prompt length and a random router are printed beside them.
 
+On GSM8K (RouteLLM's file: Mixtral -> GPT-4, with both answers), the same question for the work
+a problem needs: each row is scored by GPT-4's own solution (its length, its steps as lines and
+as `=` signs), which a router could at best predict from the problem.
+
     python bench/outcome_bound.py
 """
 
@@ -86,7 +90,28 @@ def bound(path: Path) -> dict[str, float]:
     return out
 
 
+def gsm8k_solution_bound() -> dict[str, float]:
+    rows = list(read_rows(SHARED / "routellm" / "gsm8k_responses.csv")[1])
+    mixtral, gpt4 = "mistralai/Mixtral-8x7B-Instruct-v0.1", "gpt-4-1106-preview"
+    weak = np.array([row[mixtral] == "True" for row in rows])
+    strong = np.array([row[gpt4] == "True" for row in rows])
+    solutions = [row[f"{gpt4}_response"] for row in rows]
+
+    def rank(values: list[float]) -> float:
+        return apgr_of(np.array(values, float), weak, strong)
+
+    return {
+        "prompt length": rank([len(row["prompt"]) for row in rows]),
+        "gpt-4 solution length": rank([len(text) for text in solutions]),
+        "gpt-4 solution lines": rank([text.count("\n") for text in solutions]),
+        "gpt-4 solution '=' signs": rank([text.count("=") for text in solutions]),
+    }
+
+
 def main() -> None:
+    print("gsm8k (Mixtral-8x7B -> gpt-4-1106-preview)")
+    for label, value in gsm8k_solution_bound().items():
+        print(f"  {label:<36} {value:.3f}")
     for name in FILES:
         figures = bound(SHARED / "routerbench" / f"{name}.csv")
         print(f"{name} ({WEAK.rsplit('/', 1)[-1]} -> {STRONG})")
