@@ -89,7 +89,7 @@ def parse_responses_request(data: dict[str, Any], max_messages: int) -> Response
         "instructions": data.get("instructions"),
         "tools": list(data.get("tools") or []),
         "tool_choice": data.get("tool_choice") or "auto",
-        "parallel_tool_calls": data.get("parallel_tool_calls", True),
+        "parallel_tool_calls": data.get("parallel_tool_calls") is not False,
         "temperature": data.get("temperature"),
         "top_p": data.get("top_p"),
         "max_output_tokens": data.get("max_output_tokens"),
