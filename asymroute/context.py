@@ -133,7 +133,8 @@ class RouterContext(ValidationPolicy, Sampling):
                 f"followup_max_words must be a non-negative integer, got {words!r}"
             )
 
-    # The sampling fields (n, seed, top_p, penalties, logprobs, top_logprobs, logit_bias) are
+    # The sampling fields (n, seed, top_p, penalties, logprobs, top_logprobs, logit_bias,
+    # reasoning_effort) are
     # Sampling's, inherited; the gateway's `run_context` sets them from the request.
     accepts_content: dict[str, list[str]] | None = field(default=None, hash=False)
     """`provider:model` -> the non-text content it reads (image, audio, file), overriding

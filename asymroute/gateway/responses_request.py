@@ -36,7 +36,6 @@ UNSUPPORTED = {
     "previous_response_id": NOT_STORED,
     "conversation": NOT_STORED,
     "prompt": "stored prompt templates; send the prompt's text in 'input'",
-    "reasoning": "",
     "max_tool_calls": "",
     "service_tier": "",
     "context_management": "",
@@ -50,6 +49,7 @@ ROLES = ("user", "system", "developer", "assistant")
 PARTS = {"input_image": "image_url", "input_file": "file", "input_audio": "input_audio"}
 CHAT_FIELDS = {
     "max_tokens": "max_output_tokens",
+    "reasoning_effort": "reasoning.effort",
     "response_format": "text.format",
     "top_logprobs": "top_logprobs",
 }
@@ -81,6 +81,8 @@ def parse_responses_request(data: dict[str, Any], max_messages: int) -> Response
         chat["logprobs"] = True
     if data.get("top_logprobs") is not None:
         chat["top_logprobs"] = data["top_logprobs"]
+    if (effort := _reasoning_effort(data.get("reasoning"))) is not None:
+        chat["reasoning_effort"] = effort
     try:
         request = parse_chat_request(chat, max_messages)
     except GatewayError as exc:
@@ -95,6 +97,7 @@ def parse_responses_request(data: dict[str, Any], max_messages: int) -> Response
         "max_output_tokens": data.get("max_output_tokens"),
         "text": {"format": (data.get("text") or {}).get("format") or {"type": "text"}},
         "metadata": data.get("metadata") or {},
+        "reasoning": {"effort": chat.get("reasoning_effort"), "summary": None},
         "store": False,  # whatever was asked: nothing is stored
     }
     # A stream ends with the usage (`response.completed`), so the chat stream must carry it.
@@ -104,7 +107,8 @@ def parse_responses_request(data: dict[str, Any], max_messages: int) -> Response
 
 def _check_parameters(data: dict[str, Any]) -> None:
     handled = (*PASSED_ON, "input", "instructions", "max_output_tokens", "tools", "tool_choice",
-               "text", "include", "top_logprobs", "store", "stream_options")  # fmt: skip
+               "text", "include", "top_logprobs", "store", "stream_options",
+               "reasoning")  # fmt: skip
     for name, value in data.items():
         if name in handled or name in INFORMATIONAL or value is None:
             continue
@@ -129,6 +133,20 @@ def _include(value: Any) -> bool:
         if item != LOGPROBS and item not in HARMLESS_INCLUDES:
             raise unsupported(f"include: {item}", "only message.output_text.logprobs is returned")
     return LOGPROBS in value
+
+
+def _reasoning_effort(reasoning: Any) -> str | None:
+    """`reasoning.effort`, as chat's `reasoning_effort`. No reasoning summary is ever returned
+    (a tier's reasoning stays inside it), so only `summary: "auto"`, which lets the model
+    decide, is accepted besides none."""
+    if reasoning is None:
+        return None
+    if not isinstance(reasoning, dict):
+        raise invalid('\'reasoning\' must be an object like {"effort": "low"}', "reasoning")
+    for name in ("summary", "generate_summary"):
+        if reasoning.get(name) not in (None, "auto"):
+            raise unsupported(f"reasoning.{name}", "no reasoning summaries are returned")
+    return reasoning.get("effort")  # its values are checked by the chat parser
 
 
 def _messages(data: dict[str, Any]) -> tuple[list[dict[str, Any]], list[str]]:

@@ -47,7 +47,7 @@ NO_OP_VALUES: dict[str, tuple[Any, ...]] = {
 INFORMATIONAL = ("user", "metadata")
 UNSUPPORTED = (
     "functions", "function_call", "audio", "modalities", "prediction",
-    "reasoning_effort", "service_tier", "web_search_options", "verbosity",
+    "service_tier", "web_search_options", "verbosity",
 )  # fmt: skip
 HANDLED = (
     "model", "messages", "stream", "stream_options", "temperature", "max_tokens",

@@ -57,7 +57,7 @@ class LlamaCppProvider:
     name = "llamacpp"
     example = "llamacpp:smollm2"
     # One choice per call (n > 1 goes to the frontier); reads text only (no content_kinds).
-    sampling_parameters = frozenset(SAMPLING_PARAMETERS) - {"n"}
+    sampling_parameters = frozenset(SAMPLING_PARAMETERS) - {"n", "reasoning_effort"}
     calls_tools = True
     """Grammar-constrained tool calls (`providers.llamacpp_tools`)."""
     in_process = True

@@ -22,7 +22,8 @@ class OllamaProvider:
     # Ollama's options take seed, top_p and both penalties; its chat API returns log-probs
     # (0.12.11+). It has no logit_bias and one choice per call. Models that read images
     # (llava, ...) are named in the context's accepts_content.
-    sampling_parameters = frozenset(SAMPLING_PARAMETERS) - {"n", "logit_bias"}
+    # reasoning_effort: Ollama's `think` takes levels for some models only; it is not mapped.
+    sampling_parameters = frozenset(SAMPLING_PARAMETERS) - {"n", "logit_bias", "reasoning_effort"}
     calls_tools = True
     """Tools are bound with `bind_tools`; Ollama has no `tool_choice` (the validator checks it).
     A model whose `/api/show` lists no "tools" capability is not sent them

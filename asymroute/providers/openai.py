@@ -138,6 +138,7 @@ def sampling_kwargs(options: ModelOptions) -> dict[str, Any]:
         "top_p": sampling.top_p,
         "presence_penalty": sampling.presence_penalty,
         "frequency_penalty": sampling.frequency_penalty,
+        "reasoning_effort": sampling.reasoning_effort,
         # llama.cpp's server returns log-probs only when top_logprobs is given too.
         "logprobs": True if logprobs else None,
         "top_logprobs": (sampling.top_logprobs or 1) if logprobs else None,

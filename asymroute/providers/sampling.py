@@ -23,8 +23,10 @@ LOGIT_BIAS_RANGE = (-100.0, 100.0)
 
 SAMPLING_PARAMETERS = (
     "n", "seed", "top_p", "presence_penalty", "frequency_penalty", "logprobs", "top_logprobs",
-    "logit_bias",
+    "logit_bias", "reasoning_effort",
 )  # fmt: skip
+REASONING_EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh")
+"""OpenAI's values of `reasoning_effort` (which a reasoning model accepts varies by model)."""
 
 CONTENT_KINDS = {"image_url": "image", "input_audio": "audio", "file": "file"}
 """OpenAI content-part type -> the capability a model needs to read it."""
@@ -46,6 +48,10 @@ class Sampling:
     top_logprobs: int | None = None
     logit_bias: Mapping[str, float] | None = field(default=None, hash=False)
     """Token id (as a string, OpenAI's form) -> bias from -100 to 100."""
+    reasoning_effort: str | None = None
+    """How hard a reasoning model thinks (OpenAI's `reasoning_effort`). Only a tier whose
+    provider sends it on can honour it, so a request that sets it skips the others (the
+    embedded and Ollama local tiers): the client asked for a reasoning model."""
 
     def requested(self) -> tuple[str, ...]:
         """The parameters a tier must be able to honour: those set away from OpenAI's
@@ -59,6 +65,7 @@ class Sampling:
             "logprobs": self.logprobs or None,
             "top_logprobs": self.top_logprobs,
             "logit_bias": self.logit_bias or None,
+            "reasoning_effort": self.reasoning_effort,
         }
         return tuple(name for name in SAMPLING_PARAMETERS if values[name] is not None)
 
@@ -106,6 +113,11 @@ def check_sampling(sampling: Sampling) -> None:
     if top is not None and not sampling.logprobs:
         raise ConfigurationError("top_logprobs needs logprobs set to true")
     check_logit_bias(sampling.logit_bias)
+    effort = sampling.reasoning_effort
+    if effort is not None and effort not in REASONING_EFFORTS:
+        raise ConfigurationError(
+            f"reasoning_effort must be one of {', '.join(REASONING_EFFORTS)}, got {effort!r}"
+        )
 
 
 def check_logit_bias(bias: Any) -> None:

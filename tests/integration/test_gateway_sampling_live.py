@@ -142,6 +142,24 @@ def test_n_choices_skip_the_local_tier_with_a_flag(gateway_url: str) -> None:
     assert [u["tier"] for u in routing["usage"]] == ["frontier"]
 
 
+def test_reasoning_effort_skips_the_local_tier_and_reaches_the_frontier(
+    gateway_url: str, stub_url: str
+) -> None:
+    """Chat's `reasoning_effort` and the Responses API's `reasoning.effort`: no local tier here
+    reasons, so the local-only profile still answers on the frontier, which gets the effort."""
+    chat = client(gateway_url).chat.completions.create(
+        model=LOCAL, messages=[{"role": "user", "content": PROMPT}], reasoning_effort="low"
+    )
+    assert recorded(stub_url)[-1]["reasoning_effort"] == "low"
+    response = client(gateway_url).responses.create(
+        model=LOCAL, input=PROMPT, reasoning={"effort": "high", "summary": "auto"}
+    )
+    assert recorded(stub_url)[-1]["reasoning_effort"] == "high"
+    for routing in (chat.model_extra["asymroute"], response.model_extra["asymroute"]):
+        assert routing["tier"] == "frontier" and "local_skipped_unsupported" in routing["flags"]
+    assert response.reasoning is not None and response.reasoning.effort == "high"
+
+
 def test_an_image_reaches_the_frontier_and_not_the_local_tier(
     gateway_url: str, stub_url: str
 ) -> None:

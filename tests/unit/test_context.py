@@ -61,6 +61,7 @@ def test_router_context_defaults() -> None:
         "logprobs": False,
         "top_logprobs": None,
         "logit_bias": None,
+        "reasoning_effort": None,
         "accepts_content": None,
         "tools": (),
         "tool_choice": None,

@@ -112,7 +112,8 @@ def test_input_items_become_the_chat_messages_they_stand_for() -> None:
         ({"temperature": 3}, "temperature", "from 0 to 2"),
         ({"include": ["file_search_call.results"]}, "include: file_search_call.results", ""),
         ({"background": True}, "background", "only False"),
-        ({"reasoning": {"effort": "high"}}, "reasoning", "not supported"),
+        ({"reasoning": {"effort": "loud"}}, "reasoning.effort", "must be one of none"),
+        ({"reasoning": {"summary": "detailed"}}, "reasoning.summary", "no reasoning summaries"),
         ({"frobnicate": 1}, "frobnicate", "unrecognized request argument"),
         ({"text": {"format": {"type": "yaml"}}}, "text.format", "json_object or json_schema"),
         (
@@ -134,6 +135,13 @@ def test_faults_are_400s_naming_the_responses_field(
     assert error.param == param
     assert fragment in error.message
     assert "messages" not in error.message  # the chat field it was translated to stays hidden
+
+
+def test_reasoning_effort_is_the_chat_requests_reasoning_effort() -> None:
+    request = parsed(reasoning={"effort": "low", "summary": "auto"})
+    assert request.sampling.reasoning_effort == "low"
+    assert request.sampling.requested() == ("reasoning_effort",)
+    assert request.echo["reasoning"] == {"effort": "low", "summary": None}
 
 
 def test_clients_default_fields_are_accepted() -> None:

@@ -66,10 +66,18 @@ def test_openai_request_carries_every_parameter() -> None:
     assert model.disable_streaming is True  # every choice, whole
 
 
+def test_openai_request_carries_the_reasoning_effort() -> None:
+    sampling = Sampling(reasoning_effort="high")
+    model: Any = OpenAIProvider().create("o3-mini", settings(), options(sampling))
+    assert model._get_request_payload([HumanMessage("hi")])["reasoning_effort"] == "high"
+
+
 def test_openai_request_without_sampling_stays_as_before() -> None:
     model: Any = OpenAIProvider().create("gpt-4o-mini", settings(), options(Sampling()))
     payload = model._get_request_payload([HumanMessage("hi")])
-    assert not {"n", "seed", "top_p", "logprobs", "top_logprobs", "presence_penalty"} & set(payload)
+    assert not {
+        "n", "seed", "top_p", "logprobs", "top_logprobs", "presence_penalty", "reasoning_effort"
+    } & set(payload)  # fmt: skip
     assert "logit_bias" not in (payload.get("extra_body") or {})
     assert model.disable_streaming is False
 
@@ -143,6 +151,10 @@ def test_recorder_keeps_the_top_alternatives_in_openai_shape() -> None:
         ("openai:gpt-4o-mini", "local", Sampling(n=2), {}, ["n"]),
         ("openai:o3-mini", "frontier", Sampling(), {"messages[0].content[0]": "image"},
          ["messages[0].content[0]"]),
+        ("llamacpp:smollm2", "local", Sampling(reasoning_effort="low"), {}, ["reasoning_effort"]),
+        ("ollama:gpt-oss:20b", "local", Sampling(reasoning_effort="low"), {},
+         ["reasoning_effort"]),
+        ("openai:o3-mini", "frontier", Sampling(reasoning_effort="low"), {}, []),
     ],
 )  # fmt: skip
 def test_what_each_tier_cannot_honour(

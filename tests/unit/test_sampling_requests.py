@@ -68,6 +68,8 @@ def test_defaults_ask_for_nothing() -> None:
         ({"logit_bias": {"a": 1}}, "logit_bias"),
         ({"logit_bias": {"1": 101}}, "logit_bias"),
         ({"logit_bias": [1, 2]}, "logit_bias"),
+        ({"reasoning_effort": "extreme"}, "reasoning_effort"),
+        ({"reasoning_effort": ["low"]}, "reasoning_effort"),
     ],
 )
 def test_bad_sampling_values_are_named(fields: dict[str, Any], param: str) -> None:
@@ -85,6 +87,8 @@ def test_run_context_carries_the_sampling_parameters() -> None:
     assert (context.logprobs, context.top_logprobs, context.logit_bias) == (True, 1, {"7": 1})
     assert context.sampling() == request.sampling
     assert run_context(parse_chat_request(body()), RouterContext()) == RouterContext()
+    effort = run_context(parse_chat_request(body(reasoning_effort="minimal")), RouterContext())
+    assert effort.reasoning_effort == "minimal"
 
 
 def test_an_image_part_becomes_a_content_block() -> None:
