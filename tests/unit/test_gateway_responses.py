@@ -280,6 +280,20 @@ def test_streamed_tool_calls_arrive_as_argument_deltas(tools_http: TestClient) -
     assert call.call_id == "c1" and call.status == "completed"
 
 
+def test_a_validated_local_tool_call_streams_whole(tools_http: TestClient) -> None:
+    with client_for(tools_http).responses.with_streaming_response.create(
+        model="asymroute", input=QUESTION, tools=[WEATHER], stream=True
+    ) as raw:
+        tier = raw.headers["x-asymroute-tier"]
+        events = [json.loads(line[6:]) for line in raw.iter_lines() if line.startswith("data: ")]
+    assert tier == "local"
+    pieces = [e["delta"] for e in events if e["type"] == "response.function_call_arguments.delta"]
+    assert pieces == ['{"city": "Paris"}']  # released whole, once validation passed it
+    final = events[-1]["response"]
+    assert final["status"] == "completed"
+    assert [item["type"] for item in final["output"]] == ["function_call"]
+
+
 def test_stored_responses_do_not_exist_and_say_so(fake_provider: FakeProvider) -> None:
     with gateway(gateway_keys={"team": KEY}) as http:
         response = http.get("/v1/responses/resp_1", headers={"authorization": f"Bearer {KEY}"})
