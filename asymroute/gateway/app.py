@@ -44,6 +44,7 @@ from asymroute.gateway.responses_request import NOT_STORED
 from asymroute.gateway.schemas import DEFAULT_MAX_MESSAGES, ChatRequest, parse_json_body
 from asymroute.gateway.settings import GatewaySettings, as_gateway_settings, load_gateway_settings
 from asymroute.gateway.streaming import CompletionStream
+from asymroute.gateway.unknown_urls import ANY_METHOD, not_served
 from asymroute.gateway.wires import CHAT_COMPLETIONS, RESPONSES, Wire
 from asymroute.graphs.served import ServedGraphs
 from asymroute.planning import RouterSetup
@@ -227,7 +228,8 @@ class Gateway:
         return Response(json.dumps(model_object(name)), media_type=JSON)
 
     async def stored_response(self, request: Request) -> Response:
-        """GET /v1/responses/{id}: nothing is stored, so every id is unknown; said plainly."""
+        """GET or DELETE /v1/responses/{id} (and its cancel, input_items): nothing is stored,
+        so every id is unknown; said plainly."""
         try:
             self.authenticate(request)
         except GatewayError as exc:
@@ -323,12 +325,19 @@ def create_app(
     routes = [
         Route("/v1/chat/completions", gateway.chat_completions, methods=["POST"]),
         Route("/v1/responses", gateway.responses, methods=["POST"]),
-        Route("/v1/responses/{response_id}", gateway.stored_response, methods=["GET"]),
+        # Retrieve, delete, cancel, list input items: each needs a stored response.
+        Route(
+            "/v1/responses/{response_id:path}",
+            gateway.stored_response,
+            methods=["GET", "DELETE", "POST"],
+        ),
         Route("/v1/models", gateway.list_models, methods=["GET"]),
         Route("/v1/models/{model:path}", gateway.retrieve_model, methods=["GET"]),
         Route("/health/liveness", liveness, methods=["GET"]),
         Route("/health/readiness", readiness.respond, methods=["GET"]),
         Route("/metrics", serve_metrics, methods=["GET"]),
+        # Last: every other /v1 path (the LangGraph server serves none; its routes come after).
+        Route("/v1/{path:path}", not_served, methods=ANY_METHOD),
     ]
     app = Starlette(
         lifespan=lifespan,

@@ -142,6 +142,31 @@ def test_no_op_values_of_unsupported_parameters_are_accepted(http: TestClient) -
     assert ask(client_for(http), n=1, top_p=1, logprobs=False).parse().model == "fake:good"
 
 
+@pytest.mark.parametrize(
+    ("method", "path", "status", "fragment"),
+    [
+        ("POST", "/v1/embeddings", 404, "does not serve POST /v1/embeddings; it serves POST"),
+        ("POST", "/v1/completions", 404, "POST /v1/chat/completions, POST /v1/responses"),
+        ("GET", "/v1/chat/completions", 405, "send POST /v1/chat/completions"),
+        ("POST", "/v1/models", 405, "send GET /v1/models"),
+        ("POST", "/v1/chat/completions/", 404, "send it to /v1/chat/completions, without"),
+        ("DELETE", "/v1/responses/resp_1", 404, "stores no responses"),
+        ("POST", "/v1/responses/resp_1/cancel", 404, "stores no responses"),
+    ],
+)
+def test_what_is_not_served_is_an_openai_error_naming_what_is(
+    http: TestClient, method: str, path: str, status: int, fragment: str
+) -> None:
+    response = http.request(method, path, json={"model": "asymroute"})
+    assert response.status_code == status
+    assert fragment in response.json()["error"]["message"]
+
+
+def test_the_openai_sdk_reads_the_message_of_an_unserved_endpoint(http: TestClient) -> None:
+    with pytest.raises(openai.NotFoundError, match="does not serve POST /v1/embeddings"):
+        client_for(http).embeddings.create(model="text-embedding-3-small", input="hi")
+
+
 def test_unknown_argument_is_rejected(http: TestClient) -> None:
     with pytest.raises(openai.BadRequestError, match="unrecognized request argument"):
         ask(client_for(http), extra_body={"frobnicate": True})
