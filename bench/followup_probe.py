@@ -31,25 +31,14 @@ import numpy as np
 HERE = Path(__file__).resolve()
 sys.path[:0] = [str(HERE.parent), str(HERE.parents[1])]
 
+from cascade_headroom import auc  # noqa: E402
+
 from asymroute.classifiers import get_classifier  # noqa: E402
 from asymroute.classifiers.base import Classifier  # noqa: E402
 from asymroute.conversation import FollowupPolicy, is_followup, score_turns  # noqa: E402
-from asymroute.evaluation.metrics import apgr, threshold_curve  # noqa: E402
-from bench.support.conversation_sets import SETS, labelled_turns  # noqa: E402
+from bench.support.conversation_sets import SETS, labelled_turns, labels_apgr  # noqa: E402
 
 Reading = Callable[[list[str]], float]
-
-
-def auc(labels: np.ndarray, scores: np.ndarray) -> float:
-    """P(a frontier turn scores above a local one), ties counting half."""
-    pos, neg = scores[labels], scores[~labels]
-    above = (pos[:, None] > neg[None, :]).sum() + 0.5 * (pos[:, None] == neg[None, :]).sum()
-    return float(above / (len(pos) * len(neg)))
-
-
-def set_apgr(frontier: np.ndarray, scores: np.ndarray) -> float:
-    weak, strong = ~frontier, np.ones(len(frontier), dtype=bool)
-    return apgr(threshold_curve("x", scores, weak, strong), float(weak.mean()), 1.0)
 
 
 def readings(classifier: Classifier) -> dict[str, Reading]:
@@ -94,10 +83,10 @@ def main() -> None:
         print(f"{path.stem}: {len(items)} turns, {followup.sum()} follow-ups")
         scores = {name: np.array([way(t) for t, _ in items]) for name, way in ways.items()}
         for name, s in scores.items():
-            line = f"  {name:<15} APGR {set_apgr(frontier, s):.3f}"
+            line = f"  {name:<15} APGR {labels_apgr(frontier, s):.3f}"
             if followup.sum() >= 20:
-                line += f"  AUC first turns {auc(frontier[~followup], s[~followup]):.3f}"
-                line += f", follow-ups {auc(frontier[followup], s[followup]):.3f}"
+                line += f"  AUC first turns {auc(s[~followup], frontier[~followup]):.3f}"
+                line += f", follow-ups {auc(s[followup], frontier[followup]):.3f}"
             print(line)
         if followup.sum() >= 20:
             rng = np.random.default_rng(0)
@@ -106,7 +95,7 @@ def main() -> None:
             gains = []
             for _ in range(1000):
                 k = rng.choice(index, len(index))
-                gains.append(auc(frontier[k], new[k]) - auc(frontier[k], old[k]))
+                gains.append(auc(new[k], frontier[k]) - auc(old[k], frontier[k]))
             low, high = np.percentile(gains, [2.5, 97.5])
             print(f"  follow-up AUC, joined+inherit - inherit: {low:+.3f} .. {high:+.3f} (95%)")
 

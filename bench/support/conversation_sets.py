@@ -51,7 +51,13 @@ def turns_apgr(classifier: Classifier, items: list[tuple[list[str], bool]]) -> f
     frontier = np.array([label for _, label in items])
     policy = FollowupPolicy()
     scores = np.array([score_turns(turns, classifier, policy).score for turns, _ in items])
-    weak, strong = ~frontier, np.ones(len(items), dtype=bool)
+    return labels_apgr(frontier, scores)
+
+
+def labels_apgr(frontier: np.ndarray, scores: np.ndarray) -> float:
+    """APGR of `scores` on labelled turns (`frontier`: whether each needs the frontier), with
+    `turns_apgr`'s label rule."""
+    weak, strong = ~frontier, np.ones(len(frontier), dtype=bool)
     curve = threshold_curve("x", scores, weak, strong)
     return apgr(curve, float(weak.mean()), float(strong.mean()))
 
