@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from asymroute.gateway.errors import GatewayError, invalid, unsupported
-from asymroute.gateway.schemas import ChatRequest, parse_chat_request
+from asymroute.gateway.schemas import ChatRequest, RequestFields, parse_chat_request
 
 PASSED_ON = ("model", "stream", "temperature", "top_p", "parallel_tool_calls")
 INFORMATIONAL = (
@@ -40,6 +40,13 @@ UNSUPPORTED = {
     "service_tier": "",
     "context_management": "",
 }
+RESPONSES_REQUEST_FIELDS = RequestFields(
+    handled=(*PASSED_ON, "input", "instructions", "max_output_tokens", "tools", "tool_choice",
+             "text", "include", "top_logprobs", "store", "stream_options", "reasoning"),
+    informational=INFORMATIONAL,
+    no_op_values=NO_OP_VALUES,
+    unsupported=UNSUPPORTED,
+)  # fmt: skip
 LOGPROBS = "message.output_text.logprobs"
 HARMLESS_INCLUDES = ("reasoning.encrypted_content", "message.input_image.image_url")
 """`include` values that ask for nothing this gateway returns (it makes no reasoning items and
@@ -106,19 +113,7 @@ def parse_responses_request(data: dict[str, Any], max_messages: int) -> Response
 
 
 def _check_parameters(data: dict[str, Any]) -> None:
-    handled = (*PASSED_ON, "input", "instructions", "max_output_tokens", "tools", "tool_choice",
-               "text", "include", "top_logprobs", "store", "stream_options",
-               "reasoning")  # fmt: skip
-    for name, value in data.items():
-        if name in handled or name in INFORMATIONAL or value is None:
-            continue
-        if name in NO_OP_VALUES:
-            if value in NO_OP_VALUES[name] and type(value) is type(NO_OP_VALUES[name][0]):
-                continue
-            raise unsupported(name, f"only {NO_OP_VALUES[name][0]!r} is accepted")
-        if name in UNSUPPORTED:
-            raise unsupported(name, UNSUPPORTED[name])
-        raise invalid(f"unrecognized request argument supplied: {name}", name)
+    RESPONSES_REQUEST_FIELDS.check(data)
     if data.get("store") is not None and not isinstance(data["store"], bool):
         raise invalid("'store' must be true or false", "store")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,6 +55,39 @@ HANDLED = (
     "max_completion_tokens", "stop", "response_format", *SAMPLING_PARAMETERS,
     "tools", "tool_choice", "parallel_tool_calls",
 )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class RequestFields:
+    """The top-level fields an API's request may carry, and what becomes of the others."""
+
+    handled: tuple[str, ...]
+    informational: tuple[str, ...]
+    """Not generation parameters: accepted, and they do not change the answer."""
+    no_op_values: Mapping[str, tuple[Any, ...]]
+    """Accepted only at these values: anything else would change the answer, unhonoured."""
+    unsupported: Mapping[str, str]
+    """Refused by name, each with why ("" when the name says it)."""
+
+    def check(self, data: Mapping[str, Any]) -> None:
+        """A 400 naming the first field that is unsupported, at a value that is not its no-op
+        one, or unknown; a null value is never a fault."""
+        for name, value in data.items():
+            if name in self.handled or name in self.informational or value is None:
+                continue
+            if name in self.no_op_values:
+                allowed = self.no_op_values[name]
+                if isinstance(value, bool) is isinstance(allowed[0], bool) and value in allowed:
+                    continue
+                raise unsupported(name, f"only {allowed[0]!r} is accepted")
+            if name in self.unsupported:
+                raise unsupported(name, self.unsupported[name])
+            raise invalid(f"unrecognized request argument supplied: {name}", name)
+
+
+CHAT_REQUEST_FIELDS = RequestFields(
+    HANDLED, INFORMATIONAL, NO_OP_VALUES, dict.fromkeys(UNSUPPORTED, "")
+)
 # Non-text content parts, each with the object it must carry (`asymroute.sampling` says
 # which models read them).
 CONTENT_PART_OBJECTS = {"image_url": "url", "input_audio": "data", "file": None}
@@ -94,7 +128,7 @@ def parse_json_body(body: bytes) -> dict[str, Any]:
 def parse_chat_request(
     data: dict[str, Any], max_messages: int = DEFAULT_MAX_MESSAGES
 ) -> ChatRequest:
-    _check_parameters(data)
+    CHAT_REQUEST_FIELDS.check(data)
     model = data.get("model")
     if not isinstance(model, str) or not model:
         raise invalid("'model' is required and must be a string, e.g. 'asymroute'", "model")
@@ -126,21 +160,6 @@ def _sampling(data: dict[str, Any]) -> Sampling:
         param = str(exc).split(" ", 1)[0]
         raise invalid(f"'{param}' {str(exc).split(' ', 1)[1]}", param) from exc
     return sampling
-
-
-def _check_parameters(data: dict[str, Any]) -> None:
-    for name, value in data.items():
-        if name in HANDLED or name in INFORMATIONAL or value is None:
-            continue
-        if name in NO_OP_VALUES:
-            if isinstance(value, bool) is isinstance(NO_OP_VALUES[name][0], bool) and (
-                value in NO_OP_VALUES[name]
-            ):
-                continue
-            raise unsupported(name, f"only {NO_OP_VALUES[name][0]!r} is accepted")
-        if name in UNSUPPORTED:
-            raise unsupported(name)
-        raise invalid(f"unrecognized request argument supplied: {name}", name)
 
 
 def _optional(data: dict[str, Any], name: str, kind: type) -> Any:
