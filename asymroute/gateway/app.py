@@ -44,7 +44,7 @@ from asymroute.gateway.responses_request import NOT_STORED
 from asymroute.gateway.schemas import DEFAULT_MAX_MESSAGES, ChatRequest, parse_json_body
 from asymroute.gateway.settings import GatewaySettings, as_gateway_settings, load_gateway_settings
 from asymroute.gateway.streaming import CompletionStream
-from asymroute.gateway.unknown_urls import ANY_METHOD, not_served
+from asymroute.gateway.unknown_urls import ANY_METHOD, not_served, served_endpoints
 from asymroute.gateway.wires import CHAT_COMPLETIONS, RESPONSES, Wire
 from asymroute.graphs.served import ServedGraphs
 from asymroute.planning import RouterSetup
@@ -336,9 +336,10 @@ def create_app(
         Route("/health/liveness", liveness, methods=["GET"]),
         Route("/health/readiness", readiness.respond, methods=["GET"]),
         Route("/metrics", serve_metrics, methods=["GET"]),
-        # Last: every other /v1 path (the LangGraph server serves none; its routes come after).
-        Route("/v1/{path:path}", not_served, methods=ANY_METHOD),
     ]
+    # Last: every other /v1 path (the LangGraph server serves none; its routes come after).
+    unknown = not_served(served_endpoints(routes))
+    routes.append(Route("/v1/{path:path}", unknown, methods=ANY_METHOD))
     app = Starlette(
         lifespan=lifespan,
         routes=routes,
