@@ -20,7 +20,10 @@ made by inner cross-validation inside the training part):
   `bench/data/conversations_mtstyle_dev.jsonl` (160 two-turn conversations in 8 categories plus
   60 everyday requests, every turn labelled: 380 turns). The router trained on all five tasks
   scores each labelled turn with the gateway's follow-up policy (`inherit`); `perfect` is the
-  APGR of a router that knows every label (the set's ceiling).
+  APGR of a router that knows every label (the set's ceiling). Two graded sets
+  (`bench/data/conversations_*graded*.jsonl`: judge scores, 1-10, for a Mixtral-class and a
+  GPT-4-class answer to every turn) are scored with those scores in place of right/wrong, with
+  a 95% interval from resampling whole conversations.
 `learned` (the previous default's trainer, dense features) and `heuristic` are scored on the
 same splits; `random` is 0.5 by definition.
 """
@@ -58,7 +61,15 @@ from asymroute.learning.embedding_recipes import BLEND_CANDIDATES, CANDIDATES, E
 from asymroute.learning.embedding_trainer import fit, train_on_rows
 from asymroute.learning.prompt_trainer import train_prompt_router
 from asymroute.learning.trainers import TrainOptions
-from bench.support.conversation_sets import SETS, labelled_turns, turns_apgr
+from bench.support.conversation_sets import (
+    GRADED_SETS,
+    SETS,
+    graded_figures,
+    graded_turns,
+    labelled_turns,
+    policy_scores,
+    turns_apgr,
+)
 
 # ../shared beside the repository (a worktree under wt/ looks one level further up).
 HERE = Path(__file__).resolve()
@@ -214,7 +225,21 @@ def conversations(model: EmbeddingRouterModel, paths: tuple[Path, ...] = SETS) -
         weak, strong = ~frontier, np.ones(len(items), dtype=bool)  # turns_apgr's label rule
         figures["perfect"] = round(apgr_of(frontier.astype(float), weak, strong), 3)
         out[path.stem] = figures
+    for path in GRADED_SETS:
+        out[path.stem] = graded(classifiers, path)
     return out
+
+
+def graded(classifiers: dict, path: Path) -> dict:
+    """A graded set: judge scores in place of labels; `perfect` ranks by the true gain."""
+    turns = graded_turns(path)
+    scores = {name: policy_scores(c, turns.turns) for name, c in classifiers.items()}
+    scores["perfect"] = turns.strong - turns.weak
+    means = {
+        "weak": round(float(turns.weak.mean()), 2),
+        "strong": round(float(turns.strong.mean()), 2),
+    }
+    return {"n": len(turns.turns), **means, **graded_figures(turns, scores)}
 
 
 def main() -> None:

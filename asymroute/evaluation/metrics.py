@@ -36,6 +36,9 @@ import numpy.typing as npt
 
 BoolArray = npt.NDArray[np.bool_]
 FloatArray = npt.NDArray[np.float64]
+# Per-row quality of each model's answer: right/wrong, or a graded score (a judge's 1-10), whose
+# mean then takes the place of accuracy on the curve.
+QualityArray = BoolArray | FloatArray
 DECILE_BINS = 10
 
 
@@ -118,8 +121,8 @@ def routed_cost(
 
 def point_from_assignment(
     answered_by_strong: BoolArray,
-    weak_correct: BoolArray,
-    strong_correct: BoolArray,
+    weak_correct: QualityArray,
+    strong_correct: QualityArray,
     row_cost: FloatArray | None = None,
     *,
     threshold: float | None = None,
@@ -146,8 +149,8 @@ def decile_thresholds(scores: FloatArray, bins: int = DECILE_BINS) -> list[float
 def threshold_curve(
     name: str,
     scores: FloatArray,
-    weak_correct: BoolArray,
-    strong_correct: BoolArray,
+    weak_correct: QualityArray,
+    strong_correct: QualityArray,
     weak_cost: FloatArray | None = None,
     strong_cost: FloatArray | None = None,
     *,

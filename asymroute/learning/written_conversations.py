@@ -9,6 +9,9 @@ agents, compliance, homework...). Nothing was taken from a data set or a model's
 items were checked against the project's development sets (`bench/data/conversations_*.jsonl`,
 written independently): those sharing a turn with them were dropped. About a quarter are
 multi-turn: `turns` lists the user turns, oldest first, and the label is the last turn's.
+`judge` (added 2026-12-04) grades that last turn as an MT-Bench judge would, `[weak, strong]`:
+the 1-10 score of a Mixtral-8x7B-class and of a GPT-4-class answer, predicted by one rater per
+item who saw the turns but not the label (`bench/graded_labels_probe.py` measures training on it).
 
 Label rule: `frontier` when a mid-size model (Mixtral-8x7B class) would likely answer clearly
 worse than a frontier one: multi-step math, proofs, logic traps, non-trivial code, writing under

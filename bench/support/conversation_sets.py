@@ -2,6 +2,10 @@
 
 `conversations_dev.jsonl` labels each item's last turn (`frontier` is one bool);
 `conversations_mtstyle_dev.jsonl` labels every turn (`frontier` is a list, one per turn).
+The graded sets grade every turn instead: the score (1-10) a judge would give a Mixtral-class
+and a GPT-4-class answer (`weak`, `strong`: lists, one per turn, the mean of two raters whose
+own scores are under `raters`). `conversations_graded_dev.jsonl` is a third set of prompts;
+`conversations_mtstyle_graded.jsonl` grades the mtstyle set's turns.
 """
 
 from __future__ import annotations
@@ -9,6 +13,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,6 +30,9 @@ DATA = Path(__file__).resolve().parents[1] / "data"
 CONVERSATIONS_DEV = DATA / "conversations_dev.jsonl"
 MTSTYLE_DEV = DATA / "conversations_mtstyle_dev.jsonl"
 SETS = (CONVERSATIONS_DEV, MTSTYLE_DEV)
+GRADED_DEV = DATA / "conversations_graded_dev.jsonl"
+MTSTYLE_GRADED = DATA / "conversations_mtstyle_graded.jsonl"
+GRADED_SETS = (GRADED_DEV, MTSTYLE_GRADED)
 
 
 def labelled_turns(path: Path) -> list[tuple[list[str], bool]]:
@@ -49,9 +57,7 @@ def turns_apgr(classifier: Classifier, items: list[tuple[list[str], bool]]) -> f
     is needed.
     """
     frontier = np.array([label for _, label in items])
-    policy = FollowupPolicy()
-    scores = np.array([score_turns(turns, classifier, policy).score for turns, _ in items])
-    return labels_apgr(frontier, scores)
+    return labels_apgr(frontier, policy_scores(classifier, [turns for turns, _ in items]))
 
 
 def labels_apgr(frontier: np.ndarray, scores: np.ndarray) -> float:
@@ -60,6 +66,78 @@ def labels_apgr(frontier: np.ndarray, scores: np.ndarray) -> float:
     weak, strong = ~frontier, np.ones(len(frontier), dtype=bool)
     curve = threshold_curve("x", scores, weak, strong)
     return apgr(curve, float(weak.mean()), float(strong.mean()))
+
+
+@dataclass(frozen=True)
+class GradedTurns:
+    """Every turn of a graded set: the user turns up to it, and both models' judge scores."""
+
+    turns: list[list[str]]
+    weak: np.ndarray
+    strong: np.ndarray
+    conversation: np.ndarray  # which conversation each turn is from, to resample whole ones
+    category: list[str]
+
+    @property
+    def followup(self) -> np.ndarray:
+        return np.array([len(t) > 1 for t in self.turns])
+
+
+def graded_turns(path: Path) -> GradedTurns:
+    turns: list[list[str]] = []
+    weak: list[float] = []
+    strong: list[float] = []
+    conversation: list[int] = []
+    category: list[str] = []
+    for index, line in enumerate(line for line in path.read_text().splitlines() if line.strip()):
+        item = json.loads(line)
+        for k, (w, s) in enumerate(zip(item["weak"], item["strong"], strict=True)):
+            turns.append(item["turns"][: k + 1])
+            weak.append(float(w))
+            strong.append(float(s))
+            conversation.append(index)
+            category.append(item["category"])
+    return GradedTurns(turns, np.array(weak), np.array(strong), np.array(conversation), category)
+
+
+def policy_scores(classifier: Classifier, turns: list[list[str]]) -> np.ndarray:
+    """Each turn's score as the gateway reads it: with the follow-up policy (`inherit`)."""
+    policy = FollowupPolicy()
+    return np.array([score_turns(t, classifier, policy).score for t in turns])
+
+
+def graded_apgr(weak: np.ndarray, strong: np.ndarray, scores: np.ndarray) -> float:
+    """APGR with judge scores in place of right/wrong, as RouteLLM measures it on MT-Bench: the
+    mean score at each share of frontier calls, as a share of the gap between the two models'
+    means. A router that knows which turns gain most can pass 1, since the weak model sometimes
+    scores higher."""
+    curve = threshold_curve("x", scores, weak, strong)
+    return apgr(curve, float(weak.mean()), float(strong.mean()))
+
+
+def graded_figures(
+    graded: GradedTurns, scores: dict[str, np.ndarray], resamples: int = 1000
+) -> dict[str, dict[str, float]]:
+    """Each router's graded APGR, with a 95% interval from resampling whole conversations
+    (seed 0)."""
+    rng = np.random.default_rng(0)
+    ids = np.unique(graded.conversation)
+    members = [np.flatnonzero(graded.conversation == i) for i in ids]
+    draws = [
+        np.concatenate([members[j] for j in rng.choice(len(ids), len(ids))])
+        for _ in range(resamples)
+    ]
+    out = {}
+    for name, s in scores.items():
+        boot = [graded_apgr(graded.weak[k], graded.strong[k], s[k]) for k in draws]
+        low, high = np.percentile(boot, [2.5, 97.5])
+        value = graded_apgr(graded.weak, graded.strong, s)
+        out[name] = {
+            "apgr": round(value, 3),
+            "low": round(float(low), 3),
+            "high": round(float(high), 3),
+        }
+    return out
 
 
 class LogitClassifier:

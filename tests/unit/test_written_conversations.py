@@ -41,6 +41,15 @@ def test_the_file_holds_both_labels_in_every_topic_and_no_development_turn() -> 
     assert not [t for item in items for t in item.turns if t.strip().lower() in development]
 
 
+def test_every_item_carries_a_judge_grade_of_its_last_turn() -> None:
+    # bench/graded_labels_probe.py trains on the grades: [weak, strong], integers 1-10.
+    path = Path(written_conversations.__file__).parent / "data" / written_conversations.DATA_FILE
+    grades = [json.loads(line)["judge"] for line in path.read_text().splitlines() if line.strip()]
+
+    assert len(grades) == len(written_conversations.load())
+    assert all(len(g) == 2 and all(isinstance(x, int) and 1 <= x <= 10 for x in g) for g in grades)
+
+
 def test_a_multi_turn_item_is_learned_from_all_its_user_turns() -> None:
     item = next(item for item in written_conversations.load() if len(item.turns) > 1)
 
