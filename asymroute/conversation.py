@@ -9,9 +9,15 @@ Policy `latest` scores the latest user message alone.
 
 What counts as a follow-up: at most `followup_max_words` words, and either very short
 (two words or fewer) or worded as a continuation: it opens with a connective ("and",
-"but", "so", "why", "what about", ...) or refers back ("it", "that", "this", "them",
+"but", "why", "what about", ...) or refers back ("it", "that", "this", "them",
 "again", "instead", "faster", ...). A short but self-contained question ("What is 2+3?")
-is not a follow-up and is scored on its own.
+is not a follow-up and is scored on its own, and neither is a turn that says it changes the
+subject ("unrelated:", "different question", "by the way", "forget it"). "ok", "so", "also"
+and "now" open new requests as often as follow-ups ("also, what year did the Berlin Wall
+fall?"), so they count only before a connective ("ok, and why?"); a follow-up that opens with
+them nearly always refers back ("now make it shorter"). Measured on chats whose users change
+subject (`bench/followup_probe.py`): inheriting after such openers and announced changes cost
+more than it kept.
 
 In an agent loop, a step that answers a tool result (the conversation ends with a
 `ToolMessage`) has no new user turn: it is scored on the user turn it serves, so every step of
@@ -32,8 +38,16 @@ from asymroute.context import RouterContext
 from asymroute.requests import content_text
 
 CONTINUATION_OPENERS = re.compile(
-    r"^\s*(and|but|so|also|then|or|now|ok(ay)?|why|how come|what about|how about|what if|"
+    r"^\s*(?:(?:ok(?:ay)?|so|also|now|well|right)\W*\s+){0,2}"  # a lead-in alone is not enough
+    r"(and|but|then|or|why|how come|what about|how about|what if|"
     r"same|again|instead|more|less|another|one more|go on|continue|elaborate|expand)\b",
+    re.IGNORECASE,
+)
+TOPIC_CHANGES = re.compile(
+    r"\b(unrelated|different (question|topic|subject|thing)|another (question|topic|subject)|"
+    r"new (question|topic|subject)|switch(ing)? (topics?|subjects?|gears)|"
+    r"chang(e|ing) (of )?(the )?(topic|subject)|on another note|by the way|btw|"
+    r"random question|off[- ]topic|forget (it|that|about (it|that)))\b",
     re.IGNORECASE,
 )
 BACK_REFERENCES = re.compile(
@@ -58,7 +72,7 @@ def followup_policy(context: RouterContext) -> FollowupPolicy:
 
 def is_followup(text: str, max_words: int) -> bool:
     words = len(text.split())
-    if words == 0 or words > max_words:
+    if words == 0 or words > max_words or TOPIC_CHANGES.search(text):
         return False
     if words <= VERY_SHORT_WORDS:
         return True

@@ -5,7 +5,9 @@
 The graded sets grade every turn instead: the score (1-10) a judge would give a Mixtral-class
 and a GPT-4-class answer (`weak`, `strong`: lists, one per turn, the mean of two raters whose
 own scores are under `raters`). `conversations_graded_dev.jsonl` is a third set of prompts;
-`conversations_mtstyle_graded.jsonl` grades the mtstyle set's turns.
+`conversations_mtstyle_graded.jsonl` grades the mtstyle set's turns;
+`conversations_switch_graded.jsonl` holds three-turn chats whose users change subject;
+`conversations_chats_graded.jsonl` holds three- and four-turn chats of many kinds of users.
 """
 
 from __future__ import annotations
@@ -32,7 +34,9 @@ MTSTYLE_DEV = DATA / "conversations_mtstyle_dev.jsonl"
 SETS = (CONVERSATIONS_DEV, MTSTYLE_DEV)
 GRADED_DEV = DATA / "conversations_graded_dev.jsonl"
 MTSTYLE_GRADED = DATA / "conversations_mtstyle_graded.jsonl"
-GRADED_SETS = (GRADED_DEV, MTSTYLE_GRADED)
+SWITCH_GRADED = DATA / "conversations_switch_graded.jsonl"
+CHATS_GRADED = DATA / "conversations_chats_graded.jsonl"
+GRADED_SETS = (GRADED_DEV, MTSTYLE_GRADED, SWITCH_GRADED, CHATS_GRADED)
 
 
 def labelled_turns(path: Path) -> list[tuple[list[str], bool]]:

@@ -41,6 +41,13 @@ def tier(turns: list[str], **policy: Any) -> str:
         ([SIMPLE, "and why?"], "local"),  # a follow-up to a simple exchange stays simple
         ([SIMPLE, COMPLEX], "frontier"),  # the classifier may always move a turn up
         ([COMPLEX, SIMPLE, "and why?"], "local"),  # follows the simple turn, not the first
+        ([COMPLEX, "ok, and why?"], "frontier"),  # a lead-in before a connective
+        ([COMPLEX, "now make it shorter"], "frontier"),  # "now" with a back-reference
+        # A change of subject, announced or opened like a new request, is scored on its own.
+        ([COMPLEX, "Unrelated question: what is that song from Frozen called?"], "local"),
+        ([COMPLEX, "by the way, what is this bird called?"], "local"),
+        ([COMPLEX, "ok forget it. tell me a joke about penguins"], "local"),
+        ([COMPLEX, "also what year did the Berlin Wall fall"], "local"),
     ],
 )
 def test_follow_up_dialogues(dialogue: list[str], expected: str) -> None:
