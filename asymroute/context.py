@@ -134,8 +134,8 @@ class RouterContext(ValidationPolicy, Sampling):
             )
 
     # The sampling fields (n, seed, top_p, penalties, logprobs, top_logprobs, logit_bias,
-    # reasoning_effort) are
-    # Sampling's, inherited; the gateway's `run_context` sets them from the request.
+    # reasoning_effort) are Sampling's, inherited; the gateway's `run_context` sets them from
+    # the request.
     accepts_content: dict[str, list[str]] | None = field(default=None, hash=False)
     """`provider:model` -> the non-text content it reads (image, audio, file), overriding
     what asymroute knows (OpenAI's vision models read images; llama.cpp reads none)."""

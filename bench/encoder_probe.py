@@ -142,11 +142,20 @@ def probe_rows(data: LabeledData, path: Path) -> EmbeddedRows:
     return replace(rows, vectors=vectors.astype(np.float32), prompts=prompts)
 
 
-def shipped_recipe_head(training: EmbeddedRows, everyday: EmbeddedRows) -> Head:
-    """The shipped recipe's head (`linear/l2=0.01+conversations=6`) on `training` + `everyday`."""
+def shipped_recipe_head(
+    training: EmbeddedRows, everyday: EmbeddedRows, conversation_label: np.ndarray | None = None
+) -> Head:
+    """The shipped recipe's head (`linear/l2=0.01+conversations=6`) on `training` + `everyday`;
+    `conversation_label` (one per written conversation, in [0, 1]) replaces their yes/no label."""
+    from asymroute.learning.embedded_rows import CONVERSATION_TASK
     from asymroute.learning.embedding_recipes import fit_head, with_conversations
 
-    return fit_head(with_conversations(training.plus(everyday), 6.0), 0.01)
+    everything = with_conversations(training.plus(everyday), 6.0)
+    if conversation_label is None:
+        return fit_head(everything, 0.01)
+    y = (everything.gain + 1.0) / 2.0
+    y[np.array(everything.tasks) == CONVERSATION_TASK] = conversation_label
+    return fit_head(everything, 0.01, label=y)
 
 
 def head_scorer(head: Head, embedder: str) -> Callable[[list[str]], np.ndarray]:

@@ -20,7 +20,7 @@ made by inner cross-validation inside the training part):
   `bench/data/conversations_mtstyle_dev.jsonl` (160 two-turn conversations in 8 categories plus
   60 everyday requests, every turn labelled: 380 turns). The router trained on all five tasks
   scores each labelled turn with the gateway's follow-up policy (`inherit`); `perfect` is the
-  APGR of a router that knows every label (the set's ceiling). Two graded sets
+  APGR of a router that knows every label (the set's ceiling). Four graded sets
   (`bench/data/conversations_*graded*.jsonl`: judge scores, 1-10, for a Mixtral-class and a
   GPT-4-class answer to every turn) are scored with those scores in place of right/wrong, with
   a 95% interval from resampling whole conversations.

@@ -41,7 +41,7 @@ from asymroute.conversation import FollowupPolicy, is_followup, score_turns  # n
 from bench.support.conversation_sets import (  # noqa: E402
     GRADED_SETS,
     SETS,
-    GradedTurns,
+    conversation_draws,
     graded_apgr,
     graded_turns,
     labelled_turns,
@@ -108,14 +108,6 @@ def yes_no_set(path: Path, ways: dict[str, Reading], rng: np.random.Generator) -
         print(f"  follow-up AUC, joined+inherit - inherit: {low:+.3f} .. {high:+.3f} (95%)")
 
 
-def conversation_draws(turns: GradedTurns, rng: np.random.Generator) -> list[np.ndarray]:
-    members = [np.flatnonzero(turns.conversation == i) for i in np.unique(turns.conversation)]
-    return [
-        np.concatenate([members[j] for j in rng.choice(len(members), len(members))])
-        for _ in range(RESAMPLES)
-    ]
-
-
 def graded_set(path: Path, ways: dict[str, Reading], rng: np.random.Generator) -> np.ndarray:
     """Print the set's figures; return `joined+inherit` minus `inherit` over the resamples."""
     turns = graded_turns(path)
@@ -130,7 +122,7 @@ def graded_set(path: Path, ways: dict[str, Reading], rng: np.random.Generator) -
     gains = np.array(
         [
             graded_apgr(weak[k], strong[k], new[k]) - graded_apgr(weak[k], strong[k], old[k])
-            for k in conversation_draws(turns, rng)
+            for k in conversation_draws(turns, rng, RESAMPLES)
         ]
     )
     low, high = np.percentile(gains, [2.5, 97.5])

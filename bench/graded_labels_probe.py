@@ -5,7 +5,7 @@ yes/no label, `frontier`. On 2026-12-04 a rater also graded each one's last turn
 MT-Bench judge would: the score (1-10) of a Mixtral-8x7B-class and of a GPT-4-class answer
 (`judge`: `[weak, strong]`). A yes/no label says nothing of how much the frontier gains; the
 grades do. This probe fits the shipped recipe's head (`linear/l2=0.01+conversations=6`, no inner
-CV, as `encoder_probe.py score` fits it) with the conversations' soft label replaced by:
+CV: `encoder_probe.shipped_recipe_head`) with the conversations' soft label replaced by:
 
 - `binary`: the written label, 1 or 0 (the shipped file's);
 - `graded/G`: the judged gain, strong minus weak, as min(max(gain / G, 0), 1);
@@ -24,7 +24,6 @@ the yes/no sets, labelled by their writers, do not.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from collections.abc import Callable
@@ -35,22 +34,20 @@ HERE = Path(__file__).resolve()
 sys.path[:0] = [str(HERE.parent), str(HERE.parents[1])]
 
 import numpy as np  # noqa: E402
+from encoder_probe import shipped_recipe_head  # noqa: E402
 from five_tasks import EMBEDDER, apgr_of, load_all, vectors_for  # noqa: E402
 
 from asymroute.classifiers.embedding_model import dense_rows  # noqa: E402
 from asymroute.learning import written_conversations  # noqa: E402
 from asymroute.learning.embedded_rows import (  # noqa: E402
     CONVERSATION_TASK,
-    EmbeddedRows,
     embed_prompts,
     everyday_rows,
     rows_of,
 )
 from asymroute.learning.embedding_recipes import (  # noqa: E402
     Head,
-    fit_head,
     head_logits,
-    with_conversations,
 )
 from bench.support.conversation_sets import (  # noqa: E402
     GRADED_SETS,
@@ -68,9 +65,9 @@ Label = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 def judged_gain() -> np.ndarray:
     """Strong minus weak judge score of every written conversation, in the loader's order."""
-    path = HERE.parents[1] / "asymroute/learning/data" / written_conversations.DATA_FILE
-    lines = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    return np.array([item["judge"][1] - item["judge"][0] for item in lines], dtype=float)
+    grades = [item.judge for item in written_conversations.load()]
+    assert all(g is not None for g in grades), "one judge pair per written conversation"
+    return np.array([g[1] - g[0] for g in grades if g is not None], dtype=float)
 
 
 def labels(scales: list[float]) -> dict[str, Label]:
@@ -82,14 +79,6 @@ def labels(scales: list[float]) -> dict[str, Label]:
             0.5 * (frontier.astype(float) + np.clip(gain / g, 0.0, 1.0))
         )
     return out
-
-
-def head_with(rows: EmbeddedRows, everyday: EmbeddedRows, conversation_label: np.ndarray) -> Head:
-    """The shipped recipe's head, the written conversations labelled `conversation_label`."""
-    everything = with_conversations(rows.plus(everyday), 6.0)
-    y = (everything.gain + 1.0) / 2.0
-    y[np.array(everything.tasks) == CONVERSATION_TASK] = conversation_label
-    return fit_head(everything, 0.01, label=y)
 
 
 class TextVectors:
@@ -131,7 +120,7 @@ def main() -> None:
         y = label(frontier, gain)
         held_out, dev_ranges = {}, {stem: [] for stem in binary}
         for task in sorted(set(rows.tasks)):
-            head = head_with(rows.subset(np.flatnonzero(tasks != task)), everyday, y)
+            head = shipped_recipe_head(rows.subset(np.flatnonzero(tasks != task)), everyday, y)
             test = rows.subset(np.flatnonzero(tasks == task))
             held_out[task] = apgr_of(
                 head_logits(head, test.vectors, test.dense), test.weak, test.strong
@@ -139,7 +128,7 @@ def main() -> None:
             classifier = LogitClassifier(dev.scorer(head))
             for stem, items in binary.items():
                 dev_ranges[stem].append(turns_apgr(classifier, items))
-        full = LogitClassifier(dev.scorer(head_with(rows, everyday, y)))
+        full = LogitClassifier(dev.scorer(shipped_recipe_head(rows, everyday, y)))
         cells = " ".join(f"{t} {v:.3f}" for t, v in held_out.items())
         print(f"{name:<10} {cells} | mean {np.mean(list(held_out.values())):.3f}")
         for stem, values in dev_ranges.items():

@@ -37,6 +37,8 @@ class WrittenItem:
     topic: str
     turns: tuple[str, ...]
     frontier: bool
+    judge: tuple[int, int] | None = None
+    """The last turn's judge scores, (weak, strong), where the file has them."""
 
     @property
     def text(self) -> str:
@@ -51,5 +53,11 @@ def load() -> list[WrittenItem]:
     for line in path.read_text(encoding="utf-8").splitlines():
         if line.strip():
             raw = json.loads(line)
-            items.append(WrittenItem(raw["topic"], tuple(raw["turns"]), bool(raw["frontier"])))
+            judge = None
+            if "judge" in raw:
+                weak, strong = raw["judge"]  # exactly two scores
+                judge = (weak, strong)
+            items.append(
+                WrittenItem(raw["topic"], tuple(raw["turns"]), bool(raw["frontier"]), judge)
+            )
     return items

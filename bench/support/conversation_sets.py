@@ -67,9 +67,7 @@ def turns_apgr(classifier: Classifier, items: list[tuple[list[str], bool]]) -> f
 def labels_apgr(frontier: np.ndarray, scores: np.ndarray) -> float:
     """APGR of `scores` on labelled turns (`frontier`: whether each needs the frontier), with
     `turns_apgr`'s label rule."""
-    weak, strong = ~frontier, np.ones(len(frontier), dtype=bool)
-    curve = threshold_curve("x", scores, weak, strong)
-    return apgr(curve, float(weak.mean()), float(strong.mean()))
+    return graded_apgr(~frontier, np.ones(len(frontier), dtype=bool), scores)
 
 
 @dataclass(frozen=True)
@@ -80,7 +78,6 @@ class GradedTurns:
     weak: np.ndarray
     strong: np.ndarray
     conversation: np.ndarray  # which conversation each turn is from, to resample whole ones
-    category: list[str]
 
     @property
     def followup(self) -> np.ndarray:
@@ -92,7 +89,6 @@ def graded_turns(path: Path) -> GradedTurns:
     weak: list[float] = []
     strong: list[float] = []
     conversation: list[int] = []
-    category: list[str] = []
     for index, line in enumerate(line for line in path.read_text().splitlines() if line.strip()):
         item = json.loads(line)
         for k, (w, s) in enumerate(zip(item["weak"], item["strong"], strict=True)):
@@ -100,8 +96,7 @@ def graded_turns(path: Path) -> GradedTurns:
             weak.append(float(w))
             strong.append(float(s))
             conversation.append(index)
-            category.append(item["category"])
-    return GradedTurns(turns, np.array(weak), np.array(strong), np.array(conversation), category)
+    return GradedTurns(turns, np.array(weak), np.array(strong), np.array(conversation))
 
 
 def policy_scores(classifier: Classifier, turns: list[list[str]]) -> np.ndarray:
@@ -114,9 +109,20 @@ def graded_apgr(weak: np.ndarray, strong: np.ndarray, scores: np.ndarray) -> flo
     """APGR with judge scores in place of right/wrong, as RouteLLM measures it on MT-Bench: the
     mean score at each share of frontier calls, as a share of the gap between the two models'
     means. A router that knows which turns gain most can pass 1, since the weak model sometimes
-    scores higher."""
+    scores higher. Right/wrong arrays (`labels_apgr`) are the special case of scores 0 and 1."""
     curve = threshold_curve("x", scores, weak, strong)
     return apgr(curve, float(weak.mean()), float(strong.mean()))
+
+
+def conversation_draws(
+    graded: GradedTurns, rng: np.random.Generator, resamples: int
+) -> list[np.ndarray]:
+    """Bootstrap resamples of the turns' indices, drawing whole conversations with replacement."""
+    members = [np.flatnonzero(graded.conversation == i) for i in np.unique(graded.conversation)]
+    return [
+        np.concatenate([members[j] for j in rng.choice(len(members), len(members))])
+        for _ in range(resamples)
+    ]
 
 
 def graded_figures(
@@ -124,13 +130,7 @@ def graded_figures(
 ) -> dict[str, dict[str, float]]:
     """Each router's graded APGR, with a 95% interval from resampling whole conversations
     (seed 0)."""
-    rng = np.random.default_rng(0)
-    ids = np.unique(graded.conversation)
-    members = [np.flatnonzero(graded.conversation == i) for i in ids]
-    draws = [
-        np.concatenate([members[j] for j in rng.choice(len(ids), len(ids))])
-        for _ in range(resamples)
-    ]
+    draws = conversation_draws(graded, np.random.default_rng(0), resamples)
     out = {}
     for name, s in scores.items():
         boot = [graded_apgr(graded.weak[k], graded.strong[k], s[k]) for k in draws]
