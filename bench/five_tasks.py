@@ -13,7 +13,7 @@ made by inner cross-validation inside the training part):
 - in-task 5-fold: train on the other four tasks plus 4/5 of this task, score the last fifth;
   one fixed recipe (the recipe of `--router-file`, which inner CV over all five tasks chose for
   the shipped file; `IN_TASK_RECIPE` without it), not chosen inside each fold, to keep the 25
-  fits affordable;
+  fits affordable, with task heads fitted and kept as the trainer does (`task_head_fit`);
 - conversations: two development sets written for this project, never trained on, by writers
   who saw neither each other's items nor the written training conversations:
   `bench/data/conversations_dev.jsonl` (95 items, the last turn labelled) and
@@ -60,6 +60,7 @@ from asymroute.learning.embedded_rows import (
 from asymroute.learning.embedding_recipes import BLEND_CANDIDATES, CANDIDATES, EmbeddingRecipe
 from asymroute.learning.embedding_trainer import fit, train_on_rows
 from asymroute.learning.prompt_trainer import train_prompt_router
+from asymroute.learning.task_head_fit import fit_task_heads
 from asymroute.learning.trainers import TrainOptions
 from bench.support.conversation_sets import (
     GRADED_SETS,
@@ -202,6 +203,7 @@ def in_task_folds(
         for test in folds:
             train = np.setdiff1d(np.arange(len(rows)), test)
             model = fit(recipe, rows.subset(train), extra, EMBEDDER)
+            model.task_heads = fit_task_heads(model, rows.subset(train))
             held = rows.subset(test)
             figures.append(apgr_of(embedding_scores(model, held), held.weak, held.strong))
         out[task] = float(np.mean(figures))

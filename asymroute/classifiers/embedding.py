@@ -16,7 +16,8 @@ last 256 word pieces are embedded (see `asymroute.embedders.minilm`): shared ins
 few-shot prefixes come first, the part that varies comes last.
 
 Reasons name the family's score and the nearest labelled prompts of the bank: their task,
-cosine similarity and whether the strong model gained there (`+`), lost (`-`) or tied (`=`).
+cosine similarity and whether the strong model gained there (`+`), lost (`-`) or tied (`=`);
+and any task head that acted on the prompt, with its gate (`asymroute.classifiers.task_heads`).
 """
 
 from __future__ import annotations
@@ -149,7 +150,19 @@ class EmbeddingClassifier:
             "nearest labelled prompts: "
             + ", ".join(f"{n.task} {n.similarity:.2f}{GAIN_MARK[n.gain]}" for n in near)
         )
+        reasons.extend(self._task_head_reasons(vector))
         return ComplexityScore(min(max(round(probability, 4), 0.0), 1.0), tuple(reasons))
+
+    def _task_head_reasons(self, vector: npt.NDArray[np.float32]) -> list[str]:
+        heads = self.model.task_heads
+        if heads is None:
+            return []
+        gates = self.model.task_gates(vector)[0]
+        return [
+            f"task head {task} weighed in (gate {gate:.2f})"
+            for task, gate in zip(heads.tasks, gates, strict=True)
+            if gate > 0
+        ]
 
     def score_many(self, prompts: Sequence[str], advance: object = None) -> npt.NDArray[np.float64]:
         """Scores of many prompts, embedded in batches (for evaluation and calibration)."""

@@ -12,6 +12,8 @@ File format (`"format": "asymroute-embedding-router/1"`):
   (500 rows per task, all anchors) that serves only the reasons;
 - optional `learned` (an `asymroute-logistic/1` model), `learned_weight`, `learned_stats`: a
   blended learned part (`asymroute.learning.learned_part`); absent or null otherwise;
+- optional `task_heads`: one head per training task, handed the order of the prompts whose near
+  neighbours are that task's (`asymroute.classifiers.task_heads`); absent or null otherwise;
 - `center`, `spread`: the score is sigmoid((mix − center) / spread) where mix is z(linear),
   z(neighbours) or their sum (blend), plus `length_weight`·z(log characters) and
   `learned_weight`·z(learned logit), each z with the training rows' `*_stats`; center puts
@@ -35,6 +37,7 @@ import numpy.typing as npt
 
 from asymroute.classifiers.features import structural_values
 from asymroute.classifiers.logistic_model import LogisticModel, ModelFileError
+from asymroute.classifiers.task_heads import TaskHeads
 from asymroute.json_files import inner_cv_phrase, read_router_file, write_json_file
 
 FILE_FORMAT = "asymroute-embedding-router/1"
@@ -138,6 +141,7 @@ class EmbeddingRouterModel:
     (a blend chosen by inner CV; None when the recipe has no learned part)."""
     learned_weight: float = 0.0
     learned_stats: tuple[float, float] = (0.0, 1.0)
+    task_heads: TaskHeads | None = None
 
     # --- scoring (vectors are unit-norm rows; dense is `dense_rows`) ------------------------
 
@@ -185,11 +189,34 @@ class EmbeddingRouterModel:
             return near
         return linear + near
 
+    def task_gates(self, vectors: Vectors) -> FloatArray:
+        """Per prompt, how much each task head acts (`TaskHeads.gates`); no columns without."""
+        if self.task_heads is None:
+            return np.zeros((len(vectors), 0))
+        parts = [
+            self.task_heads.gates(
+                similarities(vectors[start : start + CHUNK], self.unit_bank),
+                self.bank_task,
+                self.tasks,
+            )
+            for start in range(0, len(vectors), CHUNK)
+        ]
+        return np.vstack(parts) if parts else np.zeros((0, len(self.task_heads.tasks)))
+
+    def score_logits(
+        self, vectors: Vectors, dense: FloatArray, prompts: Sequence[str] | None = None
+    ) -> FloatArray:
+        """The score before the sigmoid: `mix`, with the task heads' order where they act."""
+        mix = self.mix(vectors, dense, prompts)
+        if self.task_heads is None:
+            return mix
+        return self.task_heads.adjust(mix, vectors, dense, self.task_gates(vectors))
+
     def probabilities(
         self, vectors: Vectors, dense: FloatArray, prompts: Sequence[str] | None = None
     ) -> FloatArray:
         """Scores in [0, 1]; `prompts` (their text) is needed when the file has a learned part."""
-        z = (self.mix(vectors, dense, prompts) - self.center) / self.spread
+        z = (self.score_logits(vectors, dense, prompts) - self.center) / self.spread
         return np.asarray(0.5 * (1.0 + np.tanh(0.5 * z)), dtype=float)
 
     def nearest(self, vector: Vectors, count: int = 3) -> list[Neighbour]:
@@ -231,6 +258,7 @@ class EmbeddingRouterModel:
             "learned": None if self.learned is None else self.learned.to_json(),
             "learned_weight": self.learned_weight,
             "learned_stats": [_stable(x) for x in self.learned_stats],
+            "task_heads": None if self.task_heads is None else self.task_heads.to_json(),
             "meta": self.meta,
         }
 
@@ -285,6 +313,9 @@ class EmbeddingRouterModel:
                 ),
                 learned_weight=float(data.get("learned_weight", 0.0)),
                 learned_stats=_pair(data.get("learned_stats", (0.0, 1.0))),
+                task_heads=(
+                    TaskHeads.from_json(data["task_heads"]) if data.get("task_heads") else None
+                ),
             )
         except (KeyError, TypeError, ValueError, IndexError, zlib.error) as exc:
             raise ModelFileError(f"router file {file} is damaged: {exc}") from None
@@ -328,6 +359,8 @@ def _check(model: EmbeddingRouterModel, file: Path, columns: list[str]) -> None:
         problems.append("non-positive scale")
     if model.learned_weight and model.learned is None:
         problems.append("learned_weight without a learned part")
+    if model.task_heads is not None:
+        problems += model.task_heads.problems(model.dimension, len(DENSE_COLUMNS), model.tasks)
     if problems:
         raise ModelFileError(f"router file {file} is damaged: {'; '.join(problems)}")
 

@@ -20,6 +20,10 @@
    never in a validation fold.
 4. Fit the winner on everything; 0.5 is put where the written conversations go to the frontier
    in their labelled share (at the benchmark prompts' 75th percentile without them).
+5. Task heads (`task_head_fit`): a head per training task on its rows alone, kept where it
+   ranks its task better than the winner, used where a prompt's near neighbours are its task's.
+   They are fitted once, on the final model: inner CV holds whole tasks out, where a task head
+   has nothing to act on.
 """
 
 from __future__ import annotations
@@ -48,6 +52,7 @@ from asymroute.learning.embedding_recipes import (
     with_conversations,
 )
 from asymroute.learning.learned_part import fit_learned_part, learned_logits
+from asymroute.learning.task_head_fit import fit_task_heads
 from asymroute.learning.trainers import TrainOptions
 
 STRONG_SHARE_AT_HALF = 0.25
@@ -131,6 +136,7 @@ def train_on_rows(
         if scores[c.name] > scores[best.name]:
             best = c
     model = fit(best, rows, extra, embedder)
+    model.task_heads = fit_task_heads(model, rows)
     model.meta.update(
         {
             "target": f"embedding: recipe {best.name} chosen by inner CV over whole tasks",
