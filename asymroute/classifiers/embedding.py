@@ -33,7 +33,12 @@ import numpy as np
 import numpy.typing as npt
 
 from asymroute.classifiers.base import ComplexityScore
-from asymroute.classifiers.embedding_model import EmbeddingRouterModel, dense_row, dense_rows
+from asymroute.classifiers.embedding_model import (
+    EmbeddingRouterModel,
+    dense_row,
+    dense_rows,
+    similarities,
+)
 from asymroute.embedders import Embeddings, embedding_dimension, get_embedder
 from asymroute.errors import ConfigurationError
 
@@ -141,28 +146,25 @@ class EmbeddingClassifier:
 
     def _score(self, prompt: str) -> ComplexityScore:
         vector = self.vectors([prompt])
+        # one pass over the bank serves the task heads' gates and the reasons' neighbours
+        similarity = similarities(vector, self.model.unit_bank)
+        gates = self.model.task_gates(vector, similarity)
         probability = float(
-            self.model.probabilities(vector, dense_row(prompt)[None, :], [prompt])[0]
+            self.model.probabilities(vector, dense_row(prompt)[None, :], [prompt], gates)[0]
         )
         reasons = [f"embedding router ({self.model.family}) score {probability:.3f}"]
-        near = self.model.nearest(vector[0], NEIGHBOURS_SHOWN)
+        near = self.model.nearest(vector[0], NEIGHBOURS_SHOWN, similarity[0])
         reasons.append(
             "nearest labelled prompts: "
             + ", ".join(f"{n.task} {n.similarity:.2f}{GAIN_MARK[n.gain]}" for n in near)
         )
-        reasons.extend(self._task_head_reasons(vector))
+        if self.model.task_heads is not None:
+            reasons.extend(
+                f"task head {task} weighed in (gate {gate:.2f})"
+                for task, gate in zip(self.model.task_heads.tasks, gates[0], strict=True)
+                if gate > 0
+            )
         return ComplexityScore(min(max(round(probability, 4), 0.0), 1.0), tuple(reasons))
-
-    def _task_head_reasons(self, vector: npt.NDArray[np.float32]) -> list[str]:
-        heads = self.model.task_heads
-        if heads is None:
-            return []
-        gates = self.model.task_gates(vector)[0]
-        return [
-            f"task head {task} weighed in (gate {gate:.2f})"
-            for task, gate in zip(heads.tasks, gates, strict=True)
-            if gate > 0
-        ]
 
     def score_many(self, prompts: Sequence[str], advance: object = None) -> npt.NDArray[np.float64]:
         """Scores of many prompts, embedded in batches (for evaluation and calibration)."""

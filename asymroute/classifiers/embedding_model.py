@@ -189,10 +189,15 @@ class EmbeddingRouterModel:
             return near
         return linear + near
 
-    def task_gates(self, vectors: Vectors) -> FloatArray:
-        """Per prompt, how much each task head acts (`TaskHeads.gates`); no columns without."""
+    def task_gates(
+        self, vectors: Vectors, similarity: npt.NDArray[np.float32] | None = None
+    ) -> FloatArray:
+        """Per prompt, how much each task head acts (`TaskHeads.gates`); no columns without.
+        `similarity`: the prompts' similarities to the bank, when the caller has them."""
         if self.task_heads is None:
             return np.zeros((len(vectors), 0))
+        if similarity is not None:
+            return self.task_heads.gates(similarity, self.bank_task, self.tasks)
         parts = [
             self.task_heads.gates(
                 similarities(vectors[start : start + CHUNK], self.unit_bank),
@@ -204,23 +209,38 @@ class EmbeddingRouterModel:
         return np.vstack(parts) if parts else np.zeros((0, len(self.task_heads.tasks)))
 
     def score_logits(
-        self, vectors: Vectors, dense: FloatArray, prompts: Sequence[str] | None = None
+        self,
+        vectors: Vectors,
+        dense: FloatArray,
+        prompts: Sequence[str] | None = None,
+        gates: FloatArray | None = None,
     ) -> FloatArray:
-        """The score before the sigmoid: `mix`, with the task heads' order where they act."""
+        """The score before the sigmoid: `mix`, with the task heads' order where they act
+        (`gates`: `task_gates(vectors)`, when the caller has them)."""
         mix = self.mix(vectors, dense, prompts)
         if self.task_heads is None:
             return mix
-        return self.task_heads.adjust(mix, vectors, dense, self.task_gates(vectors))
+        gates = self.task_gates(vectors) if gates is None else gates
+        return self.task_heads.adjust(mix, vectors, dense, gates)
 
     def probabilities(
-        self, vectors: Vectors, dense: FloatArray, prompts: Sequence[str] | None = None
+        self,
+        vectors: Vectors,
+        dense: FloatArray,
+        prompts: Sequence[str] | None = None,
+        gates: FloatArray | None = None,
     ) -> FloatArray:
         """Scores in [0, 1]; `prompts` (their text) is needed when the file has a learned part."""
-        z = (self.score_logits(vectors, dense, prompts) - self.center) / self.spread
+        z = (self.score_logits(vectors, dense, prompts, gates) - self.center) / self.spread
         return np.asarray(0.5 * (1.0 + np.tanh(0.5 * z)), dtype=float)
 
-    def nearest(self, vector: Vectors, count: int = 3) -> list[Neighbour]:
-        sims = similarities(vector[None, :], self.unit_bank)[0]
+    def nearest(
+        self, vector: Vectors, count: int = 3, similarity: npt.NDArray[np.float32] | None = None
+    ) -> list[Neighbour]:
+        """The `count` bank rows most similar to `vector` (`similarity`: its row of them)."""
+        sims = (
+            similarities(vector[None, :], self.unit_bank)[0] if similarity is None else similarity
+        )
         count = min(count, len(sims))
         best = np.argpartition(-sims, count - 1)[:count]
         top = best[np.argsort(-sims[best])]
