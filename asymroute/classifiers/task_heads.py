@@ -62,7 +62,9 @@ class TaskHeads:
     ) -> FloatArray:
         """Per prompt (rows of `similarity` to the bank) and task head, the share of the prompt's
         `neighbours` nearest bank rows that are the task's and at cosine `near` or more."""
-        k = max(1, min(self.neighbours, similarity.shape[1]))
+        if similarity.shape[1] == 0:  # a file without a bank: no prompt looks like a task
+            return np.zeros((len(similarity), len(self.tasks)))
+        k = min(self.neighbours, similarity.shape[1])
         nearest = np.argpartition(-similarity, k - 1, axis=1)[:, :k]
         close = np.take_along_axis(similarity, nearest, axis=1) >= self.near
         task_of_row = bank_task[nearest]

@@ -114,6 +114,17 @@ def test_far_neighbours_open_no_gate() -> None:
     )
 
 
+def test_a_file_without_a_bank_opens_no_gate() -> None:
+    rows = task_rows(600, seed=0)
+    model = model_reading(rows, column=0)
+    heads = fit_task_heads(model, rows)
+    assert heads is not None
+
+    gates = heads.gates(np.zeros((3, 0), dtype=np.float32), np.zeros(0, np.int16), model.tasks)
+
+    assert gates.shape == (3, 1) and not gates.any()
+
+
 def test_a_full_gate_hands_over_the_order_on_the_main_scale() -> None:
     heads = TaskHeads(
         tasks=["t"],
