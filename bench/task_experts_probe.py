@@ -7,7 +7,8 @@ head and lets them act only where a prompt resembles their task:
 
 - the global head: the shipped recipe (`linear/l2=0.01+conversations=6`) fitted by the trainer's
   own `fit` on the training rows, anchors and written conversations;
-- one expert per training task: `own_labels_ceiling.linear(0.3)` fitted on that task's rows;
+- one expert per training task: the shipped head's fit (`fit_head`) on that task's rows alone,
+  l2 0.3;
   its logit is standardised on those rows and clipped to ±3 (no extrapolation off the task);
 - a gate from the global model's own bank of labelled vectors (500 per task, the anchors and
   the conversations, as shipped): the share of a prompt's 20 nearest bank prompts that come
@@ -46,7 +47,6 @@ from five_tasks import (  # noqa: E402
     task_folds,
     vectors_for,
 )
-from own_labels_ceiling import columns  # noqa: E402
 
 from asymroute.classifiers.embedding_model import EmbeddingRouterModel, dense_rows  # noqa: E402
 from asymroute.learning.embedded_rows import (  # noqa: E402
@@ -55,8 +55,8 @@ from asymroute.learning.embedded_rows import (  # noqa: E402
     everyday_rows,
     rows_of,
 )
+from asymroute.learning.embedding_recipes import fit_head, head_logits  # noqa: E402
 from asymroute.learning.embedding_trainer import fit  # noqa: E402
-from asymroute.learning.fitting import fit_newton  # noqa: E402
 from bench.support.conversation_sets import (  # noqa: E402
     GRADED_SETS,
     SETS,
@@ -77,22 +77,18 @@ VARIANTS = tuple((gate, a, b) for gate in ("share", "near") for a in (1.0, 2.0) 
 
 
 class Expert:
-    """One task's own head, standardised on its rows, with the global logit's level there."""
+    """One task's own head (the shipped head's fit, on every row of the task), standardised on
+    its rows, with the global logit's level there."""
 
     def __init__(self, task_rows: EmbeddedRows, model: EmbeddingRouterModel) -> None:
-        self.train = task_rows
-        x, _ = columns(task_rows, task_rows, dense_only=False)
-        self.weights, self.bias = fit_newton(
-            x, (task_rows.gain + 1) / 2, np.ones(len(task_rows)), EXPERT_L2
-        )
-        own = x @ self.weights + self.bias
+        self.head = fit_head(task_rows, EXPERT_L2, per_task=len(task_rows))
+        own = head_logits(self.head, task_rows.vectors, task_rows.dense)
         self.level, self.spread = own.mean(), max(own.std(), 1e-9)
         glob = model.mix(task_rows.vectors, task_rows.dense)
         self.global_level, self.global_spread = glob.mean(), max(glob.std(), 1e-9)
 
     def standardised(self, rows: EmbeddedRows) -> np.ndarray:
-        _, x = columns(self.train, rows, dense_only=False)
-        z = (x @ self.weights + self.bias - self.level) / self.spread
+        z = (head_logits(self.head, rows.vectors, rows.dense) - self.level) / self.spread
         return np.asarray(np.clip(z, -CLIP, CLIP))
 
 

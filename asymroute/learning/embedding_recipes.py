@@ -16,6 +16,7 @@ import numpy.typing as npt
 from asymroute.classifiers.embedding_model import Vectors
 from asymroute.learning.embedded_rows import (
     CONVERSATION_TASK,
+    HEAD_ROWS_PER_TASK,
     EmbeddedRows,
     balanced_weight,
     head_sample_index,
@@ -126,10 +127,15 @@ both the embedding and the standardised dense columns."""
 
 
 def fit_head(
-    rows: EmbeddedRows, l2: float, within: bool = False, label: FloatArray | None = None
+    rows: EmbeddedRows,
+    l2: float,
+    within: bool = False,
+    label: FloatArray | None = None,
+    per_task: int = HEAD_ROWS_PER_TASK,
 ) -> Head:
-    """The linear head; `label` (one per row, in [0, 1]) replaces the soft gain label."""
-    index = head_sample_index(rows)
+    """The linear head; `label` (one per row, in [0, 1]) replaces the soft gain label; at most
+    `per_task` rows of each task are fitted (`head_sample_index`)."""
+    index = head_sample_index(rows, per_task)
     y = (rows.gain + 1.0) / 2.0 if label is None else label
     rows, y = rows.subset(index), y[index]
     mean, scale = standardise(rows.dense)

@@ -1,13 +1,14 @@
 """Fit an embedding router file's task heads, and keep only those that beat the main head.
 
 For every training task (not the anchors or the written conversations) a linear head is fitted
-on that task's rows alone: the main head's columns (embedding, standardised dense features),
-the soft gain label, L2 `HEAD_L2` (the setting `bench/own_labels_ceiling.py` found best on
-GSM8K and MMLU, fixed, not searched). It is kept only when, cross-fitted over `FOLDS` random
-folds of its task, it ranks the task's rows better (APGR) than the main head does. The main head
-is scored on rows it was trained on, which favours it: a kept head has beaten it with that
-handicap. On the five shared tasks that keeps GSM8K's and MMLU's heads and drops the others
-(their own labels add nothing the main head lacks; WinoGrande's rank below random).
+on that task's rows alone, every row of them, by the main head's own fit
+(`embedding_recipes.fit_head`: embedding and standardised dense features, the soft gain
+label), L2 `HEAD_L2` (the setting `bench/own_labels_ceiling.py` found best on GSM8K and MMLU,
+fixed, not searched). It is kept only when, cross-fitted over `FOLDS` random folds of its
+task, it ranks the task's rows better (APGR) than the main head does. The main head is scored
+on rows it was trained on, which favours it: a kept head has beaten it with that handicap. On
+the five shared tasks that keeps GSM8K's and MMLU's heads and drops the others (their own
+labels add nothing the main head lacks; WinoGrande's rank below random).
 
 The per-task figures go to the file's `meta["task_heads"]`, kept or not.
 """
@@ -20,8 +21,8 @@ from asymroute.classifiers.embedding_model import EmbeddingRouterModel
 from asymroute.classifiers.task_heads import TaskHeads
 from asymroute.evaluation.metrics import apgr, threshold_curve
 from asymroute.learning.embedded_rows import ANCHOR_TASK, CONVERSATION_TASK, EmbeddedRows
-from asymroute.learning.embedding_recipes import EMBEDDING_SCALE
-from asymroute.learning.fitting import FloatArray, fit_newton, standardise
+from asymroute.learning.embedding_recipes import Head, fit_head, head_logits
+from asymroute.learning.fitting import FloatArray
 
 HEAD_L2 = 0.3
 FOLDS = 5
@@ -33,7 +34,7 @@ def fit_task_heads(model: EmbeddingRouterModel, rows: EmbeddedRows) -> TaskHeads
     """The heads worth keeping for `model`, fitted on `rows` (what it was trained on); None
     when no task's head beats the main one. Records every task's figures in `model.meta`."""
     tasks = np.array(rows.tasks)
-    kept: list[tuple[str, _Head, tuple[float, float]]] = []
+    kept: list[tuple[str, Head, FloatArray, FloatArray]] = []
     figures: dict[str, dict[str, float | bool]] = {}
     for task in sorted(set(rows.tasks) - {ANCHOR_TASK, CONVERSATION_TASK}):
         own_rows = rows.subset(np.flatnonzero(tasks == task))
@@ -49,40 +50,27 @@ def fit_task_heads(model: EmbeddingRouterModel, rows: EmbeddedRows) -> TaskHeads
             "kept": keep,
         }
         if keep:
-            kept.append((task, _Head(own_rows), (float(main.mean()), _spread(main))))
+            head = _fit(own_rows)
+            own = head_logits(head, own_rows.vectors, own_rows.dense)
+            kept.append((task, head, own, main))
     model.meta["task_heads"] = figures
     if not kept:
         return None
-    heads = [head for _, head, _ in kept]
+    heads = [head for _, head, _, _ in kept]
     return TaskHeads(
-        tasks=[task for task, _, _ in kept],
+        tasks=[task for task, _, _, _ in kept],
         weights=np.stack([h.weights for h in heads]),
         bias=np.array([h.bias for h in heads]),
-        dense_mean=np.stack([h.dense_mean for h in heads]),
-        dense_scale=np.stack([h.dense_scale for h in heads]),
-        own_stats=np.array([h.stats for h in heads]),
-        main_stats=np.array([stats for _, _, stats in kept]),
+        dense_mean=np.stack([h.mean for h in heads]),
+        dense_scale=np.stack([h.scale for h in heads]),
+        own_stats=np.array([_stats(own) for _, _, own, _ in kept]),
+        main_stats=np.array([_stats(main) for _, _, _, main in kept]),
     )
 
 
-class _Head:
-    """One task's linear head, its weights on the unscaled embedding like the main head's."""
-
-    def __init__(self, rows: EmbeddedRows) -> None:
-        self.dense_mean, self.dense_scale = standardise(rows.dense)
-        x = self.columns(rows, scaled=True)
-        weights, self.bias = fit_newton(x, (rows.gain + 1.0) / 2.0, np.ones(len(rows)), HEAD_L2)
-        own = x @ weights + self.bias
-        self.stats = (float(own.mean()), _spread(own))
-        weights[: rows.vectors.shape[1]] *= EMBEDDING_SCALE
-        self.weights = weights
-
-    def columns(self, rows: EmbeddedRows, scaled: bool = False) -> FloatArray:
-        vectors = rows.vectors.astype(float) * (EMBEDDING_SCALE if scaled else 1.0)
-        return np.hstack([vectors, (rows.dense - self.dense_mean) / self.dense_scale])
-
-    def logits(self, rows: EmbeddedRows) -> FloatArray:
-        return np.asarray(self.columns(rows) @ self.weights + self.bias, dtype=float)
+def _fit(rows: EmbeddedRows) -> Head:
+    """The main head's fit (`fit_head`) on one task's rows, every row of them."""
+    return fit_head(rows, HEAD_L2, per_task=len(rows))
 
 
 def _cross_fitted(rows: EmbeddedRows) -> FloatArray:
@@ -91,8 +79,9 @@ def _cross_fitted(rows: EmbeddedRows) -> FloatArray:
     out = np.empty(len(rows))
     for k in range(FOLDS):
         test = np.flatnonzero(fold == k)
-        head = _Head(rows.subset(np.flatnonzero(fold != k)))
-        out[test] = head.logits(rows.subset(test))
+        head = _fit(rows.subset(np.flatnonzero(fold != k)))
+        held = rows.subset(test)
+        out[test] = head_logits(head, held.vectors, held.dense)
     return out
 
 
@@ -101,5 +90,6 @@ def _apgr(scores: FloatArray, rows: EmbeddedRows) -> float:
     return apgr(curve, float(rows.weak.mean()), float(rows.strong.mean()))
 
 
-def _spread(values: FloatArray) -> float:
-    return max(float(values.std()), 1e-9)
+def _stats(values: FloatArray) -> tuple[float, float]:
+    """Mean and spread (never 0)."""
+    return float(values.mean()), max(float(values.std()), 1e-9)
