@@ -183,7 +183,7 @@ def score(args: argparse.Namespace) -> None:
         result = json.loads(path.read_text())
         index = np.array(result["held_index"])
         held = apgr_of(np.array(result["held_scores"]), weak[index], strong[index])
-        logits = {**result[SETS[0].stem], **result[SETS[1].stem]}  # a logit per text
+        logits = {k: v for s in SETS if s.stem in result for k, v in result[s.stem].items()}
         devs = dev_figures(LogitClassifier(lambda p, t=logits: np.array([t[x] for x in p])))
         print(f"fine-tuned, {result['held']} held out: {held:.3f} {json.dumps(devs)}")
         if args.frozen:

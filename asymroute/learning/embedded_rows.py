@@ -115,10 +115,11 @@ def anchor_rows(embedder_name: str) -> EmbeddedRows:
     )
 
 
-def conversation_rows(embedder_name: str) -> EmbeddedRows:
-    """The written conversational training set (`written_conversations`), weight 1 per row:
-    the recipe sets the group's weight (`EmbeddingRecipe.conversations`)."""
-    items = written_conversations.load()
+def conversation_rows(embedder_name: str, translated: bool = False) -> EmbeddedRows:
+    """The written conversational training set (`written_conversations`, with `translated` its
+    translations too), weight 1 per row: the recipe sets the group's weight
+    (`EmbeddingRecipe.conversations`)."""
+    items = written_conversations.load(translated)
     texts = [item.text for item in items]
     frontier = np.array([item.frontier for item in items])
     return EmbeddedRows(

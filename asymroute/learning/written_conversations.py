@@ -19,6 +19,15 @@ hard checkable constraints, extraction that needs reasoning, expert analysis wit
 constraints. Both labels occur in every topic, and length was kept from giving the label
 away (long pasted texts with easy questions, one-line proofs).
 
+Translations: `data/conversations_translated.jsonl` holds 547 of those items rendered into
+another language on 2026-12-05 by four translators who kept every constraint, so that the label,
+topic and `judge` are the source's (`source` is its line in the training file). 550 items of at
+most 700 characters were drawn at random, half local and half frontier (seed 15), 50 for each of
+French, Spanish, German, Portuguese, Italian, Chinese, Japanese, Russian, Korean, Arabic and
+Hindi; three were already in their language and were dropped. The shipped router does not train on
+them: `bench/multilingual_probe.py` measured them (docs/evaluation.md, "Requests in other
+languages").
+
 Why: benchmark rows teach what makes one prompt of a task harder than another of the same
 task, never which *kinds* of request need the frontier, which is what routes everyday traffic.
 """
@@ -30,6 +39,7 @@ from dataclasses import dataclass
 from importlib import resources
 
 DATA_FILE = "conversations_train.jsonl"
+TRANSLATED_FILE = "conversations_translated.jsonl"
 
 
 @dataclass(frozen=True)
@@ -47,8 +57,15 @@ class WrittenItem:
         return "\n\n".join(self.turns)
 
 
-def load() -> list[WrittenItem]:
-    path = resources.files("asymroute.learning") / "data" / DATA_FILE
+def load(translated: bool = False) -> list[WrittenItem]:
+    """The written items, then with `translated` their translations (a probe's: the shipped
+    router does not train on them, see `bench/multilingual_probe.py`)."""
+    files = (DATA_FILE, TRANSLATED_FILE) if translated else (DATA_FILE,)
+    return [item for name in files for item in _read(name)]
+
+
+def _read(name: str) -> list[WrittenItem]:
+    path = resources.files("asymroute.learning") / "data" / name
     items = []
     for line in path.read_text(encoding="utf-8").splitlines():
         if line.strip():

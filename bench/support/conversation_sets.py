@@ -1,7 +1,9 @@
 """The conversational development sets in `bench/data` (never trained on), as labelled turns.
 
 `conversations_dev.jsonl` labels each item's last turn (`frontier` is one bool);
-`conversations_mtstyle_dev.jsonl` labels every turn (`frontier` is a list, one per turn).
+`conversations_mtstyle_dev.jsonl` labels every turn (`frontier` is a list, one per turn);
+`conversations_multilingual_dev.jsonl` and `conversations_multilingual_matched.jsonl` hold single
+requests in languages other than English (the second in easy/hard pairs of matched length).
 The graded sets grade every turn instead: the score (1-10) a judge would give a Mixtral-class
 and a GPT-4-class answer (`weak`, `strong`: lists, one per turn, the mean of two raters whose
 own scores are under `raters`). `conversations_graded_dev.jsonl` is a third set of prompts;
@@ -31,7 +33,10 @@ if TYPE_CHECKING:
 DATA = Path(__file__).resolve().parents[1] / "data"
 CONVERSATIONS_DEV = DATA / "conversations_dev.jsonl"
 MTSTYLE_DEV = DATA / "conversations_mtstyle_dev.jsonl"
-SETS = (CONVERSATIONS_DEV, MTSTYLE_DEV)
+MULTILINGUAL_DEV = DATA / "conversations_multilingual_dev.jsonl"
+MULTILINGUAL_MATCHED = DATA / "conversations_multilingual_matched.jsonl"
+MULTILINGUAL_SETS = (MULTILINGUAL_DEV, MULTILINGUAL_MATCHED)
+SETS = (CONVERSATIONS_DEV, MTSTYLE_DEV, *MULTILINGUAL_SETS)
 GRADED_DEV = DATA / "conversations_graded_dev.jsonl"
 MTSTYLE_GRADED = DATA / "conversations_mtstyle_graded.jsonl"
 SWITCH_GRADED = DATA / "conversations_switch_graded.jsonl"
@@ -42,7 +47,7 @@ GRADED_SETS = (GRADED_DEV, MTSTYLE_GRADED, SWITCH_GRADED, CHATS_GRADED)
 def labelled_turns(path: Path) -> list[tuple[list[str], bool]]:
     """(the user turns up to the scored one, whether it needs the frontier), per labelled turn."""
     out: list[tuple[list[str], bool]] = []
-    for line in path.read_text().splitlines():
+    for line in path.read_text(encoding="utf-8").splitlines():
         if not line.strip():
             continue
         item = json.loads(line)
