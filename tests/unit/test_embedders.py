@@ -12,6 +12,7 @@ from langchain_core.embeddings import Embeddings
 
 from asymroute.embedders import embedding_dimension, get_embedder
 from asymroute.embedders import minilm as minilm_module
+from asymroute.embedders.remote import TextTail
 from asymroute.errors import ConfigurationError
 
 
@@ -130,3 +131,51 @@ def test_minilm_path_uses_another_copy_of_the_model(
 
     assert isinstance(other, minilm_module.MiniLMEmbeddings) and other.sha256 is None
     assert np.allclose(other.embed_query("hello"), minilm.embed_query("hello"), atol=1e-5)
+
+
+def test_a_compatible_server_gets_its_own_endpoint_and_plain_text(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://frontier.example/v1")
+    monkeypatch.setenv("ASYMROUTE_EMBEDDINGS_BASE_URL", "http://127.0.0.1:8090/v1")
+
+    embedder = get_embedder("openai:multilingual-e5-small")
+
+    assert isinstance(embedder, TextTail)
+    client = embedder.inner
+    assert client.openai_api_base == "http://127.0.0.1:8090/v1"  # type: ignore[attr-defined]
+    # Text, not tiktoken's token ids (another model's server would read them as other words).
+    assert client.check_embedding_ctx_length is False  # type: ignore[attr-defined]
+
+
+def test_openai_itself_keeps_langchain_s_own_splitting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    monkeypatch.delenv("ASYMROUTE_EMBEDDINGS_BASE_URL", raising=False)
+
+    embedder = get_embedder("openai:text-embedding-3-small")
+
+    assert type(embedder).__name__ == "OpenAIEmbeddings"
+    assert embedder.check_embedding_ctx_length is True  # type: ignore[attr-defined]
+
+
+def test_the_tail_is_what_a_compatible_server_is_sent() -> None:
+    class Recording(Embeddings):
+        def __init__(self) -> None:
+            self.sent: list[str] = []
+
+        def embed_documents(self, texts: list[str]) -> list[list[float]]:
+            self.sent.extend(texts)
+            return [[1.0] for _ in texts]
+
+        def embed_query(self, text: str) -> list[float]:
+            return self.embed_documents([text])[0]
+
+    inner = Recording()
+    tail = TextTail(inner, chars=10)
+
+    tail.embed_documents(["short", "x" * 50 + "the end!!!"])
+    tail.embed_query("y" * 20)
+
+    assert inner.sent == ["short", "the end!!!", "y" * 10]
