@@ -49,7 +49,7 @@ from asymroute.classifiers.embedding_model import EmbeddingRouterModel
 from asymroute.embedders import get_embedder
 from asymroute.evaluation.datasets import LabeledData, load_labeled
 from asymroute.evaluation.evaluate import score_prompts
-from asymroute.evaluation.metrics import apgr, threshold_curve
+from asymroute.evaluation.metrics import scores_apgr
 from asymroute.learning.embedded_rows import (
     EmbeddedRows,
     embed_prompts,
@@ -137,9 +137,8 @@ def vectors_for(prompts: list[str], cache: Path | None) -> np.ndarray:
     return vectors
 
 
-def apgr_of(scores: np.ndarray, weak: np.ndarray, strong: np.ndarray) -> float:
-    curve = threshold_curve("x", scores, weak, strong)
-    return apgr(curve, float(weak.mean()), float(strong.mean()))
+apgr_of = scores_apgr
+"""The probes' name for `metrics.scores_apgr`."""
 
 
 def embedding_scores(model: EmbeddingRouterModel, rows: EmbeddedRows) -> np.ndarray:

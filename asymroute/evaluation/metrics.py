@@ -187,6 +187,13 @@ def apgr(curve: Curve, weak_accuracy: float, strong_accuracy: float) -> float:
     return (area(curve) - weak_accuracy * span) / (gap * span)
 
 
+def scores_apgr(scores: FloatArray, weak: BoolArray, strong: BoolArray) -> float:
+    """APGR of a router's scores on rows with both models' right/wrong (the threshold curve
+    over every score, between the two models' accuracies)."""
+    curve = threshold_curve("scores", scores, weak, strong)
+    return apgr(curve, float(weak.mean()), float(strong.mean()))
+
+
 def _first_reaching(curve: Curve, target: float) -> tuple[int, float] | None:
     """(segment end index, interpolation weight) of the first point on the curve >= target."""
     points = curve.points

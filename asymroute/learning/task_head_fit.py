@@ -19,7 +19,7 @@ import numpy as np
 
 from asymroute.classifiers.embedding_model import EmbeddingRouterModel
 from asymroute.classifiers.task_heads import TaskHeads
-from asymroute.evaluation.metrics import apgr, threshold_curve
+from asymroute.evaluation.metrics import scores_apgr
 from asymroute.learning.embedded_rows import ANCHOR_TASK, CONVERSATION_TASK, EmbeddedRows
 from asymroute.learning.embedding_recipes import Head, fit_head, head_logits
 from asymroute.learning.fitting import FloatArray
@@ -41,8 +41,8 @@ def fit_task_heads(model: EmbeddingRouterModel, rows: EmbeddedRows) -> TaskHeads
         if len(own_rows) < MIN_ROWS or len(set(own_rows.gain)) < 2:
             continue
         main = model.mix(own_rows.vectors, own_rows.dense, own_rows.prompts)
-        own_figure = _apgr(_cross_fitted(own_rows), own_rows)
-        main_figure = _apgr(main, own_rows)
+        own_figure = scores_apgr(_cross_fitted(own_rows), own_rows.weak, own_rows.strong)
+        main_figure = scores_apgr(main, own_rows.weak, own_rows.strong)
         keep = own_figure > main_figure
         figures[task] = {
             "cross_fitted_apgr": round(own_figure, 4),
@@ -83,11 +83,6 @@ def _cross_fitted(rows: EmbeddedRows) -> FloatArray:
         held = rows.subset(test)
         out[test] = head_logits(head, held.vectors, held.dense)
     return out
-
-
-def _apgr(scores: FloatArray, rows: EmbeddedRows) -> float:
-    curve = threshold_curve("task", scores, rows.weak, rows.strong)
-    return apgr(curve, float(rows.weak.mean()), float(rows.strong.mean()))
 
 
 def _stats(values: FloatArray) -> tuple[float, float]:
